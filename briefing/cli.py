@@ -1,0 +1,66 @@
+"""Command line: argument parsing and exit codes around the one build pipeline."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .config import Config, load_config
+from .errors import BuildError
+
+
+def _common(parser: argparse.ArgumentParser, top: bool = True) -> None:
+    # Subcommands accept the same options; SUPPRESS keeps them from overwriting the top-level values.
+    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    parser.add_argument("--config", type=Path, default=default(Path("site.yaml")), metavar="PATH", help="site configuration file (default: site.yaml)")
+    parser.add_argument("--output", type=Path, default=default(None), metavar="DIR", help="where to write the site (default: output/ beside site.yaml)")
+    parser.add_argument("--base-url", default=default(None), metavar="URL", help="public URL of the site, e.g. https://user.github.io/repo/ (overrides site.yaml)")
+    parser.add_argument("--strict", action="store_true", default=default(False), help="treat warnings as errors")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("--quiet", "-q", action="store_true", default=default(False), help="print only problems")
+    noise.add_argument("--verbose", "-v", action="store_true", default=default(False), help="also list every file written")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="build.py",
+        description="Build a source-linked briefing site from site.yaml, seeds/, content/ and templates/.",
+        epilog="Without a command, builds the site (same as `build`). Problems are printed as path:line: message; exit status 1.",
+    )
+    _common(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _common(commands.add_parser("build", help="build the site into output/ (the default)"), top=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        config = load_config(args.config, args.output, args.base_url)
+        return run_build(config, args)
+    except BuildError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        count = len([p for p in exc.problems if not p.warning]) or len(exc.problems)
+        print(f"build failed: {count} problem(s); the previous output was left as it was", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_build(config: Config, args: argparse.Namespace) -> int:
+    from .pipeline import build
+
+    started = time.perf_counter()
+    result = build(config, strict=args.strict)
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    if args.verbose:
+        for name in sorted(result.files):
+            print(f"  wrote {name}")
+    if not args.quiet:
+        citations = sum(len(p.citations) for p in result.site.pages)
+        print(f"built {len(result.files)} files ({len(result.site.pages)} pages, {len(result.site.sources)} sources, "
+              f"{citations} citations) into {config.output_dir} in {time.perf_counter() - started:.2f} s")
+    return 0

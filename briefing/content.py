@@ -1,0 +1,231 @@
+"""Stage 2: read content/*.md: front matter, Markdown tokens, the citations and links each page makes."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from .citations import CitationRef, CitationSyntaxError, parse_citation
+from .config import ID_PATTERN, Config
+from .errors import Location, Problems
+from .yamlnodes import compose, mapping, scalar
+
+FRONT_MATTER_KEYS = ("title", "summary", "order", "updated")
+RESERVED_SLUGS = ("404", "sitemap", "citations")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
+
+
+@dataclass(frozen=True)
+class CitationUse:
+    """A citation in a page: the reference, and the claim (sentence or item) it supports."""
+
+    ref: CitationRef
+    claim: str
+
+
+@dataclass(frozen=True)
+class Page:
+    slug: str
+    path: str  # e.g. content/treaty.md
+    title: str
+    summary: str
+    order: int
+    updated: dt.date | None
+    tokens: tuple[Token, ...]
+    env: dict[str, Any] = field(compare=False)
+    citations: tuple[CitationUse, ...]
+    links: tuple[tuple[str, Location], ...]  # links to other .md pages, to rewrite and check
+
+    @property
+    def url(self) -> str:
+        return "index.html" if self.slug == "index" else f"{self.slug}.html"
+
+    @property
+    def location(self) -> Location:
+        return Location(self.path, 1)
+
+
+def make_markdown(allow_html: bool) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": allow_html, "typographer": False})
+    md.enable("table").enable("strikethrough")
+    md.use(footnote_plugin)
+    md.use(anchors_plugin, min_level=2, max_level=4, permalink=False)
+    md.inline.ruler.before("link", "citation", _citation_rule)
+    return md
+
+
+def _citation_rule(state: StateInline, silent: bool) -> bool:
+    if not state.src.startswith("[@", state.pos):
+        return False
+    try:
+        refs, end = parse_citation(state.src, state.pos)
+    except CitationSyntaxError as exc:
+        if silent:
+            return False
+        token = state.push("citation_error", "", 0)
+        token.content = "["
+        token.meta = {"offset": exc.offset, "message": exc.message}
+        state.pos += 1
+        return True
+    if not silent:
+        token = state.push("citation", "", 0)
+        token.content = state.src[state.pos : end]
+        token.meta = {"refs": refs}
+    state.pos = end
+    return True
+
+
+def load_pages(config: Config, problems: Problems) -> tuple[Page, ...]:
+    md = make_markdown(config.allow_html)
+    pages = []
+    content_dir = config.content_dir
+    if not content_dir.is_dir():
+        problems.error(Location("content/"), "there is no content/ folder; create it with one Markdown file per topic")
+        return ()
+    for path in sorted(content_dir.glob("*.md")):
+        page = load_page(path, f"content/{path.name}", md, problems, config.root)
+        if page is not None:
+            pages.append(page)
+    return tuple(pages)
+
+
+def load_page(path: Path, name: str, md: MarkdownIt, problems: Problems, root: Path | None = None) -> Page | None:
+    if path.is_symlink() and root is not None and root.resolve() not in path.resolve().parents:
+        problems.error(Location(name), "this is a link to a file outside the project; copy the page into content/")
+        return None
+    slug = path.stem
+    if not ID_PATTERN.fullmatch(slug) or slug in RESERVED_SLUGS:
+        problems.error(Location(name), f"the file name {path.name!r} cannot be a page address; use lower-case letters, digits, - or _ (and not {', '.join(RESERVED_SLUGS)})")
+        return None
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.error(Location(name), f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save the page as UTF-8")
+        return None
+    return parse_page(text, slug, name, md, problems)
+
+
+def parse_page(text: str, slug: str, name: str, md: MarkdownIt, problems: Problems) -> Page | None:
+    """Parse one page's text (front matter + Markdown) without touching the disk."""
+    split = split_front_matter(text, name, problems)
+    if split is None:
+        return None
+    meta_text, body, body_line = split
+    meta = read_front_matter(meta_text, name, problems)
+    if meta is None:
+        return None
+    env: dict[str, Any] = {}
+    tokens = md.parse(body, env)
+    citations, links = _collect(tokens, name, body_line, problems)
+    return Page(slug=slug, path=name, title=meta["title"], summary=meta["summary"], order=meta["order"],
+                updated=meta["updated"], tokens=tuple(tokens), env=env, citations=tuple(citations), links=tuple(links))
+
+
+def split_front_matter(text: str, name: str, problems: Problems) -> tuple[str, str, int] | None:
+    """(front matter text, body, line number of the body's first line minus one)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip() != "---":
+        problems.error(Location(name, 1), "no front matter; start the page with a `---` line, `title: ...`, and another `---` line")
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 1
+    problems.error(Location(name, 1), "the front matter is not closed; add a `---` line after the last `key: value` line")
+    return None
+
+
+def read_front_matter(meta_text: str, name: str, problems: Problems) -> dict[str, Any] | None:
+    before = len(problems.errors)
+    node = compose(meta_text, name, problems, line_offset=1)
+    if node is None:
+        if len(problems.errors) == before:
+            problems.error(Location(name, 2), "the front matter is empty; it needs at least `title: ...`")
+        return None
+    fields = mapping(node, problems, "front matter")
+    if fields is None:
+        return None
+    for key, loc in fields.unknown(FRONT_MATTER_KEYS):
+        problems.warn(loc, f"unknown front matter key `{key}` is ignored; known keys are {', '.join(FRONT_MATTER_KEYS)}")
+    title_node = fields.get("title")
+    if title_node is None:
+        problems.error(node.location, "missing required front matter key `title`")
+        return None
+    title = scalar(title_node, str, problems, "title")
+    summary = scalar(fields.get("summary"), str, problems, "summary") if fields.get("summary") else ""
+    order = scalar(fields.get("order"), int, problems, "order") if fields.get("order") else 0
+    updated = None
+    if fields.get("updated") is not None:
+        updated = scalar(fields.get("updated"), dt.date, problems, "updated")
+    if len(problems.errors) > before or title is None:
+        return None
+    return {"title": title, "summary": summary or "", "order": order or 0, "updated": updated}
+
+
+def _collect(tokens: list[Token], name: str, body_line: int, problems: Problems) -> tuple[list[CitationUse], list[tuple[str, Location]]]:
+    """Give every citation its file:line and its claim; gather links to other pages."""
+    citations: list[CitationUse] = []
+    links: list[tuple[str, Location]] = []
+    for block in tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        first_line = body_line + 1 + (block.map[0] if block.map else 0)
+        sentences = _claims(block.children)
+        for child, claim in sentences:
+            offset_line = lambda offset: first_line + block.content.count("\n", 0, offset)  # noqa: E731
+            if child.type == "citation_error":
+                problems.error(Location(name, offset_line(child.meta["offset"])), child.meta["message"])
+            elif child.type == "citation":
+                for offset, source_id, quote, options in child.meta["refs"]:
+                    ref = CitationRef(source_id, quote, Location(name, offset_line(offset)),
+                                      options.get("n"), options.get("prefix"), options.get("suffix"))
+                    citations.append(CitationUse(ref, claim))
+            elif child.type == "link_open":
+                href = str(child.attrs.get("href", ""))
+                target = href.split("#", 1)[0]
+                if target.endswith(".md") and "://" not in target:
+                    links.append((href, Location(name, first_line)))
+    return citations, links
+
+
+def _claims(children: list[Token]) -> list[tuple[Token, str]]:
+    """Each inline token paired with the plain-text sentence it sits in (for citation claims)."""
+    text_parts: list[str] = []
+    positions: list[int] = []
+    length = 0
+    for child in children:
+        positions.append(length)
+        if child.type in ("text", "code_inline"):
+            text_parts.append(child.content)
+            length += len(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            text_parts.append(" ")
+            length += 1
+    text = "".join(text_parts)
+    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text) + 1]
+    result = []
+    for child, position in zip(children, positions):
+        claim = ""
+        for start, end in zip(bounds, bounds[1:]):
+            if start <= position < end or (position == len(text) and end == len(text) + 1):
+                claim = text[start:end].strip()
+                if not claim and start > 0:  # marker placed after the full stop: the claim is the sentence before
+                    previous = bounds[bounds.index(start) - 1]
+                    claim = text[previous:start].strip()
+                break
+        result.append((child, _tidy(claim)))
+    return result
+
+
+def _tidy(claim: str) -> str:
+    """Plain text of a claim: single spaces, no space left where a citation marker stood."""
+    return re.sub(r"\s+([.,;:!?])", r"\1", " ".join(claim.split()))

@@ -1,0 +1,151 @@
+"""Stage 3: resolve every citation to an excerpt of its source, number them, and gather backlinks."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from .citations import find_quote
+from .config import Config
+from .content import Page
+from .errors import Location, Problems
+from .sources import Source, normalize
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """A cited span of a source, with its stable anchor on the source page."""
+
+    source: Source
+    start: int
+    end: int
+    anchor: str
+
+    @property
+    def quote(self) -> str:
+        return self.source.text[self.start : self.end]
+
+    @property
+    def url(self) -> str:
+        return f"{self.source.url}#{self.anchor}"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered citation on a page, pointing at one excerpt."""
+
+    page: Page
+    number: int
+    excerpt: Excerpt
+    claim: str
+    location: Location
+
+    @property
+    def anchor(self) -> str:
+        return f"cite-{self.number}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.page.url}#{self.anchor}"
+
+
+@dataclass(frozen=True)
+class PageCitations:
+    page: Page
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class Site:
+    config: Config
+    sources: tuple[Source, ...]
+    pages: tuple[PageCitations, ...]  # home first, then topics in site.yaml order, then other pages
+    excerpts: dict[str, tuple[Excerpt, ...]]  # by source id, in text order
+    backlinks: dict[tuple[str, str], tuple[Citation, ...]]  # (source id, excerpt anchor) -> citations
+
+    @property
+    def home(self) -> PageCitations | None:
+        return next((p for p in self.pages if p.page.slug == "index"), None)
+
+    @property
+    def topics(self) -> tuple[PageCitations, ...]:
+        return tuple(p for p in self.pages if p.page.slug in self.config.topics)
+
+    @property
+    def other_pages(self) -> tuple[PageCitations, ...]:
+        return tuple(p for p in self.pages if p.page.slug != "index" and p.page.slug not in self.config.topics)
+
+    def citations_of(self, source: Source) -> list[Citation]:
+        return [c for p in self.pages for c in p.citations if c.excerpt.source.id == source.id]
+
+
+def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], problems: Problems) -> Site:
+    by_id = {source.id: source for source in sources}
+    known = {source_config.id for source_config in config.sources}
+    slugs = {page.slug: page for page in pages}
+    for slug in config.topics:
+        if slug not in slugs:
+            problems.error(config.topics_location, f"topic `{slug}` has no page; create content/{slug}.md or remove it from `topics`")
+    excerpts: dict[tuple[str, int, int], Excerpt] = {}
+    anchors: dict[tuple[str, str], tuple[int, int]] = {}
+    resolved = []
+    for page in _ordered(config, pages):
+        _check_links(page, slugs, problems)
+        citations = []
+        for use in page.citations:
+            ref = use.ref
+            source = by_id.get(ref.source_id)
+            if source is None:
+                if ref.source_id not in known:  # a known id whose file failed to load was reported already
+                    problems.error(ref.location, f"unknown source `@{ref.source_id}`; known ids are {', '.join(sorted(known)) or '(none)'} (see `sources` in site.yaml)")
+                continue
+            match = find_quote(source, ref)
+            if isinstance(match, str):
+                problems.error(ref.location, match)
+                continue
+            key = (source.id, match.start, match.end)
+            if key not in excerpts:
+                excerpts[key] = Excerpt(source, match.start, match.end, _anchor(source, match.start, match.end, anchors))
+            citations.append(Citation(page, len(citations) + 1, excerpts[key], use.claim, ref.location))
+        resolved.append(PageCitations(page, tuple(citations)))
+    by_source: dict[str, list[Excerpt]] = {source.id: [] for source in sources}
+    for excerpt in sorted(excerpts.values(), key=lambda e: (e.start, e.end)):
+        by_source[excerpt.source.id].append(excerpt)
+    backlinks: dict[tuple[str, str], list[Citation]] = {}
+    for page_citations in resolved:
+        for citation in page_citations.citations:
+            backlinks.setdefault((citation.excerpt.source.id, citation.excerpt.anchor), []).append(citation)
+    return Site(config, sources, tuple(resolved), {k: tuple(v) for k, v in by_source.items()},
+                {k: tuple(v) for k, v in backlinks.items()})
+
+
+def _ordered(config: Config, pages: tuple[Page, ...]) -> list[Page]:
+    topic_rank = {slug: rank for rank, slug in enumerate(config.topics)}
+
+    def rank(page: Page) -> tuple[int, int, int, str]:
+        if page.slug == "index":
+            return (0, 0, 0, "")
+        if page.slug in topic_rank:
+            return (1, topic_rank[page.slug], 0, "")
+        return (2, 0, page.order, page.title.lower())
+
+    return sorted(pages, key=rank)
+
+
+def _anchor(source: Source, start: int, end: int, taken: dict[tuple[str, str], tuple[int, int]]) -> str:
+    """Anchor = paragraph anchor + hash of the quoted words: stable while those words stay put."""
+    paragraph = source.paragraph_at(start)
+    base = f"{paragraph.anchor if paragraph else 'x'}-q{hashlib.sha1(normalize(source.text[start:end]).encode()).hexdigest()[:6]}"
+    anchor, n = base, 1
+    while (source.id, anchor) in taken and taken[(source.id, anchor)] != (start, end):
+        n += 1
+        anchor = f"{base}-{n}"
+    taken[(source.id, anchor)] = (start, end)
+    return anchor
+
+
+def _check_links(page: Page, slugs: dict[str, Page], problems: Problems) -> None:
+    for href, location in page.links:
+        target = href.split("#", 1)[0]
+        slug = target.rsplit("/", 1)[-1][: -len(".md")]
+        if "/" in target.lstrip("./") or slug not in slugs:
+            problems.error(location, f"link to {target!r}, but there is no such page in content/; link to one of {', '.join(sorted(s + '.md' for s in slugs))}")

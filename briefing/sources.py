@@ -1,0 +1,190 @@
+"""Stage 1: read each seed document byte-for-byte, split it into paragraphs, index it for quoting."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Config, SourceConfig
+from .errors import Location, Problems
+
+# Typographic variants that an author may type differently from the source; everything else must match.
+_FOLD = str.maketrans({
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u0060": "'", "\u00b4": "'",
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+})
+
+
+def normalize(text: str) -> str:
+    """The form quotes are compared in: typographic quotes, apostrophes and dashes folded, white space collapsed."""
+    return " ".join(text.translate(_FOLD).split())
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    """A normalised copy of a text and, for each of its characters, the offset in the original."""
+
+    text: str
+    offsets: tuple[int, ...]
+
+    @classmethod
+    def of(cls, original: str) -> "NormalizedText":
+        folded = original.translate(_FOLD)
+        chars: list[str] = []
+        offsets: list[int] = []
+        in_space = True  # drop leading white space
+        for index, char in enumerate(folded):
+            if char.isspace():
+                if not in_space:
+                    chars.append(" ")
+                    offsets.append(index)
+                in_space = True
+            else:
+                chars.append(char)
+                offsets.append(index)
+                in_space = False
+        if chars and chars[-1] == " ":
+            chars.pop()
+            offsets.pop()
+        return cls("".join(chars), tuple(offsets))
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original [start, end) offsets of the normalised range [start, end)."""
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    index: int
+    start: int  # code-point offsets into Source.text
+    end: int
+    line: int
+    anchor: str
+    furniture: bool
+
+
+@dataclass(frozen=True)
+class Source:
+    config: SourceConfig
+    text: str
+    sha256: str
+    paragraphs: tuple[Paragraph, ...]
+    index: NormalizedText
+
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+    @property
+    def title(self) -> str:
+        return self.config.title
+
+    @property
+    def url(self) -> str:
+        return f"sources/{self.config.id}.html"
+
+    @property
+    def file_url(self) -> str:
+        return f"sources/files/{self.config.file}"
+
+    @property
+    def location(self) -> Location:
+        return Location(f"seeds/{self.config.file}")
+
+    def paragraph_at(self, offset: int) -> Paragraph | None:
+        for paragraph in self.paragraphs:
+            if paragraph.start <= offset < paragraph.end:
+                return paragraph
+        return None
+
+
+def load_sources(config: Config, problems: Problems) -> tuple[Source, ...]:
+    sources = []
+    for source_config in config.sources:
+        source = load_source(config.seeds_dir / source_config.file, source_config, problems)
+        if source is not None:
+            sources.append(source)
+    return tuple(sources)
+
+
+def load_source(path: Path, source_config: SourceConfig, problems: Problems) -> Source | None:
+    where = Location(f"seeds/{source_config.file}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.error(source_config.location, f"cannot read seeds/{source_config.file}: {exc.strerror}")
+        return None
+    text = decode_seed(data, where, problems)
+    if text is None:
+        return None
+    paragraphs = split_paragraphs(text, source_config.paragraphs)
+    if not paragraphs:
+        problems.error(Location(where.path, 1), "the source is empty; a seed must contain the document's text")
+        return None
+    paragraphs = _mark_furniture(text, paragraphs, source_config, problems)
+    return Source(source_config, text, hashlib.sha256(data).hexdigest(), paragraphs, NormalizedText.of(text))
+
+
+def decode_seed(data: bytes, where: Location, problems: Problems) -> str | None:
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        problems.error(Location(where.path, line), "the file contains a NUL byte, so it is binary, not text; save the document as UTF-8 text")
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.error(Location(where.path, line), f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); re-save the document as UTF-8")
+        return None
+
+
+def split_paragraphs(text: str, mode: str) -> tuple[Paragraph, ...]:
+    """Paragraph spans: each non-blank line ("lines"), or each block between blank lines ("blank-lines")."""
+    spans: list[tuple[int, int, int]] = []  # start, end, line
+    offset = 0
+    line_no = 0
+    block: tuple[int, int, int] | None = None
+    for raw_line in text.splitlines(keepends=True):
+        line_no += 1
+        content = raw_line.rstrip("\r\n")
+        stripped = content.strip()
+        if stripped:
+            start = offset + (len(content) - len(content.lstrip()))
+            end = offset + len(content.rstrip())
+            if mode == "lines":
+                spans.append((start, end, line_no))
+            else:
+                block = (block[0], end, block[2]) if block else (start, end, line_no)
+        elif block:
+            spans.append(block)
+            block = None
+        offset += len(raw_line)
+    if block:
+        spans.append(block)
+    anchors: dict[str, int] = {}
+    paragraphs = []
+    for index, (start, end, line) in enumerate(spans):
+        # Anchors come from the paragraph's own words, so editing another paragraph never moves them.
+        anchor = "p-" + hashlib.sha1(normalize(text[start:end]).encode()).hexdigest()[:8]
+        anchors[anchor] = anchors.get(anchor, 0) + 1
+        if anchors[anchor] > 1:
+            anchor += f"-{anchors[anchor]}"
+        paragraphs.append(Paragraph(index, start, end, line, anchor, False))
+    return tuple(paragraphs)
+
+
+def _mark_furniture(text: str, paragraphs: tuple[Paragraph, ...], source_config: SourceConfig, problems: Problems) -> tuple[Paragraph, ...]:
+    wanted = {normalize(item.text): item for item in source_config.furniture}
+    found: set[str] = set()
+    marked = []
+    for paragraph in paragraphs:
+        key = normalize(text[paragraph.start : paragraph.end])
+        is_furniture = key in wanted
+        if is_furniture:
+            found.add(key)
+        marked.append(Paragraph(paragraph.index, paragraph.start, paragraph.end, paragraph.line, paragraph.anchor, is_furniture))
+    for key, item in wanted.items():
+        if key not in found:
+            problems.error(item.location, f"furniture {item.text!r} is not a whole paragraph of seeds/{source_config.file}; copy the line exactly")
+    return tuple(marked)
