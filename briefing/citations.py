@@ -11,6 +11,7 @@ from .sources import Source, normalize
 _ID = re.compile(r"[A-Za-z0-9_-]+")
 _OPTION = re.compile(r"(n|prefix|suffix)=")
 _DIGITS = re.compile(r"[0-9]+")
+_WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -166,20 +167,20 @@ def _not_found(source: Source, ref: CitationRef, needle: str) -> str:
 
 
 def closest_passage(source: Source, needle: str) -> tuple[str, int]:
-    """The run of source words most like the quote, for the not-found hint."""
+    """The run of source words most like the quote (as the source spells it), for the not-found hint."""
     words_needed = max(1, len(needle.split()))
     best = (0.0, "", 0)
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(needle)
     for paragraph in source.paragraphs:
-        words = normalize(source.text[paragraph.start : paragraph.end]).split()
-        span = min(len(words), words_needed)
-        matcher = difflib.SequenceMatcher(autojunk=False)
-        matcher.set_seq2(needle)
-        for i in range(0, max(1, len(words) - span + 1)):
-            candidate = " ".join(words[i : i + span])
-            matcher.set_seq1(candidate)
-            if matcher.real_quick_ratio() <= best[0] or matcher.quick_ratio() <= best[0]:
-                continue
-            ratio = matcher.ratio()
-            if ratio > best[0]:
-                best = (ratio, candidate, paragraph.line)
-    return (best[1], best[2]) if best[0] >= 0.5 else ("", 0)
+        words = [m.span() for m in _WORD.finditer(source.text, paragraph.start, paragraph.end)]
+        for span in sorted({max(1, min(len(words), words_needed + d)) for d in (-1, 0, 1)}):
+            for i in range(0, max(1, len(words) - span + 1)):
+                original = source.text[words[i][0] : words[i + span - 1][1]]
+                matcher.set_seq1(normalize(original))
+                if matcher.real_quick_ratio() <= best[0] or matcher.quick_ratio() <= best[0]:
+                    continue
+                ratio = matcher.ratio()
+                if ratio > best[0]:
+                    best = (ratio, original, paragraph.line)
+    return (" ".join(best[1].split()), best[2]) if best[0] >= 0.5 else ("", 0)

@@ -175,12 +175,14 @@ def _collect(tokens: list[Token], name: str, body_line: int, problems: Problems)
     """Give every citation its file:line and its claim; gather links to other pages."""
     citations: list[CitationUse] = []
     links: list[tuple[str, Location]] = []
-    for block in tokens:
+    row_text = _table_rows(tokens)
+    for index, block in enumerate(tokens):
         if block.type != "inline" or not block.children:
             continue
         first_line = body_line + 1 + (block.map[0] if block.map else 0)
-        sentences = _claims(block.children)
-        for child, claim in sentences:
+        for child, claim in _claims(block.children):
+            if not claim and index in row_text:  # a table cell holding only citations: the claim is its row
+                claim = row_text[index]
             offset_line = lambda offset: first_line + block.content.count("\n", 0, offset)  # noqa: E731
             if child.type == "citation_error":
                 problems.error(Location(name, offset_line(child.meta["offset"])), child.meta["message"])
@@ -195,6 +197,21 @@ def _collect(tokens: list[Token], name: str, body_line: int, problems: Problems)
                 if target.endswith(".md") and "://" not in target:
                     links.append((href, Location(name, first_line)))
     return citations, links
+
+
+def _table_rows(tokens: list[Token]) -> dict[int, str]:
+    """For each inline token inside a table row, the plain text of the whole row."""
+    rows: dict[int, str] = {}
+    members: list[int] = []
+    for index, token in enumerate(tokens):
+        if token.type == "tr_open":
+            members = []
+        elif token.type == "inline" and token.children is not None and members is not None:
+            members.append(index)
+        elif token.type == "tr_close":
+            text = _tidy(" | ".join(t for t in ("".join(c.content for c in tokens[i].children or () if c.type in ("text", "code_inline")).strip() for i in members) if t))
+            rows.update({i: text for i in members})
+    return rows
 
 
 def _claims(children: list[Token]) -> list[tuple[Token, str]]:

@@ -71,7 +71,7 @@ class Renderer:
             "home_title": home.page.title if home else self.config.title,
             "is_home": url == "index.html",
             "stylesheet_href": link("assets/style.css"),
-            "canonical": (self.config.base_url + url) if self.config.base_url else None,
+            "canonical": (self.config.base_url + ("" if url == "index.html" else url)) if self.config.base_url and absolute_base is None else None,
             "link": link,
         }
         try:
