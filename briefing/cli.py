@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 from pathlib import Path
@@ -31,13 +32,31 @@ def make_parser() -> argparse.ArgumentParser:
     _common(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _common(commands.add_parser("build", help="build the site into output/ (the default)"), top=False)
+    serve = commands.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild + reload the browser on every change")
+    _common(serve, top=False)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; anything else is reachable from other machines)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--open", action="store_true", help="open the site in the default browser")
+    publish = commands.add_parser("publish", help="build with the production base_url and push the site to a gh-pages branch")
+    _common(publish, top=False)
+    publish.add_argument("--remote", default="origin", help="git remote to push to (default origin)")
+    publish.add_argument("--branch", default="gh-pages", help="branch to publish to (default gh-pages)")
+    publish.add_argument("--message", default=None, help="commit message (default: names the source commit)")
+    check = commands.add_parser("check", help="build, then verify links, anchors, titles and citations as a reader gets them")
+    _common(check, top=False)
     return parser
+
+
+COMMANDS = {"serve": "serve", "publish": "publish", "check": "check"}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
         config = load_config(args.config, args.output, args.base_url)
+        if args.command in COMMANDS:
+            module = importlib.import_module(f"briefing.{COMMANDS[args.command]}")
+            return int(module.run(config, args))
         return run_build(config, args)
     except BuildError as exc:
         for problem in exc.problems:

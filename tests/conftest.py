@@ -25,3 +25,31 @@ def mini(tmp_path: Path) -> Path:
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+def chromium_executable() -> str:
+    """Debian's Chromium; a missing browser skips locally but fails where BRIEFING_REQUIRE_BROWSER=1 (CI)."""
+    import os
+
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        if os.environ.get("BRIEFING_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required here (BRIEFING_REQUIRE_BROWSER=1) but is not installed")
+        pytest.skip("Chromium is not installed; ./scripts/test.sh installs it")
+    return path
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-quic", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium driven by Playwright (Debian's binary, never a downloaded one)."""
+    executable = chromium_executable()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -1,0 +1,39 @@
+"""A reader's first click: a citation marker leads to the highlighted excerpt, and back."""
+import functools
+import http.server
+import threading
+
+import pytest
+
+from briefing.config import load_config
+from briefing.pipeline import build
+
+
+@pytest.fixture
+def served(mini):
+    build(load_config(mini / "site.yaml"))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(mini / "output"))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_marker_shows_quote_on_focus_and_leads_to_excerpt(browser, served):
+    page = browser.new_page()
+    page.goto(served + "alpha.html")
+    tip = page.locator("#cite-1-tip")
+    assert not tip.is_visible()
+    page.focus("#cite-1")
+    assert tip.is_visible() and "5,000 shells" in tip.inner_text()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/sources/wire.html#*")
+    target = page.url.split("#", 1)[1]
+    mark = page.locator(f"[id='{target}']")
+    assert "the factory made “5,000 shells”" in mark.inner_text()
+    assert mark.evaluate("e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
+    page.click("a[href='../alpha.html#cite-1']")
+    page.wait_for_url("**/alpha.html#cite-1")
+    page.close()
