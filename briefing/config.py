@@ -13,13 +13,16 @@ SITE_KEYS = ("title", "description", "language", "base_url", "allow_html", "topi
 SOURCE_KEYS = ("id", "file", "title", "author", "publisher", "date", "url", "kind", "perspective", "furniture", "paragraphs")
 PARAGRAPH_MODES = ("lines", "blank-lines")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+SAFE_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
+RESERVED_SOURCE_IDS = ("index", "files")
 
 
 @dataclass(frozen=True)
 class Furniture:
     """A line of a seed that is page furniture (footer, caption, date bar), not the article."""
 
-    text: str
+    text: str | None  # every paragraph with exactly this text...
+    line: int | None  # ...or the paragraph starting on this line
     location: Location
 
 
@@ -172,12 +175,16 @@ def _read_sources(fields: Fields, node: Node, root: Path, problems: Problems) ->
         furniture = []
         if entry.get("furniture") is not None:
             for line_node in sequence(entry.get("furniture"), problems, "furniture") or []:
-                text = scalar(line_node, str, problems, "furniture entry")
-                if text is not None:
-                    furniture.append(Furniture(text.strip(), line_node.location))
+                value = scalar(line_node, (str, int), problems, "furniture entry")
+                if isinstance(value, int) and not isinstance(value, bool):
+                    furniture.append(Furniture(None, value, line_node.location))
+                elif isinstance(value, str):
+                    furniture.append(Furniture(value.strip(), None, line_node.location))
         if source_id is not None:
             if not ID_PATTERN.fullmatch(source_id):
                 problems.error(_loc(entry, "id", item), f"source id {source_id!r} must be lower-case letters, digits, - or _, starting with a letter or digit")
+            elif source_id in RESERVED_SOURCE_IDS:
+                problems.error(_loc(entry, "id", item), f"source id `{source_id}` is reserved (sources/{source_id} is used by the site); choose another id")
             elif source_id in seen_ids:
                 problems.error(_loc(entry, "id", item), f"source id `{source_id}` is used twice; give each source its own id")
             seen_ids.add(source_id)
@@ -196,6 +203,9 @@ def _check_source_file(file: str, loc: Location, root: Path, problems: Problems)
     seeds = (root / "seeds").resolve()
     if "/" in file or "\\" in file or file in ("", ".", "..") or "\x00" in file:
         problems.error(loc, f"`file` must be a file name inside seeds/, not a path: {file!r}")
+        return
+    if not SAFE_FILE.fullmatch(file):
+        problems.error(loc, f"the file name {file!r} has characters that are unsafe in a URL; rename it using letters, digits, '.', '-' and '_'")
         return
     path = root / "seeds" / file
     if not path.is_file():

@@ -83,7 +83,8 @@ def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], p
     known = {source_config.id for source_config in config.sources}
     slugs = {page.slug: page for page in pages}
     for slug in config.topics:
-        if slug not in slugs:
+        already_reported = any(p.location.path == f"content/{slug}.md" for p in problems.errors)
+        if slug not in slugs and not already_reported:
             problems.error(config.topics_location, f"topic `{slug}` has no page; create content/{slug}.md or remove it from `topics`")
     excerpts: dict[tuple[str, int, int], Excerpt] = {}
     anchors: dict[tuple[str, str], tuple[int, int]] = {}

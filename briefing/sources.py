@@ -175,16 +175,17 @@ def split_paragraphs(text: str, mode: str) -> tuple[Paragraph, ...]:
 
 
 def _mark_furniture(text: str, paragraphs: tuple[Paragraph, ...], source_config: SourceConfig, problems: Problems) -> tuple[Paragraph, ...]:
-    wanted = {normalize(item.text): item for item in source_config.furniture}
-    found: set[str] = set()
+    by_text = {normalize(item.text): item for item in source_config.furniture if item.text is not None}
+    by_line = {item.line: item for item in source_config.furniture if item.line is not None}
+    used: set[int] = set()
     marked = []
     for paragraph in paragraphs:
-        key = normalize(text[paragraph.start : paragraph.end])
-        is_furniture = key in wanted
-        if is_furniture:
-            found.add(key)
-        marked.append(Paragraph(paragraph.index, paragraph.start, paragraph.end, paragraph.line, paragraph.anchor, is_furniture))
-    for key, item in wanted.items():
-        if key not in found:
-            problems.error(item.location, f"furniture {item.text!r} is not a whole paragraph of seeds/{source_config.file}; copy the line exactly")
+        item = by_line.get(paragraph.line) or by_text.get(normalize(text[paragraph.start : paragraph.end]))
+        if item is not None:
+            used.add(id(item))
+        marked.append(Paragraph(paragraph.index, paragraph.start, paragraph.end, paragraph.line, paragraph.anchor, item is not None))
+    for item in source_config.furniture:
+        if id(item) not in used:
+            what = f"line {item.line}" if item.line is not None else repr(item.text)
+            problems.error(item.location, f"furniture {what} is not a paragraph of seeds/{source_config.file}; copy the whole line exactly, or give its line number")
     return tuple(marked)

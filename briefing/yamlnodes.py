@@ -96,7 +96,7 @@ def scalar(node: Node, kind: type | tuple[type, ...], problems: Problems, what: 
     value = node.value()
     if kind is str and isinstance(value, (int, float, dt.date)) and not isinstance(value, bool):
         value = str(node.node.value)  # e.g. `date: 2024` or a bare number as a title
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,))):
         problems.error(node.location, f"`{what}` must be {_type_name(kind)}, got {value!r}")
         return None
     return value

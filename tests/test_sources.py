@@ -74,7 +74,11 @@ def test_empty_source_is_an_error(tmp_path: Path):
 def test_furniture_is_marked_and_unknown_furniture_is_an_error(tmp_path: Path):
     (tmp_path / "a.txt").write_text("Article.\nPhoto: caption\n", encoding="utf-8")
     problems = Problems()
-    furniture = [Furniture("Photo: caption", Location("site.yaml", 8)), Furniture("Nope", Location("site.yaml", 9))]
+    (tmp_path / "a.txt").write_text("Article.\nPhoto: caption\nHeadline\nHeadline\n", encoding="utf-8")
+    furniture = [Furniture("Photo: caption", None, Location("site.yaml", 8)), Furniture("Nope", None, Location("site.yaml", 9)),
+                 Furniture(None, 4, Location("site.yaml", 10)), Furniture(None, 9, Location("site.yaml", 11))]
     source = load_source(tmp_path / "a.txt", source_config(furniture=furniture), problems)
-    assert [p.furniture for p in source.paragraphs] == [False, True]
-    assert [str(p) for p in problems.items] == ["site.yaml:9: furniture 'Nope' is not a whole paragraph of seeds/a.txt; copy the line exactly"]
+    assert [p.furniture for p in source.paragraphs] == [False, True, False, True]
+    assert [str(p) for p in problems.items] == [
+        "site.yaml:9: furniture 'Nope' is not a paragraph of seeds/a.txt; copy the whole line exactly, or give its line number",
+        "site.yaml:11: furniture line 9 is not a paragraph of seeds/a.txt; copy the whole line exactly, or give its line number"]

@@ -1,0 +1,131 @@
+"""The error catalogue as data: each case breaks the fixture site one way and names the exact report.
+
+docs/errors.md documents every case; tests/test_errors.py checks both the build and the document.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    breaks: Callable[[Path], None]
+    expected: tuple[str, ...]  # the problem lines, exactly
+    args: tuple[str, ...] = ()
+
+
+def edit(relative: str, old: str, new: str) -> Callable[[Path], None]:
+    def apply(site: Path) -> None:
+        path = site / relative
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (relative, old)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return apply
+
+
+def write(relative: str, data: str | bytes) -> Callable[[Path], None]:
+    def apply(site: Path) -> None:
+        path = site / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return apply
+
+
+def symlink(relative: str, target: str) -> Callable[[Path], None]:
+    def apply(site: Path) -> None:
+        outside = site.parent / "outside.txt"
+        outside.write_text("---\ntitle: Outside\n---\nSecret.\n", encoding="utf-8")
+        os.symlink(outside if target == "outside" else target, site / relative)
+    return apply
+
+
+def both(*steps: Callable[[Path], None]) -> Callable[[Path], None]:
+    def apply(site: Path) -> None:
+        for step in steps:
+            step(site)
+    return apply
+
+
+PAGE = "content/beta.md"
+CASES = [
+    Case("front matter not closed", write(PAGE, "---\ntitle: Beta\nBody text.\n"),
+         ("content/beta.md:1: the front matter is not closed; add a `---` line after the last `key: value` line",)),
+    Case("no front matter", write(PAGE, "Body text only.\n"),
+         ("content/beta.md:1: no front matter; start the page with a `---` line, `title: ...`, and another `---` line",)),
+    Case("front matter not YAML", write(PAGE, "---\ntitle: [Beta\n---\nBody.\n"),
+         ("content/beta.md:3: invalid YAML: expected ',' or ']', but got '<stream end>'; check indentation, colons and quotes",)),
+    Case("front matter not a mapping", write(PAGE, "---\n- Beta\n---\nBody.\n"),
+         ("content/beta.md:2: front matter must be a mapping of `key: value` lines",)),
+    Case("front matter missing title", write(PAGE, "---\nsummary: S\n---\nBody.\n"),
+         ("content/beta.md:2: missing required front matter key `title`",)),
+    Case("front matter wrong type", write(PAGE, "---\ntitle: Beta\norder: first\nupdated: yesterday\n---\nBody.\n"),
+         ("content/beta.md:3: `order` must be a whole number, got 'first'",
+          "content/beta.md:4: `updated` must be a date (YYYY-MM-DD), got 'yesterday'")),
+    Case("unknown front matter key (warning, --strict)", edit(PAGE, "title: Beta", "title: Beta\ntags: [a]"),
+         ("content/beta.md:3: warning: unknown front matter key `tags` is ignored; known keys are title, summary, order, updated",),
+         args=("--strict",)),
+    Case("site.yaml syntax error", edit("site.yaml", "topics: [alpha, beta]", "topics: [alpha, beta"),
+         ("site.yaml:6: invalid YAML: expected ',' or ']', but got ':'; check indentation, colons and quotes",)),
+    Case("site.yaml unknown key", edit("site.yaml", "language: en", "language: en\ntheme: dark"),
+         ("site.yaml:4: unknown key `theme`; allowed keys are title, description, language, base_url, allow_html, topics, domain, sources",)),
+    Case("site.yaml wrong type", edit("site.yaml", "topics: [alpha, beta]", "topics: alpha"),
+         ("site.yaml:5: `topics` must be a list",)),
+    Case("site.yaml missing required key", edit("site.yaml", 'title: "Mini briefing"\n', ""),
+         ("site.yaml:1: missing required key `title` in site.yaml",)),
+    Case("source file missing", edit("site.yaml", "file: essay.txt", "file: essays.txt"),
+         ("site.yaml:16: source file seeds/essays.txt does not exist; copy the document into seeds/ or fix the name",)),
+    Case("source file empty", write("seeds/essay.txt", "\n\n"),
+         ("seeds/essay.txt:1: the source is empty; a seed must contain the document's text",)),
+    Case("source not UTF-8", write("seeds/essay.txt", "The essay\ncaf\xe9 pact\n".encode("latin-1")),
+         ("seeds/essay.txt:2: not valid UTF-8 (byte 0xe9 at offset 13); re-save the document as UTF-8",)),
+    Case("source with a NUL byte", write("seeds/essay.txt", b"The essay\x00 argues.\n"),
+         ("seeds/essay.txt:1: the file contains a NUL byte, so it is binary, not text; save the document as UTF-8 text",)),
+    Case("citation to an unknown source", edit(PAGE, "[@essay ", "[@esay "),
+         ("content/beta.md:4: unknown source `@esay`; known ids are essay, wire (see `sources` in site.yaml)",)),
+    Case("quote not found", edit(PAGE, '"argues the pact is fragile"', '"argues the treaty is fragile"'),
+         ('content/beta.md:4: quote not found in seeds/essay.txt: "argues the treaty is fragile"; '
+          'closest passage (line 1): "argues the pact is fragile."; copy the words exactly as the source has them',)),
+    Case("ambiguous quote", edit(PAGE, '"argues the pact is fragile" prefix="The essay"', '"the pact is fragile"'),
+         ('content/beta.md:4: the quote occurs 2 times in seeds/essay.txt (lines 1, 2); quote more words, or add n=2 '
+          '(which occurrence), prefix="..." or suffix="..."',)),
+    Case("quote across paragraphs", edit(PAGE, '"argues the pact is fragile" prefix="The essay"', '"fragile. It says"'),
+         ("content/beta.md:4: the quote runs across a paragraph break in the source; cite each paragraph's words separately",)),
+    Case("unclosed quote", edit(PAGE, '"argues the pact is fragile" prefix="The essay"]', '"argues the pact is fragile]'),
+         ('content/beta.md:4: the quote is not closed; end it with a straight `"` (write \\" for a quote mark inside it)',)),
+    Case("empty quote", edit(PAGE, '"argues the pact is fragile" prefix="The essay"', '""'),
+         ("content/beta.md:4: the quote for `@essay` is empty; quote the exact words the claim rests on",)),
+    Case("nested brackets", edit(PAGE, 'prefix="The essay"]', '[@wire "x"]]'),
+         ("content/beta.md:4: a citation cannot contain brackets; close it with `]` before starting another",)),
+    Case("link to a missing page", edit(PAGE, "The essay calls", "See [gamma](gamma.md). The essay calls"),
+         ("content/beta.md:4: link to 'gamma.md', but there is no such page in content/; link to one of alpha.md, beta.md, index.md",)),
+    Case("topic without a page", edit("site.yaml", "topics: [alpha, beta]", "topics: [alpha, beta, gamma]"),
+         ("site.yaml:5: topic `gamma` has no page; create content/gamma.md or remove it from `topics`",)),
+    Case("unsafe page file name", write("content/Bad Name.md", "---\ntitle: X\n---\n"),
+         ("content/Bad Name.md: the file name 'Bad Name.md' cannot be a page address; use lower-case letters, digits, - or _ (and not 404, sitemap, citations)",)),
+    Case("reserved page name", write("content/404.md", "---\ntitle: X\n---\n"),
+         ("content/404.md: the file name '404.md' cannot be a page address; use lower-case letters, digits, - or _ (and not 404, sitemap, citations)",)),
+    Case("source file given as a path", edit("site.yaml", "file: essay.txt", "file: ../site.yaml"),
+         ("site.yaml:16: `file` must be a file name inside seeds/, not a path: '../site.yaml'",)),
+    Case("source file name unsafe in URLs", both(write("seeds/my essay#1.txt", "Text.\n"), edit("site.yaml", "file: essay.txt", 'file: "my essay#1.txt"')),
+         ("site.yaml:16: the file name 'my essay#1.txt' has characters that are unsafe in a URL; rename it using letters, digits, '.', '-' and '_'",)),
+    Case("source id that would overwrite a page", edit("site.yaml", "id: essay", "id: index"),
+         ("site.yaml:15: source id `index` is reserved (sources/index is used by the site); choose another id",)),
+    Case("template syntax error", write("templates/page.html", "{% extends 'base.html' %}\n{% block main %}\n{% if page.title %}\n{% endblock %}\n"),
+         ("templates/page.html:4: template syntax error: Encountered unknown tag 'endblock'. You probably made a nesting mistake. Jinja is expecting this tag, but currently looking for 'elif' or 'else' or 'endif'. The innermost block that needs to be closed is 'if'.; fix the Jinja tag on this line",)),
+    Case("undefined template variable", write("templates/page.html", "{% extends 'base.html' %}\n{% block main %}\n<h1>{{ page_title }}</h1>\n{% endblock %}\n"),
+         ("templates/page.html:3: 'page_title' is undefined; check the variable name (see README: templates)",)),
+    Case("symbolic link in content/ pointing outside", symlink("content/linked.md", "outside"),
+         ("content/linked.md: this is a link to a file outside the project; copy the page into content/",)),
+    Case("symbolic link in seeds/ pointing outside", both(symlink("seeds/linked.txt", "outside"), edit("site.yaml", "file: essay.txt", "file: linked.txt")),
+         ("site.yaml:16: seeds/linked.txt is a link to a file outside seeds/; copy the document itself into seeds/",)),
+    Case("output directory is the project root", lambda site: None,
+         ("--output: refusing to write the site into {site}: it is (or contains) the project folder; choose a folder such as output/",),
+         args=("--output", ".")),
+    Case("output directory is an input folder", lambda site: None,
+         ("--output: refusing to write the site into {site}/content: it overlaps the input folder content/; choose a folder such as output/",),
+         args=("--output", "content")),
+]
