@@ -1,8 +1,4 @@
 """A reader's first click: a citation marker leads to the highlighted excerpt, and back."""
-import functools
-import http.server
-import threading
-
 import pytest
 
 from briefing.config import load_config
@@ -10,15 +6,9 @@ from briefing.pipeline import build
 
 
 @pytest.fixture
-def served(mini):
+def served(mini, static_server):
     build(load_config(mini / "site.yaml"))
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(mini / "output"))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    return static_server(mini / "output")
 
 
 def test_marker_shows_quote_on_focus_and_leads_to_excerpt(browser, served):
