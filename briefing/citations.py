@@ -126,11 +126,7 @@ def find_quote(source: Source, ref: CitationRef) -> Match | str:
     """Locate ref.quote in the source; a string is the reason it could not be located."""
     needle = normalize(ref.quote)
     haystack = source.index.text
-    hits = []
-    at = haystack.find(needle)
-    while at != -1:
-        hits.append(at)
-        at = haystack.find(needle, at + 1)
+    hits = source.index.find_all(needle)
     if not hits:
         return _not_found(source, ref, needle)
     if ref.prefix is not None:
@@ -146,7 +142,7 @@ def find_quote(source: Source, ref: CitationRef) -> Match | str:
             return f"n={ref.occurrence}, but the quote occurs only {len(hits)} time(s) in {source.id}"
         hits = [hits[ref.occurrence - 1]]
     if len(hits) > 1:
-        lines = ", ".join(str(_line_of(source, source.index.offsets[h])) for h in hits)
+        lines = ", ".join(str(_line_of(source, source.index.offset(h))) for h in hits)
         return (f"the quote occurs {len(hits)} times in {source.location.path} (lines {lines}); "
                 f'quote more words, or add n=2 (which occurrence), prefix="..." or suffix="..."')
     start, end = source.index.span(hits[0], hits[0] + len(needle))

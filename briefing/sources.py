@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from bisect import bisect_right
+from functools import cached_property
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +19,10 @@ _FOLD = str.maketrans({
 })
 
 
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\S+")
+
+
 def normalize(text: str) -> str:
     """The form quotes are compared in: typographic quotes, apostrophes and dashes folded, white space collapsed."""
     return " ".join(text.translate(_FOLD).split())
@@ -23,35 +30,68 @@ def normalize(text: str) -> str:
 
 @dataclass(frozen=True)
 class NormalizedText:
-    """A normalised copy of a text and, for each of its characters, the offset in the original."""
+    """A normalised copy of a text, mapped back to the original by runs: folding keeps lengths, so
+    offsets shift only where white space collapses, and a run boundary list locates any offset."""
 
     text: str
-    offsets: tuple[int, ...]
+    run_starts: tuple[int, ...]  # normalised offsets where a run begins (sorted, first is 0)
+    run_shifts: tuple[int, ...]  # original offset minus normalised offset within that run
 
     @classmethod
     def of(cls, original: str) -> "NormalizedText":
         folded = original.translate(_FOLD)
-        chars: list[str] = []
-        offsets: list[int] = []
-        in_space = True  # drop leading white space
-        for index, char in enumerate(folded):
-            if char.isspace():
-                if not in_space:
-                    chars.append(" ")
-                    offsets.append(index)
-                in_space = True
-            else:
-                chars.append(char)
-                offsets.append(index)
-                in_space = False
-        if chars and chars[-1] == " ":
-            chars.pop()
-            offsets.pop()
-        return cls("".join(chars), tuple(offsets))
+        parts: list[str] = []
+        starts, shifts = [0], [0]
+        length = 0  # of the normalised text so far
+        previous = 0  # end of the last white-space run in `folded`
+        for run in _SPACE.finditer(folded):
+            begin, end = run.span()
+            parts.append(folded[previous:begin])
+            length += begin - previous
+            previous = end
+            if begin == 0:  # leading white space disappears: the text starts after it
+                shifts[0] = end
+                continue
+            if end == len(folded):  # and so does trailing white space
+                continue
+            parts.append(" ")
+            starts += [length, length + 1]
+            shifts += [begin - length, end - length - 1]
+            length += 1
+        parts.append(folded[previous:])
+        return cls("".join(parts), tuple(starts), tuple(shifts))
+
+    def offset(self, index: int) -> int:
+        """Original offset of the normalised character at `index`."""
+        return index + self.run_shifts[bisect_right(self.run_starts, index) - 1]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) offsets of the normalised range [start, end)."""
-        return self.offsets[start], self.offsets[end - 1] + 1
+        return self.offset(start), self.offset(end - 1) + 1
+
+    @cached_property
+    def word_index(self) -> dict[str, list[int]]:
+        """Where each word starts: built once per source, so finding a quote costs only its rarest word's hits."""
+        index: dict[str, list[int]] = {}
+        for word in _WORD.finditer(self.text):
+            index.setdefault(word.group(), []).append(word.start())
+        return index
+
+    def find_all(self, needle: str) -> list[int]:
+        """Every start offset of `needle` (normalised) in the text, overlapping ones included."""
+        words = needle.split(" ")
+        if len(words) < 3:  # no whole word is certain: scan
+            hits, at = [], self.text.find(needle)
+            while at != -1:
+                hits.append(at)
+                at = self.text.find(needle, at + 1)
+            return hits
+        # Interior words are whole words of the text wherever the needle occurs.
+        interior = range(1, len(words) - 1)
+        index = self.word_index
+        best = min(interior, key=lambda i: len(index.get(words[i], ())))
+        lead = len(" ".join(words[:best])) + 1
+        return [p - lead for p in index.get(words[best], ()) if p >= lead and self.text.startswith(needle, p - lead)]
 
 
 @dataclass(frozen=True)
@@ -93,10 +133,14 @@ class Source:
         return Location(f"seeds/{self.config.file}")
 
     def paragraph_at(self, offset: int) -> Paragraph | None:
-        for paragraph in self.paragraphs:
-            if paragraph.start <= offset < paragraph.end:
-                return paragraph
+        position = bisect_right(self._paragraph_starts, offset) - 1
+        if position >= 0 and offset < self.paragraphs[position].end:
+            return self.paragraphs[position]
         return None
+
+    @cached_property
+    def _paragraph_starts(self) -> list[int]:
+        return [paragraph.start for paragraph in self.paragraphs]
 
 
 def load_sources(config: Config, problems: Problems) -> tuple[Source, ...]:

@@ -75,7 +75,7 @@ def test_any_substring_is_found_at_its_offsets(text, data):
         at = haystack.find(needle, at + 1)
     match = find_quote(source, CitationRef("s", needle, Location("content/x.md", 1), occurrences.index(start) + 1))
     assert isinstance(match, Match), match
-    assert match.start == source.index.offsets[start]
+    assert match.start == source.index.offset(start)
     assert normalize(text[match.start:match.end]) == needle
     # the typographic form the author might type matches too
     assert isinstance(find_quote(source, CitationRef("s", text[match.start:match.end], Location("c", 1), occurrences.index(start) + 1)), Match)
@@ -98,3 +98,23 @@ def test_rendering_always_emits_balanced_documents(tmp_path_factory, body):
             doc = parse(data.decode("utf-8"))
             assert doc.errors == [], (name, doc.errors)
             assert all(tag != "script" for tag, _ in doc.tags), name
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab \t\n\u00a0\u2003“”’—x")), max_size=40))
+def test_offset_map_agrees_with_a_character_by_character_reference(text):
+    index = NormalizedText.of(text)
+    reference_chars, reference_offsets = [], []
+    pending_space = None
+    for position, char in enumerate(text.translate(str.maketrans("“”’—", "\"\"'-"))):
+        if char.isspace():
+            if reference_chars and pending_space is None:
+                pending_space = position
+        else:
+            if pending_space is not None:
+                reference_chars.append(" ")
+                reference_offsets.append(pending_space)
+                pending_space = None
+            reference_chars.append(char)
+            reference_offsets.append(position)
+    assert index.text == "".join(reference_chars) == normalize(text)
+    assert [index.offset(i) for i in range(len(index.text))] == reference_offsets
