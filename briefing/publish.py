@@ -88,7 +88,7 @@ class Git:
         executable = shutil.which("git")
         if executable is None:
             raise PublishError("git is not installed (or not on PATH); install git, or publish with the "
-                               "GitHub Actions workflow described in docs/publishing.md")
+                               "GitHub Actions workflow described in README.md (Publish your briefing)")
         self.executable = executable
         self.root = root
         found = self._run("rev-parse", "--absolute-git-dir", check=False)

@@ -197,7 +197,7 @@ def test_git_not_installed(project, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(empty))
     expect_failure(capsys, publish(project),
                    "publish: git is not installed (or not on PATH); install git, or publish with the GitHub Actions "
-                   "workflow described in docs/publishing.md")
+                   "workflow described in README.md (Publish your briefing)")
 
 
 def test_no_address_to_publish_to(project, capsys):
