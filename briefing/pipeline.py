@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from .config import Config
 from .content import load_pages
 from .errors import Problem, Problems
+from .inputs import Inputs, read_inputs
 from .link import Site, link
-from .render import render
+from .render import Rendering, render_site
 from .sources import load_sources
-from .write import check_output_dir, check_paths, write_site
+from .write import changed_paths, check_output_dir, check_paths, update_site, write_site
 
 
 @dataclass(frozen=True)
@@ -16,20 +18,35 @@ class BuildResult:
     site: Site
     files: dict[str, bytes]
     warnings: tuple[Problem, ...]
+    inputs: Inputs  # digests of the input files, read before loading them
+    rendering: Rendering  # every output's dependency key, and which outputs this build rendered
+    changed: tuple[str, ...]  # outputs new, different or gone since the previous build (all, without one)
 
 
-def build(config: Config, strict: bool = False, write: bool = True) -> BuildResult:
-    """Build the site; raise BuildError (with every problem) before writing a byte if anything is wrong."""
+def build(config: Config, strict: bool = False, write: bool = True, previous: BuildResult | None = None) -> BuildResult:
+    """Build the site; raise BuildError (with every problem) before writing a byte if anything is wrong.
+
+    With `previous` (the preview server passes its last good build) the build is incremental: the
+    Site is reused while no setting, page or seed changed; only the outputs whose dependency key
+    changed are rendered; and the output folder is updated in place, changed files only.
+    """
     problems = Problems()
     check_output_dir(config, problems)
-    sources = load_sources(config, problems)        # seeds/   -> Source (+ text, paragraphs)
-    pages = load_pages(config, problems)            # content/ -> Page (front matter + Markdown)
-    site = link(config, sources, pages, problems)   # resolve citations, backlinks; all checks
+    inputs = read_inputs(config)                        # digest every input file before reading it
+    if previous is not None and previous.inputs.model == inputs.model:
+        site = previous.site                            # only templates changed: the same Site
+        problems.items.extend(previous.warnings)
+    else:
+        sources = load_sources(config, problems)        # seeds/   -> Source (+ text, paragraphs)
+        pages = load_pages(config, problems)            # content/ -> Page (front matter + Markdown)
+        site = link(config, sources, pages, problems)   # resolve citations, backlinks; all checks
     problems.check(strict)
-    files = render(site)                            # Jinja -> {path: bytes}
-    check_paths(files, problems)
+    rendering = render_site(site, inputs, previous.rendering if previous else None)  # Jinja -> {path: bytes}
+    check_paths(rendering.files, problems)
     problems.check(strict)
-    if write:
-        write_site(files, config.output_dir)       # atomically swapped into place
-    return BuildResult(site, files, tuple(problems.warnings))
-
+    changed = changed_paths(rendering.files, previous.files if previous else {})
+    if write and previous is None:
+        write_site(rendering.files, config.output_dir)             # a fresh folder, swapped into place
+    elif write:
+        update_site(rendering.files, changed, config.output_dir)  # changed files only, each atomically
+    return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, changed)

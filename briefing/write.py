@@ -1,4 +1,9 @@
-"""Stage 5: write rendered files into a fresh directory and swap it into place only when complete."""
+"""Stage 5: write rendered files into a fresh directory and swap it into place only when complete.
+
+The preview server instead updates its output folder in place: only the files whose bytes changed
+are written, each to a temporary name beside it and renamed over the old one, so no file is ever
+seen half-written.
+"""
 from __future__ import annotations
 
 import os
@@ -58,3 +63,45 @@ def write_site(files: dict[str, bytes], out: Path) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def changed_paths(files: dict[str, bytes], previous: dict[str, bytes]) -> tuple[str, ...]:
+    """The outputs that are new, different or gone compared with `previous`, sorted."""
+    changed = [name for name, data in files.items() if previous.get(name) != data]
+    return tuple(sorted(changed + [name for name in previous if name not in files]))
+
+
+def update_site(files: dict[str, bytes], changed: tuple[str, ...], out: Path) -> None:
+    """Bring `out`, last written from an earlier build, in line with `files`.
+
+    Writes the `changed` files (and any that went missing), deletes those no longer in `files`.
+    """
+    out = out.resolve()
+    if not out.is_dir():
+        write_site(files, out)
+        return
+    missing = [name for name in files if name not in changed and not (out / name).is_file()]
+    for name in (*changed, *missing):
+        target = out / name
+        if name in files:
+            _replace(target, files[name])
+        elif target.is_file():
+            target.unlink()
+            _prune_empty(target.parent, out)
+
+
+def _replace(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _prune_empty(folder: Path, out: Path) -> None:
+    while folder != out and out in folder.parents and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

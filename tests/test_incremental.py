@@ -1,0 +1,162 @@
+"""Incremental builds (as the preview server runs them): after every kind of change, the output
+folder updated in place equals a cold build into another folder, and only what depends on the
+change was rendered again."""
+import os
+from pathlib import Path
+
+import pytest
+
+from briefing.config import load_config
+from briefing.errors import BuildError
+from briefing.pipeline import BuildResult, build
+from tests.sitecheck import tree
+
+ALL_HTML = {"index.html", "alpha.html", "beta.html", "404.html", "sources/index.html", "sources/wire.html", "sources/essay.html"}
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def rebuild(site: Path, previous: BuildResult, tmp_path: Path) -> BuildResult:
+    """An incremental build into site/output, checked against a cold build of the same inputs."""
+    result = build(load_config(site / "site.yaml"), previous=previous)
+    cold_dir = tmp_path / f"cold-{len(list(tmp_path.glob('cold-*')))}"
+    cold = build(load_config(site / "site.yaml", output_dir=cold_dir))
+    assert result.files == cold.files
+    assert result.rendering.keys == cold.rendering.keys
+    assert tree(site / "output") == tree(cold_dir), "the output folder updated in place differs from a cold build"
+    return result
+
+
+@pytest.fixture
+def first(mini) -> BuildResult:
+    return build(load_config(mini / "site.yaml"))
+
+
+def test_nothing_changed_renders_nothing(mini, first, tmp_path):
+    result = rebuild(mini, first, tmp_path)
+    assert result.rendering.rendered == frozenset() and result.changed == ()
+    assert result.site is first.site  # nothing was even loaded again
+
+
+def test_page_text_renders_only_that_page(mini, first, tmp_path):
+    (mini / "content" / "beta.md").write_text((mini / "content" / "beta.md").read_text() + "\nA plain remark.\n")
+    result = rebuild(mini, first, tmp_path)
+    assert result.rendering.rendered == {"beta.html"}
+    assert result.changed == ("beta.html",)
+
+
+def test_claim_edit_renders_page_source_page_and_record(mini, first, tmp_path):
+    edit(mini / "content" / "beta.md", "The essay calls the pact fragile", "The essay calls the pact rather fragile")
+    result = rebuild(mini, first, tmp_path)
+    assert result.rendering.rendered == {"beta.html", "sources/essay.html", "citations.json"}
+
+
+def test_title_edit_renders_every_page_with_navigation(mini, first, tmp_path):
+    edit(mini / "content" / "beta.md", "title: Beta", "title: Beta, revised")
+    result = rebuild(mini, first, tmp_path)
+    assert ALL_HTML <= result.rendering.rendered
+
+
+def test_seed_edit_renders_its_source(mini, first, tmp_path):
+    seed = mini / "seeds" / "wire.txt"
+    seed.write_bytes(seed.read_bytes() + b"A closing line added later.\n")
+    result = rebuild(mini, first, tmp_path)
+    assert {"sources/wire.html", "sources/files/wire.txt"} <= result.rendering.rendered
+    assert "alpha.html" not in result.rendering.rendered and "sources/essay.html" not in result.rendering.rendered
+
+
+def test_seed_edit_moving_quotes_updates_every_citing_page(mini, first, tmp_path):
+    seed = mini / "seeds" / "wire.txt"
+    seed.write_bytes(b"A new opening line.\n" + seed.read_bytes())
+    result = rebuild(mini, first, tmp_path)
+    assert {"sources/wire.html", "citations.json"} <= result.rendering.rendered
+
+
+def test_source_template_renders_only_source_pages(mini, first, tmp_path):
+    edit(mini / "templates" / "source.html", "<h1>{{ source.config.title }}</h1>", "<h1 class=\"doc\">{{ source.config.title }}</h1>")
+    result = rebuild(mini, first, tmp_path)
+    assert result.rendering.rendered == {"sources/wire.html", "sources/essay.html"}
+    assert result.site is first.site
+
+
+def test_base_template_renders_every_page(mini, first, tmp_path):
+    edit(mini / "templates" / "base.html", "<main id=\"main\">", "<main id=\"main\" class=\"main\">")
+    result = rebuild(mini, first, tmp_path)
+    assert result.rendering.rendered == ALL_HTML
+
+
+def test_template_reading_a_new_variable_is_rendered_with_it(mini, first, tmp_path):
+    # page.html does not read `sources`; once it does, a change to the sources must reach it.
+    edit(mini / "templates" / "page.html", "<h1>{{ page.title }}</h1>", "<h1>{{ page.title }}</h1><p>{{ sources | length }} sources</p>")
+    second = rebuild(mini, first, tmp_path)
+    (mini / "content" / "beta.md").write_text((mini / "content" / "beta.md").read_text() + "\nMore [@wire \"a record\"].\n")
+    result = rebuild(mini, second, tmp_path)
+    assert "alpha.html" in result.rendering.rendered  # its `sources` summary (claim counts) changed
+
+
+def test_stylesheet_renders_only_the_stylesheet(mini, first, tmp_path):
+    css = mini / "templates" / "assets" / "style.css"
+    css.write_text(css.read_text() + "\nbody { color: #111; }\n")
+    result = rebuild(mini, first, tmp_path)
+    assert result.rendering.rendered == {"assets/style.css"} and result.changed == ("assets/style.css",)
+
+
+def test_site_yaml_edit(mini, first, tmp_path):
+    edit(mini / "site.yaml", 'title: "Mini briefing"', 'title: "Mini briefing, second edition"')
+    result = rebuild(mini, first, tmp_path)
+    assert ALL_HTML <= result.rendering.rendered
+
+
+def test_new_page(mini, first, tmp_path):
+    (mini / "content" / "gamma.md").write_text("---\ntitle: Gamma\n---\nThe wire says [@wire \"a record\"]. See [alpha](alpha.md).\n")
+    result = rebuild(mini, first, tmp_path)
+    assert "gamma.html" in result.changed and (mini / "output" / "gamma.html").is_file()
+
+
+def test_deleted_page(mini, first, tmp_path):
+    (mini / "content" / "gamma.md").write_text("---\ntitle: Gamma\n---\nShort.\n")
+    second = rebuild(mini, first, tmp_path)
+    (mini / "content" / "gamma.md").unlink()
+    result = rebuild(mini, second, tmp_path)
+    assert "gamma.html" in result.changed and not (mini / "output" / "gamma.html").exists()
+
+
+def test_deleted_topic_page_and_its_listing(mini, first, tmp_path):
+    (mini / "content" / "beta.md").unlink()
+    edit(mini / "site.yaml", "topics: [alpha, beta]", "topics: [alpha]")
+    rebuild(mini, first, tmp_path)
+    assert not (mini / "output" / "beta.html").exists()
+
+
+def test_failed_build_in_between_changes_nothing(mini, first, tmp_path):
+    before = tree(mini / "output")
+    edit(mini / "content" / "beta.md", '"argues the pact is fragile"', '"argues that the pact is fragile"')
+    with pytest.raises(BuildError):
+        build(load_config(mini / "site.yaml"), previous=first)
+    assert tree(mini / "output") == before
+    edit(mini / "content" / "beta.md", '"argues that the pact is fragile"', '"argues the pact is fragile"')
+    rebuild(mini, first, tmp_path)
+
+
+def test_one_change_after_another(mini, first, tmp_path):
+    result = first
+    steps = [
+        lambda: edit(mini / "content" / "alpha.md", "Officials gave a figure", "Officials announced a figure"),
+        lambda: edit(mini / "templates" / "page.html", '<div class="body">', '<div class="body prose">'),
+        lambda: (mini / "seeds" / "essay.txt").write_bytes((mini / "seeds" / "essay.txt").read_bytes() + b"Postscript.\n"),
+        lambda: (mini / "content" / "delta.md").write_text("---\ntitle: Delta\nsummary: Added.\n---\nNew [@essay \"Postscript.\"].\n"),
+        lambda: edit(mini / "site.yaml", "topics: [alpha, beta]", "topics: [beta, alpha, delta]"),
+        lambda: os.replace(mini / "content" / "alpha.md", mini / "content" / "alpha2.md")
+        or edit(mini / "site.yaml", "topics: [beta, alpha, delta]", "topics: [beta, alpha2, delta]")
+        or edit(mini / "content" / "index.md", "(alpha.md#figures)", "(alpha2.md#figures)"),
+        lambda: (mini / "templates" / "assets" / "extra.css").write_text("p { margin: 0; }\n"),
+        lambda: (mini / "templates" / "assets" / "extra.css").unlink(),
+    ]
+    for step in steps:
+        step()
+        result = rebuild(mini, result, tmp_path)
+    assert not (mini / "output" / "alpha.html").exists() and not (mini / "output" / "assets" / "extra.css").exists()
