@@ -12,15 +12,16 @@ NAV = "nav[aria-label='Sections']"
 
 
 @pytest.fixture(scope="module")
-def default_site(tmp_path_factory) -> Path:
+def default_site(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The default briefing built into a temporary folder, and the title of each topic in reading order."""
     out = tmp_path_factory.mktemp("journeys") / "site"
-    build(load_config(ROOT / "site.yaml", output_dir=out))
-    return out
+    result = build(load_config(ROOT / "site.yaml", output_dir=out))
+    return out, {p.page.slug: p.page.title for p in result.site.topics}
 
 
 @pytest.fixture
 def site(default_site, static_server):
-    return default_site, static_server(default_site)
+    return default_site[0], static_server(default_site[0])
 
 
 def first_citation(output: Path, page: str) -> dict:
@@ -45,12 +46,13 @@ def target_state(page) -> dict:
     }""")
 
 
-def test_every_topic_is_reached_through_the_navigation(browser, site):
+def test_every_topic_is_reached_through_the_navigation(browser, default_site, site):
+    titles = default_site[1]
+    assert list(titles) == topics()
     output, base = site
     page = browser.new_page()
     page.goto(base)
-    for slug in topics():
-        title = load_title(slug)
+    for slug, title in titles.items():
         page.locator(NAV).get_by_role("link", name=title, exact=True).click()
         page.wait_for_url(f"**/{slug}.html")
         assert page.locator("h1").inner_text() == title
@@ -59,15 +61,8 @@ def test_every_topic_is_reached_through_the_navigation(browser, site):
     page.locator(".site-title a").click()
     page.wait_for_url(base + "index.html")
     cards = page.locator("#topics-heading + .cards a")
-    assert cards.all_inner_texts() == [load_title(slug) for slug in topics()]
+    assert cards.all_inner_texts() == list(titles.values())
     page.close()
-
-
-def load_title(slug: str) -> str:
-    for line in (ROOT / "content" / f"{slug}.md").read_text(encoding="utf-8").splitlines()[1:]:
-        if line.startswith("title:"):
-            return line.split(":", 1)[1].strip().strip('"')
-    raise AssertionError(f"content/{slug}.md has no title")
 
 
 def check_landing(page, base: str, citation: dict) -> None:
