@@ -50,7 +50,7 @@ def test_no_payload_runs_in_chromium(browser, hostile):
         for link in page.locator("a").all()[:60]:
             link.focus()
             if link.is_visible():
-                link.hover(timeout=2000)
+                link.hover(timeout=10000, force=True)
         assert page.evaluate("window.__pwned === undefined"), name
     assert dialogs == []
     for name in pages:
