@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from .errors import Location, Problems, relative_name
 from .yamlnodes import Fields, Node, compose, mapping, scalar, sequence
 
-SITE_KEYS = ("title", "description", "language", "base_url", "allow_html", "topics", "domain", "sources")
+SITE_KEYS = ("title", "description", "language", "base_url", "allow_html", "topics", "pages", "domain", "sources")
 SOURCE_KEYS = ("id", "file", "title", "author", "publisher", "date", "url", "kind", "perspective", "furniture", "paragraphs")
 PARAGRAPH_MODES = ("lines", "blank-lines")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -53,6 +53,8 @@ class Config:
     allow_html: bool
     topics: tuple[str, ...]
     topics_location: Location
+    pages: tuple[str, ...]  # other pages shown in the navigation, after the topics
+    pages_location: Location
     domain: str | None
     sources: tuple[SourceConfig, ...]
     output_dir: Path
@@ -120,15 +122,8 @@ def _read_site(node: Node, root: Path, name: str, problems: Problems, output_dir
     domain = _optional_str(fields, "domain", problems)
     if domain is not None and not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", domain):
         problems.error(_loc(fields, "domain", node), f"`domain` must be a host name such as briefing.example.org, got {domain!r}")
-    topics: list[str] = []
-    topics_node = fields.get("topics")
-    if topics_node is not None:
-        for item in sequence(topics_node, problems, "topics") or []:
-            slug = scalar(item, str, problems, "topics entry")
-            if slug is not None:
-                if slug in topics:
-                    problems.error(item.location, f"topic `{slug}` is listed twice; list each topic once")
-                topics.append(slug)
+    topics = _page_list(fields, "topics", problems, [])
+    pages = _page_list(fields, "pages", problems, topics)
     sources = _read_sources(fields, node, root, problems)
     out = (output_dir if output_dir is not None else root / "output").resolve()
     if title is None:
@@ -143,10 +138,26 @@ def _read_site(node: Node, root: Path, name: str, problems: Problems, output_dir
         allow_html=allow_html,
         topics=tuple(topics),
         topics_location=_loc(fields, "topics", node),
+        pages=tuple(pages),
+        pages_location=_loc(fields, "pages", node),
         domain=domain,
         sources=tuple(sources),
         output_dir=out,
     )
+
+
+def _page_list(fields: Fields, key: str, problems: Problems, taken: list[str]) -> list[str]:
+    """`topics` or `pages`: page names, each listed once across both."""
+    names: list[str] = []
+    node = fields.get(key)
+    for item in (sequence(node, problems, key) or []) if node is not None else []:
+        slug = scalar(item, str, problems, f"{key} entry")
+        if slug is None:
+            continue
+        if slug in names or slug in taken:
+            problems.error(item.location, f"page `{slug}` is listed twice in `topics`/`pages`; list each page once")
+        names.append(slug)
+    return names
 
 
 def _read_sources(fields: Fields, node: Node, root: Path, problems: Problems) -> list[SourceConfig]:

@@ -74,6 +74,12 @@ class Site:
     def other_pages(self) -> tuple[PageCitations, ...]:
         return tuple(p for p in self.pages if p.page.slug != "index" and p.page.slug not in self.config.topics)
 
+    @property
+    def menu(self) -> tuple[PageCitations, ...]:
+        """The navigation: topics, then the pages site.yaml lists under `pages` (a large site lists the rest on its home page)."""
+        by_slug = {p.page.slug: p for p in self.pages}
+        return tuple(by_slug[slug] for slug in (*self.config.topics, *self.config.pages) if slug in by_slug)
+
     def citations_of(self, source: Source) -> list[Citation]:
         return [c for p in self.pages for c in p.citations if c.excerpt.source.id == source.id]
 
@@ -82,10 +88,11 @@ def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], p
     by_id = {source.id: source for source in sources}
     known = {source_config.id for source_config in config.sources}
     slugs = {page.slug: page for page in pages}
-    for slug in config.topics:
+    for slug in (*config.topics, *config.pages):
         already_reported = any(p.location.path == f"content/{slug}.md" for p in problems.errors)
         if slug not in slugs and not already_reported:
-            problems.error(config.topics_location, f"topic `{slug}` has no page; create content/{slug}.md or remove it from `topics`")
+            key, where = ("topics", config.topics_location) if slug in config.topics else ("pages", config.pages_location)
+            problems.error(where, f"`{key}` lists `{slug}`, which has no page; create content/{slug}.md or remove it from `{key}`")
     excerpts: dict[tuple[str, int, int], Excerpt] = {}
     anchors: dict[tuple[str, str], tuple[int, int]] = {}
     resolved = []
