@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import marshal
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,15 +17,16 @@ from .config import Config
 
 
 def fingerprint(*parts: object) -> str:
-    """A short stable digest of some plain values (str, numbers, tuples, lists, dicts, dataclasses).
+    """A short stable digest of some values: equal values, equal fingerprints, in every process.
 
-    Equal values give equal fingerprints in every process: it hashes repr(), never hash().
+    Plain data (str, bytes, numbers, tuples, lists, dicts) is hashed in marshal's format 2, which
+    has no back-references, so equal values encode alike; anything else by its repr(). Never hash().
     """
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(repr(part).encode("utf-8", "surrogatepass"))
-        digest.update(b"\x00")
-    return digest.hexdigest()[:32]
+    try:
+        data = b"m" + marshal.dumps(parts, 2)
+    except ValueError:  # dataclasses, dates, paths ...
+        data = b"r" + repr(parts).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()[:32]
 
 
 def file_digest(path: Path) -> str:

@@ -9,11 +9,14 @@ includes), not assumed.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import json
 import posixpath
 import traceback
+import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -92,54 +95,85 @@ def _relpath(path: str, start: str) -> str:
 
 
 class Templates:
-    """The Jinja environment for one version of templates/, and what each template can read.
+    """The Jinja environment for one templates/ folder, and what each template can read.
 
-    Kept while templates/ is unchanged, so templates are compiled once, not once per build.
+    Kept from build to build, so templates are compiled once, not once per build; a template is
+    compiled again when its text changes.
     """
 
     def __init__(self, directory: Path):
         self.directory = directory
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(directory)),
+            loader=_TextLoader(str(directory)),
             autoescape=jinja2.select_autoescape(("html", "xml")),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self._reads: dict[str, tuple[frozenset[str] | None, frozenset[str]]] = {}
+        self._parsed: dict[tuple[str, str], tuple[frozenset[str], tuple[str | None, ...]] | None] = {}
 
     def reads(self, name: str) -> tuple[frozenset[str] | None, frozenset[str]]:
-        """(the variables `name` and the templates it pulls in can read, or None for any; those templates' names)."""
-        if name not in self._reads:
-            variables: set[str] = set()
-            names: set[str] = set()
-            pending = [name]
-            any_variable = False
-            while pending:
-                current = pending.pop()
-                if current in names:
-                    continue
-                names.add(current)
-                try:
-                    source = self.env.loader.get_source(self.env, current)[0]  # type: ignore[union-attr]
-                    tree = self.env.parse(source)
-                except (jinja2.TemplateError, OSError, UnicodeDecodeError):
-                    any_variable = True  # rendering will report it; until then assume the worst
-                    continue
-                variables |= jinja2.meta.find_undeclared_variables(tree)
-                for referenced in jinja2.meta.find_referenced_templates(tree):
-                    if referenced is None:  # a computed template name: it could be any template, reading anything
-                        any_variable = True
-                        names |= set(self.env.list_templates())
-                    else:
-                        pending.append(referenced)
-            self._reads[name] = (None if any_variable else frozenset(variables), frozenset(names))
-        return self._reads[name]
+        """(the variables `name` and the templates it pulls in can read, None for any; those templates' names)."""
+        variables: set[str] = set()
+        names: set[str] = set()
+        pending = [name]
+        any_variable = False
+        while pending:
+            current = pending.pop()
+            if current in names:
+                continue
+            names.add(current)
+            parsed = self._parse(current)
+            if parsed is None:  # missing or broken: rendering will report it; until then assume the worst
+                any_variable = True
+                continue
+            found, referenced = parsed
+            variables |= found
+            for other in referenced:
+                if other is None:  # a computed template name: it could be any template
+                    any_variable = True
+                    names |= set(self.env.list_templates())
+                else:
+                    pending.append(other)
+        return (None if any_variable else frozenset(variables)), frozenset(names)
+
+    def _parse(self, name: str) -> tuple[frozenset[str], tuple[str | None, ...]] | None:
+        try:
+            source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+        except (jinja2.TemplateNotFound, OSError, UnicodeDecodeError):
+            return None
+        if (name, source) not in self._parsed:
+            if len(self._parsed) > 256:
+                self._parsed.clear()
+            try:
+                tree = self.env.parse(source)
+                self._parsed[(name, source)] = (frozenset(jinja2.meta.find_undeclared_variables(tree)),
+                                                tuple(jinja2.meta.find_referenced_templates(tree)))
+            except jinja2.TemplateSyntaxError:
+                self._parsed[(name, source)] = None
+        return self._parsed[(name, source)]
 
 
-@functools.lru_cache(maxsize=2)
-def _templates(directory: Path, version: str) -> Templates:
+class _TextLoader(jinja2.FileSystemLoader):
+    """Takes a template as changed when its text changes, not only its mtime (which two quick
+    saves can share), so a compiled template is never older than the file."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        contents, filename, _ = super().get_source(environment, template)
+
+        def uptodate() -> bool:
+            try:
+                with open(filename, encoding=self.encoding) as file:
+                    return file.read() == contents
+            except (OSError, UnicodeDecodeError):
+                return False
+
+        return contents, filename, uptodate
+
+
+@functools.lru_cache(maxsize=4)
+def _templates(directory: Path) -> Templates:
     return Templates(directory)
 
 
@@ -160,21 +194,22 @@ class Renderer:
         self.config = site.config
         self.inputs = inputs
         self.template_digests = inputs.templates if inputs is not None else _digest_tree(self.config.templates_dir)
-        self.templates = _templates(self.config.templates_dir, fingerprint(sorted(self.template_digests.items())))
+        self.templates = _templates(self.config.templates_dir)
         self.env = self.templates.env
         self.md = _markdown(self.config.allow_html)
         self.page_urls = {p.page.slug: p.page.url for p in site.pages}
-        self.config_digest = inputs.config if inputs is not None else settings_digest(self.config)
-        self.source_citations = _citations_by_source(site)
+        self.claims_by_source = Counter(c.excerpt.source.id for p in site.pages for c in p.citations)
         self.source_stats = {source.id: self._source_stats(source) for source in site.sources}
-        # Fingerprints of the parts of the model that many outputs read.
+        self._template_inputs: dict[str, tuple[frozenset[str] | None, str]] = {}
+        # Fingerprints of the parts of the model that outputs read, each computed once.
+        self.config_digest = inputs.config if inputs is not None else settings_digest(self.config)
+        self.page_citations_digest, self.source_citations_digest = _citation_digests(site)
+        self.pages_digest = fingerprint(self.page_urls)
         self.nav_digest = fingerprint([(p.page.title, p.page.url) for p in (*site.topics, *site.other_pages)])
         self.home_digest = fingerprint(site.home.page.title if site.home else None)
-        self.pages_digest = fingerprint(self.page_urls)
         self.topics_digest = fingerprint([_summary_facts(p) for p in site.topics])
         self.others_digest = fingerprint([_summary_facts(p) for p in site.other_pages])
         self.sources_digest = fingerprint([self.source_stats[s.id] for s in site.sources])
-        self.citations_digest = {p.page.url: fingerprint([_citation_facts(c) for c in p.citations]) for p in site.pages}
 
     # -- the outputs ---------------------------------------------------------------------------
     def outputs(self) -> list[Output]:
@@ -190,47 +225,52 @@ class Renderer:
         for source in site.sources:
             outputs.append(self.html("source.html", source.url, {
                 "source": Variable(fingerprint(self.source_stats[source.id]), lambda s=source: self.source_summary(s, s.url)),
-                "paragraphs": Variable(self.excerpts_digest(source), lambda s=source: self.source_paragraphs(s)),
+                "paragraphs": Variable(fingerprint(source.sha256, self.source_citations_digest.get(source.id)),
+                                       lambda s=source: self.source_paragraphs(s)),
             }))
             outputs.append(Output(source.file_url, {"file": source.sha256}, lambda s=source: s.text.encode("utf-8")))
         outputs.append(self.html("404.html", "404.html", {}, absolute_base=self.config.base_path))
         outputs.extend(self.assets())
         sitemap = [(p.page.url, p.page.updated) for p in site.pages] + [s.url for s in site.sources]
         outputs.append(Output("sitemap.xml", {"config": self.config_digest, "pages": fingerprint(sitemap, site.home is None)}, self.sitemap))
-        outputs.append(Output("citations.json", {"citations": fingerprint(self.citations_digest)}, self.citations_json))
+        outputs.append(Output("citations.json", {"config": self.config_digest, "citations": fingerprint(self.page_citations_digest),
+                                                 "claims": fingerprint(self.source_citations_digest)}, self.citations_json))
         return outputs
 
     def html(self, template: str, url: str, variables: dict[str, Variable], absolute_base: str | None = None) -> Output:
-        variables = {**self.common_variables(url, absolute_base), **variables}
-        reads, templates = self.templates.reads(template)
-        read = sorted(variables if reads is None else reads & variables.keys())
-        inputs = {
-            "templates": fingerprint(sorted((name, self.template_digests.get(name)) for name in templates)),
-            "config": self.config_digest,
-            "url": url,
-            **{f"variable {name}": variables[name].fingerprint for name in read},
-        }
-        return Output(url, inputs, lambda: self.template(template, {name: v.make() for name, v in variables.items()}))
+        """A page made from a template: its key names the templates, the settings, the URL, and each variable read."""
+        reads, templates_digest = self.template_inputs(template)
+        fingerprints = {"nav": self.nav_digest, "home_title": self.home_digest, **{n: v.fingerprint for n, v in variables.items()}}
+        read = sorted(fingerprints if reads is None else reads & fingerprints.keys())
+        inputs = {"templates": templates_digest, "config": self.config_digest, "url": url,
+                  **{f"variable {name}": fingerprints[name] for name in read}}
+        make = lambda: self.template(template, {**self.common_variables(url, absolute_base),  # noqa: E731
+                                                **{name: v.make() for name, v in variables.items()}})
+        return Output(url, inputs, make)
 
-    def common_variables(self, url: str, absolute_base: str | None) -> dict[str, Variable]:
-        """What every template gets. Only `nav` and `home_title` depend on more than the URL and the settings."""
+    def template_inputs(self, name: str) -> tuple[frozenset[str] | None, str]:
+        """(the variables template `name` can read, None for any; a digest of it and every template it pulls in)."""
+        if name not in self._template_inputs:
+            reads, names = self.templates.reads(name)
+            self._template_inputs[name] = (reads, fingerprint(sorted((n, self.template_digests.get(n)) for n in names)))
+        return self._template_inputs[name]
+
+    def common_variables(self, url: str, absolute_base: str | None) -> dict[str, Any]:
+        """What every template gets. All but `nav` and `home_title` are made from the URL and the settings alone."""
         link = (lambda to: absolute_base + to) if absolute_base is not None else (lambda to: relative(url, to))
         home = self.site.home
-        nav = lambda: [NavItem(p.page.title, link(p.page.url), p.page.url == url)  # noqa: E731
-                       for p in (*self.site.topics, *self.site.other_pages)] + [
-            NavItem("Sources", link("sources/index.html"), url.startswith("sources/"))]
-        canonical = (self.config.base_url + ("" if url == "index.html" else url)) if self.config.base_url and absolute_base is None else None
-        fixed = lambda value: Variable("", lambda: value)  # noqa: E731  (made from the URL and settings alone)
+        nav = [NavItem(p.page.title, link(p.page.url), p.page.url == url) for p in (*self.site.topics, *self.site.other_pages)]
+        nav.append(NavItem("Sources", link("sources/index.html"), url.startswith("sources/")))
         return {
-            "site": fixed(self.config),
-            "url": fixed(url),
-            "nav": Variable(self.nav_digest, nav),
-            "home_href": fixed(link("index.html")),
-            "home_title": Variable(self.home_digest, lambda: home.page.title if home else self.config.title),
-            "is_home": fixed(url == "index.html"),
-            "stylesheet_href": fixed(link("assets/style.css")),
-            "canonical": fixed(canonical),
-            "link": fixed(link),
+            "site": self.config,
+            "url": url,
+            "nav": nav,
+            "home_href": link("index.html"),
+            "home_title": home.page.title if home else self.config.title,
+            "is_home": url == "index.html",
+            "stylesheet_href": link("assets/style.css"),
+            "canonical": (self.config.base_url + ("" if url == "index.html" else url)) if self.config.base_url and absolute_base is None else None,
+            "link": link,
         }
 
     def page_variables(self, page_citations: PageCitations | None) -> dict[str, Variable]:
@@ -241,11 +281,11 @@ class Renderer:
             own = {"page": Variable("", lambda: None), "body": Variable("", lambda: Markup("")), "notes": Variable("", lambda: [])}
         else:
             page = page_citations.page
-            digest = self.inputs.pages.get(page.path, "unread") if self.inputs is not None else fingerprint(object())
-            citations = self.citations_digest[page.url]
+            text = self.page_text(page.path)
+            citations = self.page_citations_digest[page.url]
             own = {
-                "page": Variable(fingerprint(page.path, digest), lambda: page),
-                "body": Variable(fingerprint(page.path, digest, citations, self.pages_digest), lambda: self.markdown(page_citations, url)),
+                "page": Variable(fingerprint(page.path, text), lambda: page),
+                "body": Variable(fingerprint(page.path, text, citations, self.pages_digest), lambda: self.markdown(page_citations, url)),
                 "notes": Variable(citations, lambda: [_note(c, url) for c in page_citations.citations]),
             }
         return {
@@ -255,15 +295,13 @@ class Renderer:
             "sources": self.sources_variable(url),
         }
 
+    def page_text(self, path: str) -> str:
+        """The digest of a page's Markdown file (unique when unknown, so nothing is reused)."""
+        unknown = f"unknown {uuid.uuid4()}"
+        return self.inputs.pages.get(path, unknown) if self.inputs is not None else unknown
+
     def sources_variable(self, url: str) -> Variable:
         return Variable(self.sources_digest, lambda: [self.source_summary(s, url) for s in self.site.sources])
-
-    def excerpts_digest(self, source: Source) -> str:
-        """What a source page's paragraphs show: the text, the excerpts, and every claim citing each."""
-        excerpts = [(e.start, e.end, e.anchor, [(c.url, c.page.title, c.number, c.claim)
-                                                for c in self.site.backlinks.get((source.id, e.anchor), ())])
-                    for e in self.site.excerpts.get(source.id, ())]
-        return fingerprint(source.sha256, source.config, excerpts)
 
     # -- making them ---------------------------------------------------------------------------
     def render(self, previous: Rendering | None = None) -> Rendering:
@@ -308,11 +346,11 @@ class Renderer:
     def _source_stats(self, source: Source) -> dict[str, Any]:
         """What the summaries of a source say, whatever page they are on (all but the links)."""
         article = [p for p in source.paragraphs if not p.furniture]
-        cited = {self._paragraph_of(e).index for e in self.site.excerpts.get(source.id, ())}
+        cited = _cited_paragraphs(source, self.site.excerpts.get(source.id, ()))
         share = len([p for p in article if p.index in cited]) / len(article) if article else 0.0
         return {
             "id": source.id, "config": source.config, "sha256": source.sha256,
-            "claims": len(self.source_citations.get(source.id, ())), "paragraphs": len(article),
+            "claims": self.claims_by_source.get(source.id, 0), "paragraphs": len(article),
             "cited_paragraphs": len([p for p in article if p.index in cited]),
             "share": share, "percent": round(share * 100),
         }
@@ -326,11 +364,6 @@ class Renderer:
             "cited_paragraphs": stats["cited_paragraphs"],
             "share": stats["share"], "percent": stats["percent"],
         }
-
-    def _paragraph_of(self, excerpt: Excerpt) -> Paragraph:
-        paragraph = excerpt.source.paragraph_at(excerpt.start)
-        assert paragraph is not None
-        return paragraph
 
     def source_paragraphs(self, source: Source) -> list[dict[str, Any]]:
         excerpts = self.site.excerpts.get(source.id, ())
@@ -388,19 +421,33 @@ def _digest_tree(directory: Path) -> dict[str, str]:
     return {p.relative_to(directory).as_posix(): file_digest(p) for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-def _citations_by_source(site: Site) -> dict[str, list[Citation]]:
-    by_source: dict[str, list[Citation]] = {}
+def _citation_digests(site: Site) -> tuple[dict[str, str], dict[str, str]]:
+    """In one pass over every citation: a digest of each page's citations, as the page shows them
+    (by page URL), and of each source's, as the source page shows them (by source id)."""
+    by_page: dict[str, str] = {}
+    by_source: dict[str, list[tuple]] = {}
     for page_citations in site.pages:
+        page = page_citations.page
+        facts = []
         for citation in page_citations.citations:
-            by_source.setdefault(citation.excerpt.source.id, []).append(citation)
-    return by_source
+            excerpt = citation.excerpt
+            source_id = excerpt.source.config.id
+            facts.append((source_id, excerpt.start, excerpt.end, excerpt.anchor, excerpt.quote))
+            by_source.setdefault(source_id, []).append(
+                (page.url, page.title, citation.number, citation.claim, excerpt.start, excerpt.end, excerpt.anchor))
+        by_page[page.url] = fingerprint(facts)
+    return by_page, {source_id: fingerprint(facts) for source_id, facts in by_source.items()}
 
 
-def _citation_facts(citation: Citation) -> tuple:
-    """Everything about a citation that a page, its notes or citations.json can show."""
-    excerpt = citation.excerpt
-    return (citation.number, citation.claim, excerpt.source.id, excerpt.source.title, excerpt.source.config.file,
-            excerpt.start, excerpt.end, excerpt.anchor, excerpt.quote)
+def _cited_paragraphs(source: Source, excerpts: tuple[Excerpt, ...]) -> set[int]:
+    """Indexes of the paragraphs holding the excerpts (where each excerpt starts)."""
+    starts = [paragraph.start for paragraph in source.paragraphs]
+    cited = set()
+    for excerpt in excerpts:
+        paragraph = source.paragraphs[bisect.bisect_right(starts, excerpt.start) - 1]
+        assert paragraph.start <= excerpt.start < paragraph.end
+        cited.add(paragraph.index)
+    return cited
 
 
 def _summary_facts(page_citations: PageCitations) -> tuple:
