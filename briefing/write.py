@@ -55,9 +55,16 @@ def write_site(files: dict[str, bytes], out: Path) -> None:
         os.chmod(staging, 0o755)
         if out.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.rename(out, retired / "site")
-            os.rename(staging, out)
-            shutil.rmtree(retired, ignore_errors=True)
+            try:
+                os.rename(out, retired / "site")
+                os.rename(staging, out)
+            except BaseException:  # interrupted between the renames: put the previous site back
+                if not out.exists() and (retired / "site").exists():
+                    os.rename(retired / "site", out)
+                raise
+            finally:
+                if out.exists():
+                    shutil.rmtree(retired, ignore_errors=True)
         else:
             os.rename(staging, out)
     except BaseException:
