@@ -50,10 +50,13 @@ STATUS_URL = "/__briefing__/status"
 LIVERELOAD_JS = (Path(livereload.__file__).parent / "vendors" / "livereload.js").read_bytes()
 _HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
 
-# Injected into HTML responses. It registers a livereload.js plugin that, when the server sends
-# "reload" for STATUS_URL, fetches the build status and shows or clears the list of problems
-# (as text, so nothing in a message can run), then loads livereload.js from this server.
-CLIENT = """<script data-briefing-preview>
+# Injected into HTML responses. It registers a livereload.js plugin, then loads livereload.js
+# from this server. Told to reload STATUS_URL, the plugin fetches the build status and shows or
+# clears the list of problems (as text, so nothing in a message can run). Told to reload a page,
+# it fetches the open page again: if only its <body> changed, the new body replaces the old (no
+# blank flash, scroll position kept); otherwise, or on any doubt, the page reloads. Stylesheets
+# are left to livereload.js, which swaps them in place.
+CLIENT = r"""<script data-briefing-preview>
 (function () {
   "use strict";
   var STATUS = "%(status)s", BOX = "briefing-problems";
@@ -86,12 +89,37 @@ CLIENT = """<script data-briefing-preview>
     fetch(STATUS, {cache: "no-store"}).then(function (r) { return r.json(); })
       .then(function (status) { show(status.problems); }, function () {});
   }
-  function StatusPlugin() {}
-  StatusPlugin.identifier = "briefing-status";
-  StatusPlugin.version = "1";
-  StatusPlugin.prototype.reload = function (path) { if (path !== STATUS) return false; check(); return true; };
-  StatusPlugin.prototype.analyze = function () { return {}; };
-  window.LiveReloadPluginBriefingStatus = StatusPlugin;
+  function head(doc) {
+    var parts = [];
+    for (var i = 0; i < doc.documentElement.attributes.length; i++) {
+      parts.push(doc.documentElement.attributes[i].name + "=" + doc.documentElement.attributes[i].value);
+    }
+    for (var node = doc.head.firstElementChild; node; node = node.nextElementSibling) {
+      if (node.tagName !== "SCRIPT") parts.push(node.outerHTML);
+    }
+    return JSON.stringify(parts);
+  }
+  function update() {
+    fetch(location.href, {cache: "no-store"}).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.text();
+    }).then(function (html) {
+      var fresh = new DOMParser().parseFromString(html, "text/html");
+      if (head(fresh) !== head(document) || fresh.body.querySelector("script")) throw new Error("more than the body");
+      document.body.replaceWith(document.importNode(fresh.body, true));
+    }).catch(function () { location.reload(); });
+  }
+  function PreviewPlugin() {}
+  PreviewPlugin.identifier = "briefing-preview";
+  PreviewPlugin.version = "1";
+  PreviewPlugin.prototype.reload = function (path, options) {
+    if (path === STATUS) check();
+    else if (options.liveCSS && /\.css$/i.test(path)) return false;
+    else update();
+    return true;
+  };
+  PreviewPlugin.prototype.analyze = function () { return {}; };
+  window.LiveReloadPluginBriefingPreview = PreviewPlugin;
   if (%(broken)s) {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", check); else check();
   }
@@ -201,10 +229,14 @@ class Preview:
 
     # -- debouncing: called from the watcher's thread, handled on the server's ------------------
     def changed(self, name: str) -> None:
-        if self.loop is None:
+        loop = self.loop
+        if loop is None:
             self.missed = True
-        else:
-            self.loop.call_soon_threadsafe(self._changed, name)
+            return
+        try:
+            loop.call_soon_threadsafe(self._changed, name)
+        except RuntimeError:  # the server closed its loop meanwhile: it is stopping
+            pass
 
     def _changed(self, name: str) -> None:
         assert self.loop is not None

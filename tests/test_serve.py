@@ -145,6 +145,18 @@ def test_saved_edit_appears_in_the_open_page(browser, server, mini):
     page.close()
 
 
+def test_body_edit_is_swapped_in_place_and_head_edit_reloads(browser, server, mini):
+    page = open_page(browser, server.url + "alpha.html")
+    page.evaluate("window.samePage = true")
+    replace_in(mini / "content" / "alpha.md", "Officials gave a figure", "Officials announced a figure")
+    page.get_by_text("Officials announced a figure").wait_for(timeout=WAIT * 1000)
+    assert page.evaluate("window.samePage") is True  # only the body changed: swapped, not reloaded
+    replace_in(mini / "content" / "alpha.md", "title: Alpha", "title: Alpha, revised")
+    page.wait_for_function("document.title.startsWith('Alpha, revised')", timeout=WAIT * 1000)
+    assert page.evaluate("window.samePage") is None  # the <head> changed too: reloaded
+    page.close()
+
+
 def test_failed_build_shows_every_problem_over_the_last_good_page_until_fixed(browser, server, mini):
     page = open_page(browser, server.url + "beta.html")
     beta = mini / "content" / "beta.md"
