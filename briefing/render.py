@@ -205,7 +205,7 @@ class Renderer:
         self.config_digest = inputs.config if inputs is not None else settings_digest(self.config)
         self.page_citations_digest, self.source_citations_digest = _citation_digests(site)
         self.pages_digest = fingerprint(self.page_urls)
-        self.nav_digest = fingerprint([(p.page.title, p.page.url) for p in (*site.topics, *site.other_pages)])
+        self.nav_digest = fingerprint([(p.page.title, p.page.url) for p in site.menu])
         self.home_digest = fingerprint(site.home.page.title if site.home else None)
         self.topics_digest = fingerprint([_summary_facts(p) for p in site.topics])
         self.others_digest = fingerprint([_summary_facts(p) for p in site.other_pages])
@@ -259,7 +259,7 @@ class Renderer:
         """What every template gets. All but `nav` and `home_title` are made from the URL and the settings alone."""
         link = (lambda to: absolute_base + to) if absolute_base is not None else (lambda to: relative(url, to))
         home = self.site.home
-        nav = [NavItem(p.page.title, link(p.page.url), p.page.url == url) for p in (*self.site.topics, *self.site.other_pages)]
+        nav = [NavItem(p.page.title, link(p.page.url), p.page.url == url) for p in self.site.menu]
         nav.append(NavItem("Sources", link("sources/index.html"), url.startswith("sources/")))
         return {
             "site": self.config,
