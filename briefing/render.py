@@ -68,7 +68,13 @@ class Output:
 class Rendering:
     files: Files
     keys: dict[str, str]  # output path -> dependency key
+    inputs: dict[str, dict[str, str]]  # output path -> the named inputs its key is the digest of
     rendered: frozenset[str]  # the outputs made this time; the others were reused from the previous rendering
+
+    def reasons(self, path: str, previous: Rendering | None) -> list[str]:
+        """The names of the inputs of `path` that differ from `previous` (why it was rendered)."""
+        before = previous.inputs.get(path, {}) if previous is not None else {}
+        return sorted(name for name in self.inputs[path].keys() | before.keys() if self.inputs[path].get(name) != before.get(name))
 
 
 def relative(from_url: str, to_url: str) -> str:
@@ -308,6 +314,7 @@ class Renderer:
         """Make every output whose dependency key differs from `previous`; reuse the rest."""
         files: Files = {}
         keys: dict[str, str] = {}
+        inputs: dict[str, dict[str, str]] = {}
         rendered = set()
         for output in self.outputs():
             key = output.key
@@ -317,7 +324,8 @@ class Renderer:
                 files[output.path] = output.make()
                 rendered.add(output.path)
             keys[output.path] = key
-        return Rendering(files, keys, frozenset(rendered))
+            inputs[output.path] = output.inputs
+        return Rendering(files, keys, inputs, frozenset(rendered))
 
     def template(self, name: str, context: dict[str, Any]) -> bytes:
         try:

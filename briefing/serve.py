@@ -7,9 +7,10 @@ rebuild swaps the whole site at once: no page is ever served half-built. Rebuild
 server's one thread, so a page requested during a rebuild is answered with the new version.
 
 The browser side is livereload's: its protocol handler and its livereload.js, served from here.
-Into every HTML response (never into a file) goes a small script that loads livereload.js and
-shows, over the page, the problems of a failed build. Reloads are sent by this module after each
-rebuild, not by livereload's own watcher, so none is skipped for coming soon after another.
+Into every HTML response (never into a file) goes a small script that loads livereload.js, swaps
+in a page's new body when only the body changed, and shows over the page the problems of a failed
+build. Reloads are sent by this module after each rebuild, not by livereload's own watcher, so
+none is skipped for coming soon after another.
 """
 from __future__ import annotations
 
@@ -179,14 +180,14 @@ class Preview:
             traceback.print_exc()
             self.failed([Problem(Location("briefing"), f"internal error: {exc!r}; the traceback is in the terminal")], started)
             return
-        first = self.result is None
+        previous = self.result
         self.config, self.result, self.problems = config, result, ()
         self.base_path = config.base_path
         self.builds += 1
-        self.report(result, started, reason, first)
+        self.report(result, previous, started, reason)
         if recovering:
-            self.notify(self.base_path)  # a full reload clears the list of problems
-        elif result.changed and not first:
+            self.notify(self.base_path)  # the page is fetched again, and the list of problems goes
+        elif result.changed and previous is not None:
             self.notify_changes(result.changed)
 
     def failed(self, problems: list[Problem], started: float) -> None:
@@ -197,7 +198,8 @@ class Preview:
             f"({time.perf_counter() - started:.2f} s)", error=True)
         self.notify(STATUS_URL)
 
-    def report(self, result: BuildResult, started: float, reason: str, first: bool) -> None:
+    def report(self, result: BuildResult, previous: BuildResult | None, started: float, reason: str) -> None:
+        first = previous is None
         if first or result.warnings != self.warnings:  # not again after every save
             say(*map(str, result.warnings), error=True)
             self.warnings = result.warnings
@@ -211,6 +213,9 @@ class Preview:
         else:
             names = result.changed if self.args.verbose or len(result.changed) <= 4 else (*result.changed[:3], f"and {len(result.changed) - 3} more")
             say(f"{reason}: rebuilt in {took}, updated {', '.join(names)}")
+        if self.args.verbose and previous is not None:  # why each file was rendered again
+            for path in sorted(result.rendering.rendered):
+                say(f"  rendered {path}: {', '.join(result.rendering.reasons(path, previous.rendering)) or 'no key before'}")
 
     def notify_changes(self, changed: tuple[str, ...]) -> None:
         if all(name.endswith(".css") for name in changed):

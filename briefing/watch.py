@@ -32,6 +32,7 @@ _LITTER = re.compile(r"""
     | \.(tmp|temp|bak|orig|part|crswap|kate-swp)$
     | ___jb_(tmp|old)___$   # JetBrains safe write
     | ^\.goutputstream-     # GNOME
+    | ^sed[A-Za-z0-9]{6}$   # sed -i
     | ^\.DS_Store$ | ^Thumbs\.db$
 """, re.VERBOSE | re.IGNORECASE)
 

@@ -47,6 +47,7 @@ def test_page_text_renders_only_that_page(mini, first, tmp_path):
     result = rebuild(mini, first, tmp_path)
     assert result.rendering.rendered == {"beta.html"}
     assert result.changed == ("beta.html",)
+    assert result.rendering.reasons("beta.html", first.rendering) == ["variable body", "variable page"]
 
 
 def test_claim_edit_renders_page_source_page_and_record(mini, first, tmp_path):
@@ -80,6 +81,7 @@ def test_source_template_renders_only_source_pages(mini, first, tmp_path):
     edit(mini / "templates" / "source.html", "<h1>{{ source.config.title }}</h1>", "<h1 class=\"doc\">{{ source.config.title }}</h1>")
     result = rebuild(mini, first, tmp_path)
     assert result.rendering.rendered == {"sources/wire.html", "sources/essay.html"}
+    assert result.rendering.reasons("sources/wire.html", first.rendering) == ["templates"]
     assert result.site is first.site
 
 
