@@ -251,7 +251,7 @@ class Renderer:
         inputs = {"templates": templates_digest, "config": self.config_digest, "url": url,
                   **{f"variable {name}": fingerprints[name] for name in read}}
         make = lambda: self.template(template, {**self.common_variables(url, absolute_base),  # noqa: E731
-                                                **{name: v.make() for name, v in variables.items()}})
+                                                **{name: v.make() for name, v in variables.items() if reads is None or name in reads}})
         return Output(url, inputs, make)
 
     def template_inputs(self, name: str) -> tuple[frozenset[str] | None, str]:
