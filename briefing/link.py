@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
 from dataclasses import dataclass
 
 from .citations import find_quote
@@ -62,26 +63,24 @@ class Site:
     excerpts: dict[str, tuple[Excerpt, ...]]  # by source id, in text order
     backlinks: dict[tuple[str, str], tuple[Citation, ...]]  # (source id, excerpt anchor) -> citations
 
-    @property
+    @cached_property
     def home(self) -> PageCitations | None:
         return next((p for p in self.pages if p.page.slug == "index"), None)
 
-    @property
+    @cached_property
     def topics(self) -> tuple[PageCitations, ...]:
         return tuple(p for p in self.pages if p.page.slug in self.config.topics)
 
-    @property
+    @cached_property
     def other_pages(self) -> tuple[PageCitations, ...]:
         return tuple(p for p in self.pages if p.page.slug != "index" and p.page.slug not in self.config.topics)
 
-    @property
+    @cached_property
     def menu(self) -> tuple[PageCitations, ...]:
         """The navigation: topics, then the pages site.yaml lists under `pages` (a large site lists the rest on its home page)."""
         by_slug = {p.page.slug: p for p in self.pages}
         return tuple(by_slug[slug] for slug in (*self.config.topics, *self.config.pages) if slug in by_slug)
 
-    def citations_of(self, source: Source) -> list[Citation]:
-        return [c for p in self.pages for c in p.citations if c.excerpt.source.id == source.id]
 
 
 def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], problems: Problems) -> Site:
