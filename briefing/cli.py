@@ -72,14 +72,15 @@ def run_build(config: Config, args: argparse.Namespace) -> int:
     from .pipeline import build
 
     started = time.perf_counter()
-    result = build(config, strict=args.strict)
+    result = build(config, strict=args.strict, use_cache=True)
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     if args.verbose:
-        for name in sorted(result.files):
+        for name in result.changed:
             print(f"  wrote {name}")
     if not args.quiet:
-        citations = sum(len(p.citations) for p in result.site.pages)
-        print(f"built {len(result.files)} files ({len(result.site.pages)} pages, {len(result.site.sources)} sources, "
-              f"{citations} citations) into {config.output_dir} in {time.perf_counter() - started:.2f} s")
+        counts = result.counts
+        what = "up to date" if result.up_to_date else f"built ({len(result.changed)} changed)"
+        print(f"{what}: {len(result.files)} files ({counts['pages']} pages, {counts['sources']} sources, "
+              f"{counts['citations']} citations) in {config.output_dir}, {time.perf_counter() - started:.2f} s")
     return 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .cache import BuildCache, inputs_digest
 from .config import Config
 from .content import load_pages
 from .errors import Problem, Problems
@@ -15,15 +16,21 @@ from .write import changed_paths, check_output_dir, check_paths, update_site, wr
 
 @dataclass(frozen=True)
 class BuildResult:
-    site: Site
+    site: Site | None  # None when the build cache showed that nothing changed (nothing was loaded)
     files: dict[str, bytes]
     warnings: tuple[Problem, ...]
     inputs: Inputs  # digests of the input files, read before loading them
     rendering: Rendering  # every output's dependency key, and which outputs this build rendered
     changed: tuple[str, ...]  # outputs new, different or gone since the previous build (all, without one)
+    counts: dict[str, int]  # pages, sources, citations
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.site is None
 
 
-def build(config: Config, strict: bool = False, write: bool = True, previous: BuildResult | None = None) -> BuildResult:
+def build(config: Config, strict: bool = False, write: bool = True, previous: BuildResult | None = None,
+          use_cache: bool = False) -> BuildResult:
     """Build the site; raise BuildError (with every problem) before writing a byte if anything is wrong.
 
     With `previous` (the preview server passes its last good build) the build is incremental: the
@@ -33,6 +40,12 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     problems = Problems()
     check_output_dir(config, problems)
     inputs = read_inputs(config)                        # digest every input file before reading it
+    cache = BuildCache(config) if use_cache and write and previous is None and not problems.errors else None
+    saved = cache.load() if cache else None             # what the last build of this folder made, if trustworthy
+    if saved is not None and saved.inputs_digest == inputs_digest(inputs) and not (strict and saved.warnings):
+        return BuildResult(None, dict(saved.rendering.files), tuple(saved.warnings), inputs, saved.rendering, (), saved.counts)
+    if cache is not None:
+        cache.forget()                                  # until this build has written its output
     if previous is not None and previous.inputs.model == inputs.model:
         site = previous.site                            # only templates changed: the same Site
         problems.items.extend(previous.warnings)
@@ -41,12 +54,16 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
         pages = load_pages(config, problems)            # content/ -> Page (front matter + Markdown)
         site = link(config, sources, pages, problems)   # resolve citations, backlinks; all checks
     problems.check(strict)
-    rendering = render_site(site, inputs, previous.rendering if previous else None)  # Jinja -> {path: bytes}
+    before = previous.rendering if previous else (saved.rendering if saved else None)
+    rendering = render_site(site, inputs, before)       # Jinja -> {path: bytes}, unchanged outputs reused
     check_paths(rendering.files, problems)
     problems.check(strict)
-    changed = changed_paths(rendering.files, previous.files if previous else {})
-    if write and previous is None:
+    changed = changed_paths(rendering.files, before.files if before else {})
+    if write and before is None:
         write_site(rendering.files, config.output_dir)             # a fresh folder, swapped into place
     elif write:
         update_site(rendering.files, changed, config.output_dir)  # changed files only, each atomically
-    return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, changed)
+    counts = {"pages": len(site.pages), "sources": len(site.sources), "citations": sum(len(p.citations) for p in site.pages)}
+    if cache is not None:
+        cache.save(inputs, rendering, counts, problems.warnings)
+    return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, changed, counts)

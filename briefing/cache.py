@@ -1,0 +1,125 @@
+"""The persistent build cache: what the last `python build.py` made, so the next one redoes only what changed.
+
+Kept in `.cache/` inside the project (git-ignored, safe to delete). It records the dependency key of
+every output and a listing of the output folder as written. It is trusted only when written by the
+same generator code and library versions for the same output folder, and only while that folder
+still matches its listing (size and modification time of every file); otherwise the build is cold.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from .config import Config
+from .errors import Location, Problem
+from .inputs import Inputs, fingerprint
+from .render import Rendering
+
+FORMAT = 1
+
+
+def generator_digest() -> str:
+    """The engine's own code and the versions of the libraries that shape its output."""
+    digest = hashlib.sha256(str(FORMAT).encode())
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for package in ("jinja2", "markdown-it-py", "mdit-py-plugins", "pyyaml", "markupsafe"):
+        try:
+            digest.update(f"{package}={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package}=?".encode())
+    return digest.hexdigest()
+
+
+def listing(out: Path) -> dict[str, list[int]]:
+    """Every regular file under `out`: [size, mtime_ns], found without following links."""
+    result: dict[str, list[int]] = {}
+    folders = [""]
+    while folders:
+        folder = folders.pop()
+        try:
+            entries = list(os.scandir(out / folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = f"{folder}{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(name + "/")
+            elif entry.is_file(follow_symlinks=False):
+                stat = entry.stat(follow_symlinks=False)
+                result[name] = [stat.st_size, stat.st_mtime_ns]
+            else:
+                result[name] = [-1, -1]  # a link or device: never matches a listing we wrote
+    return result
+
+
+class OutputFiles(Mapping[str, bytes]):
+    """The files of the output folder, read when asked for: the previous build's bytes."""
+
+    def __init__(self, out: Path, names: list[str]):
+        self.out = out
+        self.names = names
+
+    def __getitem__(self, name: str) -> bytes:
+        if name not in self.names:
+            raise KeyError(name)
+        return (self.out / name).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+
+@dataclass(frozen=True)
+class Saved:
+    inputs_digest: str
+    rendering: Rendering
+    counts: dict[str, int]
+    warnings: list[Problem]
+
+
+class BuildCache:
+    def __init__(self, config: Config):
+        self.out = config.output_dir
+        name = fingerprint(str(config.output_dir), config.config_location)[:16]
+        self.path = config.root / ".cache" / f"build-{name}.json"
+
+    def load(self) -> Saved | None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("generator") != generator_digest():
+            return None
+        if listing(self.out) != data.get("listing"):  # the folder was changed by hand, or another build wrote it
+            return None
+        keys = data["keys"]
+        rendering = Rendering(OutputFiles(self.out, sorted(keys)), keys, data["inputs"], frozenset())
+        warnings = [Problem(Location(path, line), message, warning=True) for path, line, message in data["warnings"]]
+        return Saved(data["inputs_digest"], rendering, data["counts"], warnings)
+
+    def save(self, inputs: Inputs, rendering: Rendering, counts: dict[str, int], warnings: list[Problem]) -> None:
+        data = {"generator": generator_digest(), "inputs_digest": inputs_digest(inputs), "keys": rendering.keys,
+                "inputs": rendering.inputs, "counts": counts, "listing": listing(self.out),
+                "warnings": [[w.location.path, w.location.line, w.message] for w in warnings]}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(temporary, self.path)
+
+    def forget(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def inputs_digest(inputs: Inputs) -> str:
+    return fingerprint(inputs.model, sorted(inputs.templates.items()))

@@ -1,0 +1,97 @@
+"""The persistent build cache: fresh `python build.py` processes reuse it, yet always equal a cold build."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from briefing.config import load_config
+from briefing.pipeline import build
+from tests.conftest import ROOT
+from tests.sitecheck import tree
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from synthetic import make_site  # noqa: E402
+
+
+def run(site: Path) -> str:
+    result = subprocess.run([sys.executable, str(ROOT / "build.py"), "--config", str(site / "site.yaml")],
+                            capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def cold(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    out = tmp_path / "cold"
+    build(load_config(site / "site.yaml", output_dir=out))
+    files = tree(out)
+    return files
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+@pytest.fixture
+def site(tmp_path):
+    root = make_site(tmp_path / "site", pages=24, sources=5)
+    assert run(root).startswith("built (")
+    return root
+
+
+EDITS = {
+    "page": lambda s: append(s / "content" / "page-0003.md", "\nA new closing sentence.\n"),
+    "page title": lambda s: (s / "content" / "page-0001.md").write_text(
+        (s / "content" / "page-0001.md").read_text().replace("title: Topic 1", "title: Topic One"), encoding="utf-8"),
+    "seed": lambda s: append(s / "seeds" / "src002.txt", "\nAn added paragraph.\n"),
+    "template": lambda s: append(s / "templates" / "page.html", "\n{# edited #}<!-- edited -->\n"),
+    "stylesheet": lambda s: append(s / "templates" / "assets" / "style.css", "\nbody { margin: 0 }\n"),
+    "site.yaml": lambda s: (s / "site.yaml").write_text((s / "site.yaml").read_text().replace(
+        'title: "Synthetic briefing"', 'title: "Renamed briefing"'), encoding="utf-8"),
+    "new page": lambda s: (s / "content" / "extra.md").write_text("---\ntitle: Extra\n---\nNew page.\n", encoding="utf-8"),
+    "deleted page": lambda s: (EDITS["new page"](s), run(s), (s / "content" / "extra.md").unlink()),
+}
+
+
+@pytest.mark.parametrize("kind", EDITS)
+def test_cached_rebuild_equals_cold_build(site, tmp_path, kind):
+    EDITS[kind](site)
+    output = run(site)
+    assert output.startswith("built (")
+    assert tree(site / "output") == cold(site, tmp_path)
+
+
+def test_nothing_changed_is_up_to_date_and_untouched(site):
+    before = {p: p.stat().st_mtime_ns for p in (site / "output").rglob("*") if p.is_file()}
+    assert run(site).startswith("up to date:")
+    assert {p: p.stat().st_mtime_ns for p in (site / "output").rglob("*") if p.is_file()} == before
+
+
+def test_a_page_edit_renders_only_what_depends_on_it(site):
+    append(site / "content" / "page-0005.md", "\nOne more sentence.\n")
+    changed = json.loads(run(site).split("built (")[1].split(" changed")[0])
+    assert 1 <= changed < 10  # the page itself (and what shows its citations), not the whole site
+
+
+def test_a_hand_edited_output_is_not_trusted(site, tmp_path):
+    (site / "output" / "page-0002.html").write_text("tampered", encoding="utf-8")
+    assert run(site).startswith("built (")
+    assert tree(site / "output") == cold(site, tmp_path)
+
+
+def test_a_cache_from_another_generator_is_not_trusted(site, tmp_path):
+    cache = next((site / ".cache").glob("build-*.json"))
+    data = json.loads(cache.read_text())
+    data["generator"] = "another version"
+    data["keys"] = {name: "forged" for name in data["keys"]}
+    cache.write_text(json.dumps(data))
+    append(site / "content" / "page-0004.md", "\nChanged.\n")
+    assert run(site).startswith("built (")
+    assert tree(site / "output") == cold(site, tmp_path)
+
+
+def test_deleting_the_cache_is_safe(site, tmp_path):
+    for path in (site / ".cache").glob("*"):
+        path.unlink()
+    assert run(site).startswith("built (")
+    assert tree(site / "output") == cold(site, tmp_path)
