@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from .config import Config
 from .errors import Location, Problem
@@ -86,6 +87,8 @@ class Saved:
     rendering: Rendering
     counts: dict[str, int]
     warnings: list[Problem]
+    records: dict[str, Any]  # what each page's bytes gave: title, citations ... (see content.page_record)
+    quotes: dict[str, list[int]]  # where each quote lies in a source's bytes (see link._locate)
 
 
 class BuildCache:
@@ -106,10 +109,12 @@ class BuildCache:
         keys = data["keys"]
         rendering = Rendering(OutputFiles(self.out, sorted(keys)), keys, data["inputs"], frozenset())
         warnings = [Problem(Location(path, line), message, warning=True) for path, line, message in data["warnings"]]
-        return Saved(data["inputs_digest"], rendering, data["counts"], warnings)
+        return Saved(data["inputs_digest"], rendering, data["counts"], warnings, data["records"], data["quotes"])
 
-    def save(self, inputs: Inputs, rendering: Rendering, counts: dict[str, int], warnings: list[Problem]) -> None:
+    def save(self, inputs: Inputs, rendering: Rendering, counts: dict[str, int], warnings: list[Problem],
+             records: dict[str, Any], quotes: dict[str, list[int]]) -> None:
         data = {"generator": generator_digest(), "inputs_digest": inputs_digest(inputs), "keys": rendering.keys,
+                "records": records, "quotes": quotes,
                 "inputs": rendering.inputs, "counts": counts, "listing": listing(self.out),
                 "warnings": [[w.location.path, w.location.line, w.message] for w in warnings]}
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from .citations import CitationRef, CitationSyntaxError, parse_citation
 from .config import ID_PATTERN, Config
-from .errors import Location, Problems
+from .errors import Location, Problem, Problems
 from .yamlnodes import compose, mapping, scalar
 
 FRONT_MATTER_KEYS = ("title", "summary", "order", "updated")
@@ -39,10 +42,26 @@ class Page:
     summary: str
     order: int
     updated: dt.date | None
-    tokens: tuple[Token, ...]
-    env: dict[str, Any] = field(compare=False)
     citations: tuple[CitationUse, ...]
     links: tuple[tuple[str, Location], ...]  # links to other .md pages, to rewrite and check
+    body: str  # the Markdown after the front matter
+    allow_html: bool
+
+    @cached_property
+    def parsed(self) -> tuple[tuple[Token, ...], dict[str, Any]]:
+        """Markdown tokens and the parser's env (footnotes), made when first needed: a page loaded from
+        the build cache is parsed only if one of its outputs must be rendered again."""
+        env: dict[str, Any] = {}
+        tokens = markdown_parser(self.allow_html).parse(self.body, env)
+        return tuple(tokens), env
+
+    @property
+    def tokens(self) -> tuple[Token, ...]:
+        return self.parsed[0]
+
+    @property
+    def env(self) -> dict[str, Any]:
+        return self.parsed[1]
 
     @property
     def url(self) -> str:
@@ -51,6 +70,11 @@ class Page:
     @property
     def location(self) -> Location:
         return Location(self.path, 1)
+
+
+@functools.lru_cache(maxsize=2)
+def markdown_parser(allow_html: bool) -> MarkdownIt:
+    return make_markdown(allow_html)
 
 
 def make_markdown(allow_html: bool) -> MarkdownIt:
@@ -83,21 +107,26 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
-def load_pages(config: Config, problems: Problems) -> tuple[Page, ...]:
-    md = make_markdown(config.allow_html)
+def load_pages(config: Config, problems: Problems, records: dict[str, Any] | None = None) -> tuple[Page, ...]:
+    """Every content/*.md page. `records` (from the build cache, updated in place) holds what earlier
+    builds learnt from pages by their bytes, so an unchanged page is not parsed again."""
+    md = markdown_parser(config.allow_html)
     pages = []
     content_dir = config.content_dir
     if not content_dir.is_dir():
         problems.error(Location("content/"), "there is no content/ folder; create it with one Markdown file per topic")
         return ()
     for path in sorted(content_dir.glob("*.md")):
-        page = load_page(path, f"content/{path.name}", md, problems, config.root)
+        if path.name.startswith((".", "#")):  # editor lock and backup files such as .#page.md
+            continue
+        page = load_page(path, f"content/{path.name}", md, problems, config.root, records)
         if page is not None:
             pages.append(page)
     return tuple(pages)
 
 
-def load_page(path: Path, name: str, md: MarkdownIt, problems: Problems, root: Path | None = None) -> Page | None:
+def load_page(path: Path, name: str, md: MarkdownIt, problems: Problems, root: Path | None = None,
+              records: dict[str, Any] | None = None) -> Page | None:
     if path.is_symlink() and root is not None and root.resolve() not in path.resolve().parents:
         problems.error(Location(name), "this is a link to a file outside the project; copy the page into content/")
         return None
@@ -105,12 +134,43 @@ def load_page(path: Path, name: str, md: MarkdownIt, problems: Problems, root: P
     if not ID_PATTERN.fullmatch(slug) or slug in RESERVED_SLUGS:
         problems.error(Location(name), f"the file name {path.name!r} cannot be a page address; use lower-case letters, digits, - or _ (and not {', '.join(RESERVED_SLUGS)})")
         return None
+    data = path.read_bytes()
+    key = f"{name} {hashlib.sha256(data).hexdigest()} html={bool(md.options.get('html'))}"
+    if records is not None and key in records:
+        return page_from_record(records[key], slug, name, md, problems)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         problems.error(Location(name), f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save the page as UTF-8")
         return None
-    return parse_page(text, slug, name, md, problems)
+    before = len(problems.items)
+    page = parse_page(text, slug, name, md, problems)
+    if page is not None and records is not None:
+        records[key] = page_record(page, problems.items[before:])
+    return page
+
+
+def page_record(page: Page, warnings: list[Problem]) -> dict[str, Any]:
+    """What the build needs from a page besides its tokens, as plain data for the build cache."""
+    return {
+        "title": page.title, "summary": page.summary, "order": page.order,
+        "updated": page.updated.isoformat() if page.updated else None, "body": page.body,
+        "citations": [[u.ref.source_id, u.ref.quote, u.ref.location.line, u.ref.occurrence, u.ref.prefix, u.ref.suffix, u.claim]
+                      for u in page.citations],
+        "links": [[href, location.line] for href, location in page.links],
+        "warnings": [[w.location.line, w.message] for w in warnings],
+    }
+
+
+def page_from_record(record: dict[str, Any], slug: str, name: str, md: MarkdownIt, problems: Problems) -> Page:
+    for line, message in record["warnings"]:
+        problems.warn(Location(name, line), message)
+    citations = tuple(CitationUse(CitationRef(source_id, quote, Location(name, line), n, prefix, suffix), claim)
+                      for source_id, quote, line, n, prefix, suffix, claim in record["citations"])
+    updated = dt.date.fromisoformat(record["updated"]) if record["updated"] else None
+    return Page(slug=slug, path=name, title=record["title"], summary=record["summary"], order=record["order"], updated=updated,
+                citations=citations, links=tuple((href, Location(name, line)) for href, line in record["links"]),
+                body=record["body"], allow_html=bool(md.options.get("html")))
 
 
 def parse_page(text: str, slug: str, name: str, md: MarkdownIt, problems: Problems) -> Page | None:
@@ -125,8 +185,11 @@ def parse_page(text: str, slug: str, name: str, md: MarkdownIt, problems: Proble
     env: dict[str, Any] = {}
     tokens = md.parse(body, env)
     citations, links = _collect(tokens, name, body_line, problems)
-    return Page(slug=slug, path=name, title=meta["title"], summary=meta["summary"], order=meta["order"],
-                updated=meta["updated"], tokens=tuple(tokens), env=env, citations=tuple(citations), links=tuple(links))
+    page = Page(slug=slug, path=name, title=meta["title"], summary=meta["summary"], order=meta["order"],
+                updated=meta["updated"], citations=tuple(citations), links=tuple(links), body=body,
+                allow_html=bool(md.options.get("html")))
+    page.__dict__["parsed"] = (tuple(tokens), env)  # already parsed: keep it (what cached_property would store)
+    return page
 
 
 def split_front_matter(text: str, name: str, problems: Problems) -> tuple[str, str, int] | None:

@@ -5,7 +5,7 @@ import hashlib
 from functools import cached_property
 from dataclasses import dataclass
 
-from .citations import find_quote
+from .citations import CitationRef, Match, find_quote
 from .config import Config
 from .content import Page
 from .errors import Location, Problems
@@ -83,7 +83,10 @@ class Site:
 
 
 
-def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], problems: Problems) -> Site:
+def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], problems: Problems,
+         quotes: dict[str, list[int]] | None = None) -> Site:
+    """Resolve every citation. `quotes` (from the build cache, updated in place) remembers where each
+    quote was found in a source with given bytes, so an unchanged citation is not searched again."""
     by_id = {source.id: source for source in sources}
     known = {source_config.id for source_config in config.sources}
     slugs = {page.slug: page for page in pages}
@@ -105,7 +108,7 @@ def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], p
                 if ref.source_id not in known:  # a known id whose file failed to load was reported already
                     problems.error(ref.location, f"unknown source `@{ref.source_id}`; known ids are {', '.join(sorted(known)) or '(none)'} (see `sources` in site.yaml)")
                 continue
-            match = find_quote(source, ref)
+            match = _locate(source, ref, quotes)
             if isinstance(match, str):
                 problems.error(ref.location, match)
                 continue
@@ -123,6 +126,23 @@ def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], p
             backlinks.setdefault((citation.excerpt.source.id, citation.excerpt.anchor), []).append(citation)
     return Site(config, sources, tuple(resolved), {k: tuple(v) for k, v in by_source.items()},
                 {k: tuple(v) for k, v in backlinks.items()})
+
+
+def quote_key(source: Source, ref: CitationRef) -> str:
+    """What a quote's location depends on: the source's bytes and paragraphs, the quote and its options."""
+    return "\x00".join((source.sha256, source.config.paragraphs, ref.quote, str(ref.occurrence), str(ref.prefix), str(ref.suffix)))
+
+
+def _locate(source: Source, ref: CitationRef, quotes: dict[str, list[int]] | None) -> Match | str:
+    if quotes is None:
+        return find_quote(source, ref)
+    key = quote_key(source, ref)
+    if key in quotes:
+        return Match(*quotes[key])
+    match = find_quote(source, ref)
+    if isinstance(match, Match):
+        quotes[key] = [match.start, match.end]
+    return match
 
 
 def _ordered(config: Config, pages: tuple[Page, ...]) -> list[Page]:

@@ -8,7 +8,7 @@ from .config import Config
 from .content import load_pages
 from .errors import Problem, Problems
 from .inputs import Inputs, read_inputs
-from .link import Site, link
+from .link import Site, link, quote_key
 from .render import Rendering, render_site
 from .sources import load_sources
 from .write import changed_paths, check_output_dir, check_paths, update_site, write_site
@@ -46,13 +46,14 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
         return BuildResult(None, dict(saved.rendering.files), tuple(saved.warnings), inputs, saved.rendering, (), saved.counts)
     if cache is not None:
         cache.forget()                                  # until this build has written its output
+    records, quotes = (saved.records, saved.quotes) if saved else ({}, {}) if cache else (None, None)
     if previous is not None and previous.inputs.model == inputs.model:
         site = previous.site                            # only templates changed: the same Site
         problems.items.extend(previous.warnings)
     else:
         sources = load_sources(config, problems)        # seeds/   -> Source (+ text, paragraphs)
-        pages = load_pages(config, problems)            # content/ -> Page (front matter + Markdown)
-        site = link(config, sources, pages, problems)   # resolve citations, backlinks; all checks
+        pages = load_pages(config, problems, records)   # content/ -> Page (front matter + Markdown)
+        site = link(config, sources, pages, problems, quotes)  # resolve citations, backlinks; all checks
     problems.check(strict)
     before = previous.rendering if previous else (saved.rendering if saved else None)
     rendering = render_site(site, inputs, before)       # Jinja -> {path: bytes}, unchanged outputs reused
@@ -65,5 +66,14 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
         update_site(rendering.files, changed, config.output_dir)  # changed files only, each atomically
     counts = {"pages": len(site.pages), "sources": len(site.sources), "citations": sum(len(p.citations) for p in site.pages)}
     if cache is not None:
-        cache.save(inputs, rendering, counts, problems.warnings)
+        cache.save(inputs, rendering, counts, problems.warnings, *_used(records, quotes, site))
     return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, changed, counts)
+
+
+def _used(records: dict, quotes: dict, site: Site) -> tuple[dict, dict]:
+    """The page records and quote locations this build used, so the cache does not grow with every edit."""
+    paths = {p.page.path for p in site.pages}
+    by_id = {source.id: source for source in site.sources}
+    keys = {quote_key(by_id[use.ref.source_id], use.ref) for p in site.pages for use in p.page.citations}
+    return ({key: record for key, record in records.items() if key.split(" ", 1)[0] in paths},
+            {key: place for key, place in quotes.items() if key in keys})
