@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -72,7 +73,7 @@ def run_build(config: Config, args: argparse.Namespace) -> int:
     from .pipeline import build
 
     started = time.perf_counter()
-    result = build(config, strict=args.strict, use_cache=True)
+    result = build(config, strict=args.strict, use_cache=True, jobs=os.cpu_count() or 1)
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     if args.verbose:

@@ -34,6 +34,9 @@ class BuildError(Exception):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):  # so a worker process can hand it back
+        return (BuildError, (self.problems,))
+
 
 @dataclass
 class Problems:

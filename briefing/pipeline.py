@@ -30,7 +30,7 @@ class BuildResult:
 
 
 def build(config: Config, strict: bool = False, write: bool = True, previous: BuildResult | None = None,
-          use_cache: bool = False) -> BuildResult:
+          use_cache: bool = False, jobs: int = 1) -> BuildResult:
     """Build the site; raise BuildError (with every problem) before writing a byte if anything is wrong.
 
     With `previous` (the preview server passes its last good build) the build is incremental: the
@@ -56,7 +56,7 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
         site = link(config, sources, pages, problems, quotes)  # resolve citations, backlinks; all checks
     problems.check(strict)
     before = previous.rendering if previous else (saved.rendering if saved else None)
-    rendering = render_site(site, inputs, before)       # Jinja -> {path: bytes}, unchanged outputs reused
+    rendering = render_site(site, inputs, before, jobs)  # Jinja -> {path: bytes}, unchanged outputs reused
     check_paths(rendering.files, problems)
     problems.check(strict)
     changed = changed_paths(rendering.files, before.files if before else {})

@@ -13,6 +13,7 @@ import bisect
 import functools
 import hashlib
 import json
+import multiprocessing
 import posixpath
 import traceback
 import uuid
@@ -310,22 +311,17 @@ class Renderer:
         return Variable(self.sources_digest, lambda: [self.source_summary(s, url) for s in self.site.sources])
 
     # -- making them ---------------------------------------------------------------------------
-    def render(self, previous: Rendering | None = None) -> Rendering:
-        """Make every output whose dependency key differs from `previous`; reuse the rest."""
-        files: Files = {}
-        keys: dict[str, str] = {}
-        inputs: dict[str, dict[str, str]] = {}
-        rendered = set()
-        for output in self.outputs():
-            key = output.key
-            if previous is not None and previous.keys.get(output.path) == key and output.path in previous.files:
-                files[output.path] = previous.files[output.path]
-            else:
-                files[output.path] = output.make()
-                rendered.add(output.path)
-            keys[output.path] = key
-            inputs[output.path] = output.inputs
-        return Rendering(files, keys, inputs, frozenset(rendered))
+    def render(self, previous: Rendering | None = None, jobs: int = 1) -> Rendering:
+        """Make every output whose dependency key differs from `previous` (across `jobs` processes
+        when there are enough to pay for starting them); reuse the rest."""
+        outputs = self.outputs()
+        keys = {output.path: output.key for output in outputs}
+        inputs = {output.path: output.inputs for output in outputs}
+        reused = {o.path for o in outputs if previous is not None and previous.keys.get(o.path) == keys[o.path] and o.path in previous.files}
+        todo = [output for output in outputs if output.path not in reused]
+        made = dict(zip((output.path for output in todo), make_all(todo, jobs)))
+        files: Files = {o.path: previous.files[o.path] if o.path in reused else made[o.path] for o in outputs}  # type: ignore[union-attr]
+        return Rendering(files, keys, inputs, frozenset(made))
 
     def template(self, name: str, context: dict[str, Any]) -> bytes:
         try:
@@ -418,9 +414,32 @@ def render(site: Site) -> Files:
     return Renderer(site).render().files
 
 
-def render_site(site: Site, inputs: Inputs, previous: Rendering | None = None) -> Rendering:
+def render_site(site: Site, inputs: Inputs, previous: Rendering | None = None, jobs: int = 1) -> Rendering:
     """Every file of the site with its dependency key; with `previous`, only changed outputs are made."""
-    return Renderer(site, inputs).render(previous)
+    return Renderer(site, inputs).render(previous, jobs)
+
+
+PARALLEL_MINIMUM = 300  # outputs; below this, starting processes costs more than it saves
+_pending: list[Output] = []  # what forked workers make, inherited from the parent
+
+
+def make_all(outputs: list[Output], jobs: int = 1) -> list[bytes]:
+    """Make the outputs, in forked worker processes when `jobs` > 1 and there are enough of them."""
+    global _pending
+    if jobs < 2 or len(outputs) < PARALLEL_MINIMUM or "fork" not in multiprocessing.get_all_start_methods():
+        return [output.make() for output in outputs]
+    step = -(-len(outputs) // (jobs * 4))
+    _pending = outputs
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            chunks = pool.map(_make_range, [(start, min(start + step, len(outputs))) for start in range(0, len(outputs), step)])
+    finally:
+        _pending = []
+    return [data for chunk in chunks for data in chunk]
+
+
+def _make_range(bounds: tuple[int, int]) -> list[bytes]:
+    return [output.make() for output in _pending[bounds[0] : bounds[1]]]
 
 
 def _digest_tree(directory: Path) -> dict[str, str]:
