@@ -1,7 +1,7 @@
 """The whole build in one screen: load, link, check, render, write."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .cache import BuildCache, inputs_digest
 from .config import Config
@@ -23,6 +23,8 @@ class BuildResult:
     rendering: Rendering  # every output's dependency key, and which outputs this build rendered
     changed: tuple[str, ...]  # outputs new, different or gone since the previous build (all, without one)
     counts: dict[str, int]  # pages, sources, citations
+    records: dict = field(default_factory=dict, repr=False)  # what each page's bytes gave (content.page_record)
+    quotes: dict = field(default_factory=dict, repr=False)  # where each quote lies in its source (link.quote_key)
 
     @property
     def up_to_date(self) -> bool:
@@ -43,10 +45,13 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     cache = BuildCache(config) if use_cache and write and previous is None and not problems.errors else None
     saved = cache.load() if cache else None             # what the last build of this folder made, if trustworthy
     if saved is not None and saved.inputs_digest == inputs_digest(inputs) and not (strict and saved.warnings):
-        return BuildResult(None, dict(saved.rendering.files), tuple(saved.warnings), inputs, saved.rendering, (), saved.counts)
+        return BuildResult(None, dict(saved.rendering.files), tuple(saved.warnings), inputs, saved.rendering, (), saved.counts,
+                           saved.records, saved.quotes)
     if cache is not None:
         cache.forget()                                  # until this build has written its output
-    records, quotes = (saved.records, saved.quotes) if saved else ({}, {}) if cache else (None, None)
+    # What earlier builds learnt from unchanged pages and sources: from memory (serve) or the cache.
+    known = previous if previous is not None else saved
+    records, quotes = (dict(known.records), dict(known.quotes)) if known is not None else ({}, {})
     if previous is not None and previous.inputs.model == inputs.model:
         site = previous.site                            # only templates changed: the same Site
         problems.items.extend(previous.warnings)
@@ -65,9 +70,10 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     elif write:
         update_site(rendering.files, changed, config.output_dir)  # changed files only, each atomically
     counts = {"pages": len(site.pages), "sources": len(site.sources), "citations": sum(len(p.citations) for p in site.pages)}
+    records, quotes = _used(records, quotes, site)
     if cache is not None:
-        cache.save(inputs, rendering, counts, problems.warnings, *_used(records, quotes, site))
-    return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, changed, counts)
+        cache.save(inputs, rendering, counts, problems.warnings, records, quotes)
+    return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, changed, counts, records, quotes)
 
 
 def _used(records: dict, quotes: dict, site: Site) -> tuple[dict, dict]:
