@@ -136,13 +136,13 @@ def load_page(path: Path, name: str, md: MarkdownIt, problems: Problems, root: P
         return None
     data = path.read_bytes()
     key = f"{name} {hashlib.sha256(data).hexdigest()} html={bool(md.options.get('html'))}"
-    if records is not None and key in records:
-        return page_from_record(records[key], slug, name, md, problems)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         problems.error(Location(name), f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save the page as UTF-8")
         return None
+    if records is not None and key in records:
+        return page_from_record(records[key], text, slug, name, md, problems)
     before = len(problems.items)
     page = parse_page(text, slug, name, md, problems)
     if page is not None and records is not None:
@@ -154,7 +154,7 @@ def page_record(page: Page, warnings: list[Problem]) -> dict[str, Any]:
     """What the build needs from a page besides its tokens, as plain data for the build cache."""
     return {
         "title": page.title, "summary": page.summary, "order": page.order,
-        "updated": page.updated.isoformat() if page.updated else None, "body": page.body,
+        "updated": page.updated.isoformat() if page.updated else None, "body_length": len(page.body),
         "citations": [[u.ref.source_id, u.ref.quote, u.ref.location.line, u.ref.occurrence, u.ref.prefix, u.ref.suffix, u.claim]
                       for u in page.citations],
         "links": [[href, location.line] for href, location in page.links],
@@ -162,7 +162,7 @@ def page_record(page: Page, warnings: list[Problem]) -> dict[str, Any]:
     }
 
 
-def page_from_record(record: dict[str, Any], slug: str, name: str, md: MarkdownIt, problems: Problems) -> Page:
+def page_from_record(record: dict[str, Any], text: str, slug: str, name: str, md: MarkdownIt, problems: Problems) -> Page:
     for line, message in record["warnings"]:
         problems.warn(Location(name, line), message)
     citations = tuple(CitationUse(CitationRef(source_id, quote, Location(name, line), n, prefix, suffix), claim)
@@ -170,7 +170,7 @@ def page_from_record(record: dict[str, Any], slug: str, name: str, md: MarkdownI
     updated = dt.date.fromisoformat(record["updated"]) if record["updated"] else None
     return Page(slug=slug, path=name, title=record["title"], summary=record["summary"], order=record["order"], updated=updated,
                 citations=citations, links=tuple((href, Location(name, line)) for href, line in record["links"]),
-                body=record["body"], allow_html=bool(md.options.get("html")))
+                body=text[len(text) - record["body_length"]:], allow_html=bool(md.options.get("html")))
 
 
 def parse_page(text: str, slug: str, name: str, md: MarkdownIt, problems: Problems) -> Page | None:
