@@ -56,7 +56,7 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
         site = previous.site                            # only templates changed: the same Site
         problems.items.extend(previous.warnings)
     else:
-        sources = load_sources(config, problems)        # seeds/   -> Source (+ text, paragraphs)
+        sources = load_sources(config, problems, previous.site.sources if previous and previous.site else ())  # seeds/ -> Source
         pages = load_pages(config, problems, records)   # content/ -> Page (front matter + Markdown)
         site = link(config, sources, pages, problems, quotes)  # resolve citations, backlinks; all checks
     problems.check(strict)

@@ -143,10 +143,22 @@ class Source:
         return [paragraph.start for paragraph in self.paragraphs]
 
 
-def load_sources(config: Config, problems: Problems) -> tuple[Source, ...]:
+def load_sources(config: Config, problems: Problems, known: tuple[Source, ...] = ()) -> tuple[Source, ...]:
+    """Every seed site.yaml lists. A `known` source (from the preview's last build) with the same
+    settings and the same bytes is reused as it is, with its index already built."""
+    reusable = {(source.config, source.sha256): source for source in known}
     sources = []
     for source_config in config.sources:
-        source = load_source(config.seeds_dir / source_config.file, source_config, problems)
+        path = config.seeds_dir / source_config.file
+        if reusable:
+            try:
+                same = reusable.get((source_config, hashlib.sha256(path.read_bytes()).hexdigest()))
+            except OSError:
+                same = None
+            if same is not None:
+                sources.append(same)
+                continue
+        source = load_source(path, source_config, problems)
         if source is not None:
             sources.append(source)
     return tuple(sources)
