@@ -1,15 +1,32 @@
-"""Stage 5: write rendered files into a fresh directory and swap it into place only when complete.
+"""Stage 5: write the rendered files into a fresh folder beside the output folder, then swap it in.
 
-The preview server instead updates its output folder in place: only the files whose bytes changed
-are written, each to a temporary name beside it and renamed over the old one, so no file is ever
-seen half-written.
+Every write, cold or incremental (the preview server's rebuilds, a build helped by the cache),
+makes a complete new tree in a staging folder (`.output.new-PID-XXXX` beside `output/`) and swaps
+it with the old one in a single step. A build stopped at any moment, even by SIGKILL, therefore
+leaves `output/` exactly as one build or the other wrote it, never a mix of the two and never
+missing. An incremental write hard-links the unchanged files from the old tree rather than
+writing them again: one link per file (about 30 ms for a site of 1,000 files). Nothing is flushed
+to the disk; after a power cut, what survives is the file system's business.
+
+The swap is Linux's `renameat2(RENAME_EXCHANGE)`: one system call trades the two folders' names.
+Where that is unavailable it is two renames (the old tree to `.output.old-PID-XXXX/site`, the new
+one into place), with a moment between them in which `output/` does not exist; the next build
+puts the old tree back if a process was stopped there.
+
+Each staging folder carries the id of the process that made it. A build first removes the ones
+left by processes that no longer run (a killed build's), never those of a build still running.
 """
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
+import posixpath
+import re
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable
 
 from .config import Config
 from .errors import Location, Problems
@@ -39,76 +56,164 @@ def check_paths(files: dict[str, bytes], problems: Problems) -> None:
             problems.error(Location(name), "this output path would lie outside the output folder; rename the page or source")
 
 
-def write_site(files: dict[str, bytes], out: Path) -> None:
-    """Write every file into a sibling temporary folder, then swap it in with two renames.
-
-    A failure (or a kill) before the swap leaves the previous output untouched.
-    """
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    try:
-        for name, data in files.items():
-            target = staging / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        os.chmod(staging, 0o755)
-        if out.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            try:
-                os.rename(out, retired / "site")
-                os.rename(staging, out)
-            except BaseException:  # interrupted between the renames: put the previous site back
-                if not out.exists() and (retired / "site").exists():
-                    os.rename(retired / "site", out)
-                raise
-            finally:
-                if out.exists():
-                    shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.rename(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 def changed_paths(files: dict[str, bytes], previous: dict[str, bytes]) -> tuple[str, ...]:
     """The outputs that are new, different or gone compared with `previous`, sorted."""
     changed = [name for name, data in files.items() if previous.get(name) != data]
     return tuple(sorted(changed + [name for name in previous if name not in files]))
 
 
-def update_site(files: dict[str, bytes], changed: tuple[str, ...], out: Path) -> None:
-    """Bring `out`, last written from an earlier build, in line with `files`.
+def write_site(files: dict[str, bytes], out: Path, unchanged: Iterable[str] = ()) -> None:
+    """Write every file into a staging folder beside `out`, then swap it into place.
 
-    Writes the `changed` files (and any that went missing), deletes those no longer in `files`.
+    The names in `unchanged` are files `out` already holds with the right bytes (an incremental
+    build): they are hard-linked from it rather than written again. A failure or a kill before the
+    swap leaves `out` as it was; after it, `out` is complete.
     """
     out = out.resolve()
-    if not out.is_dir():
-        write_site(files, out)
-        return
-    missing = [name for name in files if name not in changed and not (out / name).is_file()]
-    for name in (*changed, *missing):
-        target = out / name
-        if name in files:
-            _replace(target, files[name])
-        elif target.is_file():
-            target.unlink()
-            _prune_empty(target.parent, out)
-
-
-def _replace(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(out)
+    staging = _make_folder(out, "new")
     try:
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
+        reuse = _existing(unchanged, files, out) if out.is_dir() else set()
+        for folder in sorted({posixpath.dirname(name) for name in files} - {""}):
+            os.makedirs(os.path.join(staging, folder), exist_ok=True)
+        for name, data in files.items():  # plain strings: this loop runs once per file of the site
+            target = os.path.join(staging, name)
+            if name in reuse:
+                try:
+                    os.link(os.path.join(out, name), target)
+                    continue
+                except OSError:  # a file system without hard links: write it after all
+                    pass
+            with open(target, "wb") as file:
+                file.write(data)
+        os.chmod(staging, 0o755)
+        _swap(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # the staging folder, or after the swap the old tree
+        _in_use.discard(staging)
+
+
+def update_site(files: dict[str, bytes], changed: tuple[str, ...], out: Path) -> None:
+    """Bring `out`, last written from an earlier build, in line with `files` (`changed` lists what differs).
+
+    Still a complete new tree swapped in at once, its unchanged files linked from the old one.
+    """
+    changed_names = set(changed)
+    write_site(files, out, unchanged=[name for name in files if name not in changed_names])
+
+
+def _existing(names: Iterable[str], files: dict[str, bytes], out: Path) -> set[str]:
+    """Those of `names` that `out` holds as regular files of the expected size, found without
+    following links (anything else, such as a file replaced by a link, is written anew)."""
+    sizes: dict[str, int] = {}
+    folders = [""]
+    while folders:
+        folder = folders.pop()
+        with os.scandir(out / folder) as entries:
+            for entry in entries:
+                name = f"{folder}{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(name + "/")
+                elif entry.is_file(follow_symlinks=False):
+                    sizes[name] = entry.stat(follow_symlinks=False).st_size
+    return {name for name in names if sizes.get(name) == len(files[name])}
+
+
+# -- the swap -----------------------------------------------------------------------------------
+def _swap(staging: Path, out: Path) -> None:
+    """Put the complete tree `staging` at `out`; afterwards `staging` holds the previous tree, if any."""
+    if not out.exists():
+        os.rename(staging, out)
+    elif not exchange(staging, out):
+        _swap_by_two_renames(staging, out)
+
+
+def _swap_by_two_renames(staging: Path, out: Path) -> None:
+    retired = _make_folder(out, "old")
+    try:
+        os.rename(out, retired / "site")
+        os.rename(staging, out)
+    except BaseException:  # interrupted between the renames: put the previous site back
+        if not out.exists() and (retired / "site").exists():
+            os.rename(retired / "site", out)
         raise
+    finally:
+        if out.exists():
+            shutil.rmtree(retired, ignore_errors=True)
+            _in_use.discard(retired)
 
 
-def _prune_empty(folder: Path, out: Path) -> None:
-    while folder != out and out in folder.parents and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+def _find_renameat2() -> Callable[..., int] | None:
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2  # glibc 2.28 and later
+    except (AttributeError, OSError, TypeError):  # another C library, or not a POSIX system
+        return None
+    function.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    function.restype = ctypes.c_int
+    return function
+
+
+_renameat2 = _find_renameat2()
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Swap the names of two existing paths in one step; False where the system cannot."""
+    if _renameat2 is None:
+        return False
+    if _renameat2(AT_FDCWD, os.fsencode(first), AT_FDCWD, os.fsencode(second), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):  # kernel or file system without it
+        return False
+    raise OSError(code, os.strerror(code), str(first), None, str(second))
+
+
+# -- what killed builds leave behind --------------------------------------------------------------
+_in_use: set[Path] = set()  # this process's folders beside an output folder, while it works in them
+
+
+def _make_folder(out: Path, kind: str) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.{kind}-{os.getpid()}-", dir=out.parent))
+    _in_use.add(folder)
+    return folder
+
+
+def remove_stale(out: Path) -> None:
+    """Remove the staging folders beside `out` of processes no longer running; first, if a process
+    was stopped between the two renames of the fallback swap, put its previous tree back."""
+    out = out.resolve()
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.(new|old)-(\d+)-[^/]+")
+    try:
+        entries = sorted(out.parent.iterdir())
+    except OSError:
+        return
+    stale = [(path, match.group(1)) for path in entries
+             if (match := pattern.fullmatch(path.name)) and path.is_dir() and not path.is_symlink()
+             and not _in_use_by(int(match.group(2)), path)]
+    for path, kind in stale:
+        if kind == "old" and not out.exists() and (path / "site").is_dir():
+            os.rename(path / "site", out)
+    for path, _ in stale:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _in_use_by(pid: int, folder: Path) -> bool:
+    """Whether process `pid` may still be working in `folder` (its own id is in the folder's name)."""
+    if pid == os.getpid():
+        return folder in _in_use
+    if os.name != "posix":  # no way to ask without side effects: leave it
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except (OverflowError, OSError):
+        return False
+    return True
