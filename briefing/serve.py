@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import errno
 import gc
 import json
@@ -28,7 +29,7 @@ import time
 import traceback
 import webbrowser
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import livereload
@@ -37,6 +38,7 @@ import tornado.netutil
 import tornado.web
 from livereload.handlers import LiveReloadHandler
 from tornado.httpserver import HTTPServer
+from tornado.iostream import IOStream
 from tornado.websocket import WebSocketClosedError
 
 from .config import Config, load_config
@@ -48,6 +50,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 QUIET_PERIOD = 0.015  # seconds without events before rebuilding: one rebuild per burst of saves
 LONGEST_WAIT = 0.5  # ... but never wait longer than this while events keep coming
 STATUS_URL = "/__briefing__/status"
+HEADER_TIMEOUT = 15  # seconds to send a whole request's headers (and the longest a kept-alive connection idles)
+MAX_BODY = 64 * 1024  # bytes: only GET and HEAD are answered, so no request needs a body
 LIVERELOAD_JS = (Path(livereload.__file__).parent / "vendors" / "livereload.js").read_bytes()
 _HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
 
@@ -441,7 +445,8 @@ async def serve(preview: Preview, sockets: list[socket.socket], stop: Stop, host
     loop = asyncio.get_running_loop()
     preview.loop = loop
     stop.attach(loop)
-    server = HTTPServer(make_app(preview, host_names))
+    server = PreviewHTTPServer(make_app(preview, host_names), max_connections=connection_limit(),
+                               idle_connection_timeout=HEADER_TIMEOUT, max_body_size=MAX_BODY)
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
     shown = preview.args.host if ":" not in preview.args.host else f"[{preview.args.host}]"
@@ -466,6 +471,36 @@ async def serve(preview: Preview, sockets: list[socket.socket], stop: Stop, host
             await asyncio.wait_for(server.close_all_connections(), timeout=2)
         except asyncio.TimeoutError:  # a connection that will not close is dropped with the process
             pass
+
+
+class PreviewHTTPServer(HTTPServer):
+    """Tornado's HTTP server, keeping at most `max_connections` connections open: beyond that, the
+    oldest is closed. Connections left open on purpose (a slowloris flood) can then neither use up
+    the process's file descriptors (Tornado would spin on the failing accept) nor lock the author
+    out; each is dropped anyway if its request headers take longer than HEADER_TIMEOUT."""
+
+    def initialize(self, *args: Any, max_connections: int, **kwargs: Any) -> None:  # type: ignore[override]
+        super().initialize(*args, **kwargs)
+        self.max_connections = max_connections
+        self.streams: collections.deque[IOStream] = collections.deque()
+
+    def handle_stream(self, stream: IOStream, address: tuple) -> None:
+        self.streams = collections.deque(open_stream for open_stream in self.streams if not open_stream.closed())
+        while len(self.streams) >= self.max_connections:
+            self.streams.popleft().close()
+        self.streams.append(stream)
+        super().handle_stream(stream, address)
+
+
+def connection_limit() -> int:
+    """Half the file descriptors this process may open (the rest for the watcher, pipes and files), at most 1,000."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):
+        return 256
+    return 1000 if soft == resource.RLIM_INFINITY else max(16, min(1000, soft // 2))
 
 
 class Stop:

@@ -47,12 +47,12 @@ def replace_in(path: Path, old: str, new: str) -> None:
 class Server:
     """`python build.py serve` on a site, its output collected as it comes."""
 
-    def __init__(self, site: Path, *args: str, port: int | None = None):
+    def __init__(self, site: Path, *args: str, port: int | None = None, **popen):
         self.site = site
         self.port = port or free_port()
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "build.py"), "serve", "--config", str(site / "site.yaml"), "--port", str(self.port), *args],
-            cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self.serving = threading.Event()
