@@ -68,7 +68,7 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     if write and before is None:
         write_site(rendering.files, config.output_dir)             # a fresh folder, swapped into place
     elif write:
-        update_site(rendering.files, changed, config.output_dir)  # changed files only, each atomically
+        update_site(rendering.files, changed, config.output_dir)  # unchanged files linked, the whole tree swapped in
     counts = {"pages": len(site.pages), "sources": len(site.sources), "citations": sum(len(p.citations) for p in site.pages)}
     records, quotes = _used(records, quotes, site)
     if cache is not None:
