@@ -3,6 +3,7 @@ outside the site nor stop the server, and a burst of saves, some of them broken,
 the last good build with the right problems."""
 from __future__ import annotations
 
+import errno
 import random
 import re
 import resource
@@ -43,6 +44,9 @@ def exchange(port: int, payload: bytes, *, vanish: bool = False) -> bytes:
             sock.shutdown(socket.SHUT_WR)
         except (BrokenPipeError, ConnectionResetError):
             pass
+        except OSError as exc:  # the server may close first: shutting down a closed socket is ENOTCONN
+            if exc.errno != errno.ENOTCONN:
+                raise
         chunks = []
         try:
             while chunk := sock.recv(65536):
