@@ -162,24 +162,3 @@ def test_one_change_after_another(mini, first, tmp_path):
         step()
         result = rebuild(mini, result, tmp_path)
     assert not (mini / "output" / "alpha.html").exists() and not (mini / "output" / "assets" / "extra.css").exists()
-
-
-def test_swap_interrupted_between_renames_puts_the_previous_output_back(mini, first, monkeypatch):
-    from briefing.write import write_site
-
-    before = tree(mini / "output")
-    monkeypatch.setattr("briefing.write.exchange", lambda first, second: False)  # the two-rename fallback
-    real_rename, calls = os.rename, []
-
-    def rename(source, target):
-        calls.append(source)
-        if len(calls) == 2:  # the old site is set aside; Ctrl-C before the new one moves in
-            raise KeyboardInterrupt
-        real_rename(source, target)
-
-    monkeypatch.setattr(os, "rename", rename)
-    with pytest.raises(KeyboardInterrupt):
-        write_site({**first.files, "extra.html": b"new"}, mini / "output")
-    monkeypatch.undo()
-    assert tree(mini / "output") == before
-    assert [p.name for p in mini.iterdir() if p.name.startswith(".output")] == []
