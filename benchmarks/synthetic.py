@@ -1,8 +1,10 @@
 """A deterministic synthetic briefing of any size, for benchmarks: `make_site(root, pages, sources)`.
 
 Each page has about 600 words under several headings, with a bulleted list, links to other pages,
-a table and a footnote, and cites its sources verbatim (every quote occurs exactly once in its
-source, so every citation resolves). The same arguments always give the same bytes.
+a table and a footnote, and cites its sources verbatim: five citations per page by default (the
+issue's 10,000 pages carry about 50,000), a fifth of them quoting an excerpt an earlier page
+already quoted. Every quote occurs exactly once in its source, so every citation resolves. The
+same arguments always give the same bytes.
 
     python -m benchmarks.synthetic /tmp/big --pages 1000 --sources 20
 """
@@ -17,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SYLLABLES = ("ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "zen", "dor", "pal", "quin", "tar", "bel", "hor", "sim")
 PARAGRAPHS_PER_SOURCE = 40
 WORDS_PER_SOURCE_PARAGRAPH = 60
+CITATIONS_PER_PAGE = 5  # 10,000 pages: 50,000 citations
+REPEATED_SHARE = 0.2  # of citations that quote an excerpt an earlier page already quoted
 
 
 def _vocabulary(rng: random.Random, size: int = 600) -> list[str]:
@@ -58,8 +62,13 @@ def _slug(number: int) -> str:
     return f"page-{number:04d}"
 
 
-def make_site(root: Path, pages: int, sources: int, seed: int = 0, templates: Path | None = ROOT / "templates") -> Path:
-    """Write site.yaml, seeds/, content/ (and a copy of `templates`) into `root`; return `root`."""
+def make_site(root: Path, pages: int, sources: int, seed: int = 0, templates: Path | None = ROOT / "templates",
+              citations: int | None = None) -> Path:
+    """Write site.yaml, seeds/, content/ (and a copy of `templates`) into `root`; return `root`.
+
+    `citations`: how many citations the topic pages make in all (default CITATIONS_PER_PAGE per page).
+    """
+    citations = CITATIONS_PER_PAGE * pages if citations is None else citations
     rng = random.Random(seed)
     vocabulary = _vocabulary(rng)
     root.mkdir(parents=True, exist_ok=True)
@@ -81,35 +90,51 @@ def make_site(root: Path, pages: int, sources: int, seed: int = 0, templates: Pa
                    "    kind: report", f'    date: "2024-{1 + number % 12:02d}-{1 + number % 28:02d}"']
     (root / "site.yaml").write_text("\n".join(config) + "\n", encoding="utf-8")
 
+    quotes: list[str] = []  # citations already made, some of which later pages quote again
+
     def cite() -> str:
+        if quotes and rng.random() < REPEATED_SHARE:
+            return rng.choice(quotes)
         source_id, paragraphs, whole = rng.choice(texts)
-        return f'[@{source_id} "{_quote(rng, paragraphs, whole)}"]'
+        quotes.append(f'[@{source_id} "{_quote(rng, paragraphs, whole)}"]')
+        return quotes[-1]
 
-    def prose(words: int) -> str:
-        sentences, count = [], 0
-        while count < words:
-            length = rng.randint(10, 18)
-            sentences.append(_sentence(rng, vocabulary, length)[:-1] + " " + cite() + ".")
-            count += length + 6
-        return " ".join(sentences)
+    def sentence(words: int, cited: bool) -> str:
+        text = _sentence(rng, vocabulary, words)
+        return text[:-1] + " " + cite() + "." if cited else text
 
+    def prose(words: int, cited: int) -> str:
+        """About `words` words of sentences, `cited` of them (spread evenly) ending with a citation."""
+        sentences = []
+        while sum(sentences) < words:
+            sentences.append(rng.randint(10, 18))
+        every = max(1, len(sentences) // cited) if cited else 0
+        return " ".join(sentence(length, bool(cited) and i % every == every - 1 and i // every < cited)
+                        for i, length in enumerate(sentences))
+
+    # How many citations each page gets: `citations` in all, spread as evenly as the pages allow.
+    per_page = [citations // pages + (1 if n < citations % pages else 0) for n in range(pages)] if pages else []
     (root / "content" / "index.md").write_text(
-        f"---\ntitle: Overview\nsummary: Where to start.\nupdated: 2024-06-01\n---\n{prose(80)}\n\n"
+        f"---\ntitle: Overview\nsummary: Where to start.\nupdated: 2024-06-01\n---\n{prose(80, 2)}\n\n"
         f"Start with [the first topic]({_slug(0)}.md).\n", encoding="utf-8")
     for number in range(pages):
         other = _slug((number + 1) % pages)
         far = _slug((number * 7 + 3) % pages)
+        count = per_page[number]
+        # Where the page's citations go: the list, the table and the footnote first, then the prose.
+        listed, tabled, noted = min(count, 1), min(max(count - 1, 0), 1), min(max(count - 2, 0), 1)
+        rest = count - listed - tabled - noted
         body = [
             "---", f"title: Topic {number}", f"summary: {_sentence(rng, vocabulary, 10)}",
             f"updated: 2024-{1 + number % 12:02d}-{1 + number % 28:02d}", "---",
-            "## Overview", "", prose(160), "",
-            "## Findings", "", prose(100), "",
-            *(f"- {_sentence(rng, vocabulary, 8)[:-1]} {cite()}." for _ in range(4)), "",
+            "## Overview", "", prose(160, (rest + 2) // 3), "",
+            "## Findings", "", prose(100, (rest + 1) // 3), "",
+            *(f"- {sentence(8, i < listed)}" for i in range(4)), "",
             f"See [the next topic]({other}.md#findings) and [a related one]({far}.md).", "",
             "### Figures", "", "| Measure | Value | Basis |", "|---|---|---|",
-            *(f"| {rng.choice(vocabulary)} | {rng.randint(1, 9999)} | {cite()} |" for _ in range(3)), "",
-            "## Assessment", "", prose(140) + "[^1]", "",
-            f"[^1]: {_sentence(rng, vocabulary, 12)[:-1]} {cite()}.", "",
+            *(f"| {rng.choice(vocabulary)} | {rng.randint(1, 9999)} | {cite() if i < tabled else rng.choice(vocabulary)} |" for i in range(3)), "",
+            "## Assessment", "", prose(140, rest // 3) + "[^1]", "",
+            f"[^1]: {sentence(12, bool(noted))}", "",
         ]
         (root / "content" / f"{_slug(number)}.md").write_text("\n".join(body), encoding="utf-8")
     return root
@@ -120,9 +145,10 @@ def main() -> None:
     parser.add_argument("root", type=Path)
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--sources", type=int, default=20)
+    parser.add_argument("--citations", type=int, default=None, help=f"default: {CITATIONS_PER_PAGE} per page")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    make_site(args.root, args.pages, args.sources, args.seed)
+    make_site(args.root, args.pages, args.sources, args.seed, citations=args.citations)
     print(f"wrote {args.pages} pages and {args.sources} sources into {args.root}")
 
 

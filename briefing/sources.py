@@ -19,8 +19,10 @@ _FOLD = str.maketrans({
 })
 
 
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\S+")
+_COLLAPSE = re.compile(r"\s{2,}")
+# Texts up to this many characters are scanned for each quote; longer ones get a word index.
+SCAN_LIMIT = 200_000
 
 
 def normalize(text: str) -> str:
@@ -40,26 +42,17 @@ class NormalizedText:
     @classmethod
     def of(cls, original: str) -> "NormalizedText":
         folded = original.translate(_FOLD)
-        parts: list[str] = []
-        starts, shifts = [0], [0]
-        length = 0  # of the normalised text so far
-        previous = 0  # end of the last white-space run in `folded`
-        for run in _SPACE.finditer(folded):
+        text = " ".join(folded.split())
+        # Offsets shift only where white space is dropped: at the start, and where a run of two or
+        # more white-space characters becomes one space (a single one is replaced in place).
+        removed = len(folded) - len(folded.lstrip())  # original offset minus normalised offset, so far
+        starts, shifts = [0], [removed]
+        for run in _COLLAPSE.finditer(folded, removed, len(folded.rstrip())):
             begin, end = run.span()
-            parts.append(folded[previous:begin])
-            length += begin - previous
-            previous = end
-            if begin == 0:  # leading white space disappears: the text starts after it
-                shifts[0] = end
-                continue
-            if end == len(folded):  # and so does trailing white space
-                continue
-            parts.append(" ")
-            starts += [length, length + 1]
-            shifts += [begin - length, end - length - 1]
-            length += 1
-        parts.append(folded[previous:])
-        return cls("".join(parts), tuple(starts), tuple(shifts))
+            removed += end - begin - 1
+            starts.append(end - removed)  # the first character after the run
+            shifts.append(removed)
+        return cls(text, tuple(starts), tuple(shifts))
 
     def offset(self, index: int) -> int:
         """Original offset of the normalised character at `index`."""
@@ -79,13 +72,21 @@ class NormalizedText:
 
     def find_all(self, needle: str) -> list[int]:
         """Every start offset of `needle` (normalised) in the text, overlapping ones included."""
+        if len(self.text) <= SCAN_LIMIT or needle.count(" ") < 2:
+            return self.scan(needle)
+        return self.lookup(needle)
+
+    def scan(self, needle: str) -> list[int]:
+        """find_all by scanning the text: fastest for texts of ordinary length."""
+        hits, at = [], self.text.find(needle)
+        while at != -1:
+            hits.append(at)
+            at = self.text.find(needle, at + 1)
+        return hits
+
+    def lookup(self, needle: str) -> list[int]:
+        """find_all through the word index (needs three words or more): for long texts quoted often."""
         words = needle.split(" ")
-        if len(words) < 3:  # no whole word is certain: scan
-            hits, at = [], self.text.find(needle)
-            while at != -1:
-                hits.append(at)
-                at = self.text.find(needle, at + 1)
-            return hits
         # Interior words are whole words of the text wherever the needle occurs.
         interior = range(1, len(words) - 1)
         index = self.word_index

@@ -100,6 +100,20 @@ def test_rendering_always_emits_balanced_documents(tmp_path_factory, body):
             assert all(tag != "script" for tag, _ in doc.tags), name
 
 
+@given(LINE_TEXT, st.data())
+def test_scanning_and_the_word_index_find_the_same_places(text, data):
+    """Short texts are scanned for a quote, long ones looked up by word: both give every occurrence."""
+    index = NormalizedText.of(text)
+    words = index.text.split(" ")
+    if len(words) < 3:
+        return
+    first = data.draw(st.integers(0, len(words) - 3))
+    last = data.draw(st.integers(first + 3, len(words)))
+    needle = " ".join(words[first:last])
+    assert index.lookup(needle) == index.scan(needle)
+    assert index.scan(needle) and all(index.text.startswith(needle, at) for at in index.scan(needle))
+
+
 @given(st.text(alphabet=st.sampled_from(list("ab \t\n\u00a0\u2003“”’—x")), max_size=40))
 def test_offset_map_agrees_with_a_character_by_character_reference(text):
     index = NormalizedText.of(text)
