@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import multiprocessing
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,16 +14,19 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
+from markupsafe import escape
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .citations import CitationRef, CitationSyntaxError, parse_citation
 from .config import ID_PATTERN, Config
 from .errors import Location, Problem, Problems
+from .urls import relative
 from .yamlnodes import compose, mapping, scalar
 
 FRONT_MATTER_KEYS = ("title", "summary", "order", "updated")
 RESERVED_SLUGS = ("404", "sitemap", "citations")
+CITATION_PLACEHOLDER = re.compile("\x00([0-9]+)\x00")  # in Page.html: where citation number N+1 goes
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 
 
@@ -55,6 +59,18 @@ class Page:
         tokens = markdown_parser(self.allow_html).parse(self.body, env)
         return tuple(tokens), env
 
+    @cached_property
+    def html(self) -> str:
+        """The body as HTML, made once per page text: links to .md pages already point at the pages,
+        and each citation marker is a placeholder (CITATION_PLACEHOLDER, numbered from 0 in the order
+        the page's citations are listed) that rendering fills in once citations are linked. The
+        tokens are let go once it is made: the HTML is all later stages need."""
+        tokens, env = self.parsed
+        md = body_markdown(self.allow_html)
+        html = md.renderer.render(list(tokens), md.options, {**env, "briefing": {"url": self.url, "count": 0}})
+        self.__dict__.pop("parsed", None)
+        return html
+
     @property
     def tokens(self) -> tuple[Token, ...]:
         return self.parsed[0]
@@ -75,6 +91,39 @@ class Page:
 @functools.lru_cache(maxsize=2)
 def markdown_parser(allow_html: bool) -> MarkdownIt:
     return make_markdown(allow_html)
+
+
+@functools.lru_cache(maxsize=2)
+def body_markdown(allow_html: bool) -> MarkdownIt:
+    """The parser with the render rules that make Page.html."""
+    md = make_markdown(allow_html)
+    md.add_render_rule("citation", _render_citation)
+    md.add_render_rule("citation_error", lambda self, tokens, idx, options, env: escape(tokens[idx].content))
+    md.add_render_rule("link_open", _render_link_open)
+    return md
+
+
+def _render_citation(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    state = env["briefing"]
+    marks = []
+    for _ in tokens[idx].meta["refs"]:
+        marks.append(f"\x00{state['count']}\x00")  # NUL never survives Markdown parsing, so it marks only these
+        state["count"] += 1
+    return "".join(marks)
+
+
+def _render_link_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    """A link to another page's Markdown file points at that page (the link stage checks that it exists)."""
+    token = tokens[idx]
+    href = str(token.attrs.get("href", ""))
+    target, _, fragment = href.partition("#")
+    if target.endswith(".md") and "://" not in target:
+        slug = target.rsplit("/", 1)[-1][:-3]
+        page_url = "index.html" if slug == "index" else f"{slug}.html"
+        # Render a copy: the tokens belong to the Page.
+        tokens = list(tokens)
+        tokens[idx] = token.copy(attrs={**token.attrs, "href": relative(env["briefing"]["url"], page_url + ("#" + fragment if fragment else ""))})
+    return self.renderToken(tokens, idx, options, env)
 
 
 def make_markdown(allow_html: bool) -> MarkdownIt:
@@ -107,26 +156,52 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
-def load_pages(config: Config, problems: Problems, records: dict[str, Any] | None = None) -> tuple[Page, ...]:
+PARALLEL_PAGES = 100  # pages to parse; below this, forking workers costs more than it saves
+
+
+def load_pages(config: Config, problems: Problems, records: dict[str, Any] | None = None, jobs: int = 1) -> tuple[Page, ...]:
     """Every content/*.md page. `records` (from the build cache, updated in place) holds what earlier
-    builds learnt from pages by their bytes, so an unchanged page is not parsed again."""
-    md = markdown_parser(config.allow_html)
-    pages = []
+    builds learnt from pages by their bytes, so an unchanged page is not parsed again. The pages
+    that must be parsed are parsed (and their bodies made into HTML) across `jobs` processes when
+    there are enough of them."""
+    records = {} if records is None else records
     content_dir = config.content_dir
     if not content_dir.is_dir():
         problems.error(Location("content/"), "there is no content/ folder; create it with one Markdown file per topic")
         return ()
+    allow_html = config.allow_html
+    found: list[tuple[Problems, Page | None]] = []  # in file order, with each file's problems
+    pending: list[tuple[int, str, str, str, str]] = []  # (position in `found`, slug, name, text, record key)
     for path in sorted(content_dir.glob("*.md")):
         if path.name.startswith((".", "#")):  # editor lock and backup files such as .#page.md
             continue
-        page = load_page(path, f"content/{path.name}", md, problems, config.root, records)
-        if page is not None:
-            pages.append(page)
-    return tuple(pages)
+        own = Problems()
+        found.append((own, None))
+        read = read_page(path, f"content/{path.name}", allow_html, own, config.root)
+        if read is None:
+            continue
+        slug, name, text, key = read
+        if key in records:
+            found[-1] = (own, page_from_record(records[key], text, slug, name, allow_html, own))
+        else:
+            pending.append((len(found) - 1, slug, name, text, key))
+    for (position, slug, name, _, key), (record, body, html, items) in zip(pending, parse_all(pending, allow_html, jobs)):
+        own = found[position][0]
+        own.items.extend(items)
+        if record is None:
+            continue
+        if not own.errors:  # a page with errors is parsed again next time, so its errors are reported again
+            records[key] = record
+        page = page_from_record(record, body, slug, name, allow_html, own, warn=False)
+        page.__dict__["html"] = html  # as the cached property would store it
+        found[position] = (own, page)
+    for own, _ in found:
+        problems.items.extend(own.items)
+    return tuple(page for _, page in found if page is not None)
 
 
-def load_page(path: Path, name: str, md: MarkdownIt, problems: Problems, root: Path | None = None,
-              records: dict[str, Any] | None = None) -> Page | None:
+def read_page(path: Path, name: str, allow_html: bool, problems: Problems, root: Path | None = None) -> tuple[str, str, str, str] | None:
+    """(slug, name, text, record key) of a page file, or None with the problem reported."""
     if path.is_symlink() and root is not None and root.resolve() not in path.resolve().parents:
         problems.error(Location(name), "this is a link to a file outside the project; copy the page into content/")
         return None
@@ -135,19 +210,46 @@ def load_page(path: Path, name: str, md: MarkdownIt, problems: Problems, root: P
         problems.error(Location(name), f"the file name {path.name!r} cannot be a page address; use lower-case letters, digits, - or _ (and not {', '.join(RESERVED_SLUGS)})")
         return None
     data = path.read_bytes()
-    key = f"{name} {hashlib.sha256(data).hexdigest()} html={bool(md.options.get('html'))}"
+    key = f"{name} {hashlib.sha256(data).hexdigest()} html={allow_html}"
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         problems.error(Location(name), f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save the page as UTF-8")
         return None
-    if records is not None and key in records:
-        return page_from_record(records[key], text, slug, name, md, problems)
-    before = len(problems.items)
-    page = parse_page(text, slug, name, md, problems)
-    if page is not None and records is not None:
-        records[key] = page_record(page, problems.items[before:])
-    return page
+    return slug, name, text, key
+
+
+Parsed = tuple[dict[str, Any] | None, str, str, list[Problem]]  # (record or None, body, body HTML, problems)
+_pending: list[tuple[int, str, str, str, str]] = []  # what forked workers parse, inherited from the parent
+
+
+def parse_all(pending: list[tuple[int, str, str, str, str]], allow_html: bool, jobs: int = 1) -> list[Parsed]:
+    """Parse each (position, slug, name, text, key), in forked workers when `jobs` > 1 and there are
+    enough pages; only plain data (records, body HTML, problems) comes back, never tokens."""
+    global _pending
+    if jobs < 2 or len(pending) < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+        return [_parse_one(slug, name, text, allow_html) for _, slug, name, text, _ in pending]
+    step = -(-len(pending) // (jobs * 4))
+    _pending = pending
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            chunks = pool.map(_parse_range, [(start, min(start + step, len(pending)), allow_html) for start in range(0, len(pending), step)])
+    finally:
+        _pending = []
+    return [parsed for chunk in chunks for parsed in chunk]
+
+
+def _parse_range(task: tuple[int, int, bool]) -> list[Parsed]:
+    start, end, allow_html = task
+    return [_parse_one(slug, name, text, allow_html) for _, slug, name, text, _ in _pending[start:end]]
+
+
+def _parse_one(slug: str, name: str, text: str, allow_html: bool) -> Parsed:
+    problems = Problems()
+    page = parse_page(text, slug, name, markdown_parser(allow_html), problems)
+    if page is None:
+        return None, "", "", problems.items
+    return page_record(page, problems.items), page.body, page.html, problems.items
 
 
 def page_record(page: Page, warnings: list[Problem]) -> dict[str, Any]:
@@ -158,19 +260,20 @@ def page_record(page: Page, warnings: list[Problem]) -> dict[str, Any]:
         "citations": [[u.ref.source_id, u.ref.quote, u.ref.location.line, u.ref.occurrence, u.ref.prefix, u.ref.suffix, u.claim]
                       for u in page.citations],
         "links": [[href, location.line] for href, location in page.links],
-        "warnings": [[w.location.line, w.message] for w in warnings],
+        "warnings": [[w.location.line, w.message] for w in warnings if w.warning],
     }
 
 
-def page_from_record(record: dict[str, Any], text: str, slug: str, name: str, md: MarkdownIt, problems: Problems) -> Page:
-    for line, message in record["warnings"]:
+def page_from_record(record: dict[str, Any], text: str, slug: str, name: str, allow_html: bool, problems: Problems,
+                     warn: bool = True) -> Page:
+    for line, message in record["warnings"] if warn else ():
         problems.warn(Location(name, line), message)
     citations = tuple(CitationUse(CitationRef(source_id, quote, Location(name, line), n, prefix, suffix), claim)
                       for source_id, quote, line, n, prefix, suffix, claim in record["citations"])
     updated = dt.date.fromisoformat(record["updated"]) if record["updated"] else None
     return Page(slug=slug, path=name, title=record["title"], summary=record["summary"], order=record["order"], updated=updated,
                 citations=citations, links=tuple((href, Location(name, line)) for href, line in record["links"]),
-                body=text[len(text) - record["body_length"]:], allow_html=bool(md.options.get("html")))
+                body=text[len(text) - record["body_length"]:], allow_html=allow_html)
 
 
 def parse_page(text: str, slug: str, name: str, md: MarkdownIt, problems: Problems) -> Page | None:

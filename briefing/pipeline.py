@@ -57,7 +57,7 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
         problems.items.extend(previous.warnings)
     else:
         sources = load_sources(config, problems, previous.site.sources if previous and previous.site else ())  # seeds/ -> Source
-        pages = load_pages(config, problems, records)   # content/ -> Page (front matter + Markdown)
+        pages = load_pages(config, problems, records, jobs)  # content/ -> Page (front matter + Markdown, body HTML)
         site = link(config, sources, pages, problems, quotes)  # resolve citations, backlinks; all checks
     problems.check(strict)
     before = previous.rendering if previous else (saved.rendering if saved else None)

@@ -14,7 +14,6 @@ import functools
 import hashlib
 import json
 import multiprocessing
-import posixpath
 import traceback
 import uuid
 from collections import Counter
@@ -25,14 +24,14 @@ from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 import jinja2.meta
-from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from .content import make_markdown
+from .content import CITATION_PLACEHOLDER
 from .errors import BuildError, Location, Problem
 from .inputs import Inputs, file_digest, fingerprint, settings_digest
 from .link import Citation, Excerpt, PageCitations, Site
 from .sources import Paragraph, Source
+from .urls import relative
 
 Files = dict[str, bytes]
 
@@ -76,29 +75,6 @@ class Rendering:
         """The names of the inputs of `path` that differ from `previous` (why it was rendered)."""
         before = previous.inputs.get(path, {}) if previous is not None else {}
         return sorted(name for name in self.inputs[path].keys() | before.keys() if self.inputs[path].get(name) != before.get(name))
-
-
-def relative(from_url: str, to_url: str) -> str:
-    """A link from one site-relative page URL to another, relative so the site works anywhere."""
-    target, _, fragment = to_url.partition("#")
-    if target == from_url and fragment:
-        return "#" + fragment
-    path = _relpath(target or from_url, posixpath.dirname(from_url))
-    return path + ("#" + fragment if fragment else "")
-
-
-def _relpath(path: str, start: str) -> str:
-    """posixpath.relpath(path, start or "."), without asking the system for the working directory."""
-    path_parts = [part for part in path.split("/") if part not in ("", ".")]
-    start_parts = [part for part in start.split("/") if part not in ("", ".")]
-    if not path or path.startswith("/") or start.startswith("/") or ".." in path_parts or ".." in start_parts:
-        return posixpath.relpath(path, start or ".")
-    common = 0
-    for left, right in zip(path_parts, start_parts):
-        if left != right:
-            break
-        common += 1
-    return "/".join([".."] * (len(start_parts) - common) + path_parts[common:]) or "."
 
 
 class Templates:
@@ -184,15 +160,6 @@ def _templates(directory: Path) -> Templates:
     return Templates(directory)
 
 
-@functools.lru_cache(maxsize=2)
-def _markdown(allow_html: bool) -> MarkdownIt:
-    md = make_markdown(allow_html)
-    md.add_render_rule("citation", _render_citation)
-    md.add_render_rule("citation_error", lambda self, tokens, idx, options, env: escape(tokens[idx].content))
-    md.add_render_rule("link_open", _render_link_open)
-    return md
-
-
 class Renderer:
     """Lists the outputs of one Site, each with its dependency key, and makes them."""
 
@@ -203,7 +170,6 @@ class Renderer:
         self.template_digests = inputs.templates if inputs is not None else _digest_tree(self.config.templates_dir)
         self.templates = _templates(self.config.templates_dir)
         self.env = self.templates.env
-        self.md = _markdown(self.config.allow_html)
         self.page_urls = {p.page.slug: p.page.url for p in site.pages}
         self.claims_by_source = Counter(c.excerpt.source.id for p in site.pages for c in p.citations)
         self.source_stats = {source.id: self._source_stats(source) for source in site.sources}
@@ -331,10 +297,9 @@ class Renderer:
         return html.encode("utf-8")
 
     def markdown(self, page_citations: PageCitations, url: str) -> Markup:
-        page = page_citations.page
-        env = dict(page.env)
-        env["briefing"] = {"citations": iter(page_citations.citations), "link": lambda to: relative(url, to), "pages": self.page_urls}
-        return Markup(self.md.renderer.render(list(page.tokens), self.md.options, env))
+        """The page body: its HTML (made once per page text) with each citation placeholder filled in."""
+        citations = page_citations.citations
+        return Markup(CITATION_PLACEHOLDER.sub(lambda m: _citation_html(citations[int(m[1])], url), page_citations.page.html))
 
     def assets(self) -> list[Output]:
         assets_dir = self.config.templates_dir / "assets"
@@ -482,35 +447,17 @@ def _summary_facts(page_citations: PageCitations) -> tuple:
     return (page.title, page.summary, page.url, len(page_citations.citations))
 
 
-# -- Markdown render rules ---------------------------------------------------------------------
-def _render_citation(self: Any, tokens: list, idx: int, options: Any, env: dict[str, Any]) -> str:
-    state = env["briefing"]
-    parts = []
-    for _ in tokens[idx].meta["refs"]:
-        citation: Citation = next(state["citations"])
-        excerpt = citation.excerpt
-        tip = f"cite-{citation.number}-tip"
-        parts.append(
-            f'<span class="cite"><a class="cite-ref" id="{citation.anchor}" href="{escape(state["link"](excerpt.url))}" '
-            f'aria-describedby="{tip}">[{citation.number}]</a>'
-            f'<span class="cite-tip" id="{tip}" role="tooltip"><q>{escape(excerpt.quote)}</q> '
-            f'<span class="cite-src">{escape(excerpt.source.title)}</span></span></span>'
-        )
-    return "".join(parts)
-
-
-def _render_link_open(self: Any, tokens: list, idx: int, options: Any, env: dict[str, Any]) -> str:
-    token = tokens[idx]
-    href = str(token.attrs.get("href", ""))
-    target, _, fragment = href.partition("#")
-    state = env.get("briefing")
-    if state and target.endswith(".md") and "://" not in target:
-        slug = target.rsplit("/", 1)[-1][:-3]
-        if slug in state["pages"]:
-            # Render a copy: the tokens belong to the Page, which a later rendering may reuse.
-            tokens = list(tokens)
-            tokens[idx] = token.copy(attrs={**token.attrs, "href": state["link"](state["pages"][slug] + ("#" + fragment if fragment else ""))})
-    return self.renderToken(tokens, idx, options, env)
+# -- citations in page bodies -----------------------------------------------------------------
+def _citation_html(citation: Citation, url: str) -> str:
+    """A citation marker: the number, linked to the excerpt, with the quote as its tooltip."""
+    excerpt = citation.excerpt
+    tip = f"cite-{citation.number}-tip"
+    return (
+        f'<span class="cite"><a class="cite-ref" id="{citation.anchor}" href="{escape(relative(url, excerpt.url))}" '
+        f'aria-describedby="{tip}">[{citation.number}]</a>'
+        f'<span class="cite-tip" id="{tip}" role="tooltip"><q>{escape(excerpt.quote)}</q> '
+        f'<span class="cite-src">{escape(excerpt.source.title)}</span></span></span>'
+    )
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
-"""Rendering across processes gives the same bytes as rendering in one, and the same errors."""
+"""Parsing and rendering across processes give the same bytes as in one, and the same problems."""
 import pytest
 
-from briefing import render
+from briefing import content, render
 from briefing.config import load_config
 from briefing.errors import BuildError
 from briefing.pipeline import build
@@ -10,6 +10,7 @@ from briefing.pipeline import build
 @pytest.fixture
 def parallel(monkeypatch):
     monkeypatch.setattr(render, "PARALLEL_MINIMUM", 2)
+    monkeypatch.setattr(content, "PARALLEL_PAGES", 2)
 
 
 def test_two_processes_make_the_same_files_as_one(mini, tmp_path, parallel):
@@ -23,3 +24,16 @@ def test_a_template_error_in_a_worker_is_reported_with_its_line(mini, parallel):
     with pytest.raises(BuildError) as info:
         build(load_config(mini / "site.yaml"), jobs=2)
     assert str(info.value.problems[0]).startswith("templates/page.html:3: ")
+
+
+def test_problems_found_by_parsing_workers_come_back_in_file_order(mini, tmp_path, parallel):
+    """Errors and warnings of pages parsed in workers are reported as a one-process build reports them."""
+    (mini / "content" / "alpha.md").write_text("---\ntitle: A\ncolour: red\n---\nText [@wire \"unclosed].\n", encoding="utf-8")
+    (mini / "content" / "beta.md").write_text("---\ntitle: B\n---\nSee [x](nowhere.md).\n", encoding="utf-8")
+    reports = []
+    for jobs in (1, 2):
+        with pytest.raises(BuildError) as info:
+            build(load_config(mini / "site.yaml", output_dir=tmp_path / f"out{jobs}"), jobs=jobs)
+        reports.append([str(problem) for problem in info.value.problems])
+    assert reports[0] == reports[1]
+    assert [line.split(": ", 1)[0] for line in reports[0]][:3] == ["content/alpha.md:3", "content/alpha.md:5", "content/beta.md:4"]

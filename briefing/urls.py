@@ -1,0 +1,27 @@
+"""Links between pages of the site: relative, so a built site works from any folder or sub-path."""
+from __future__ import annotations
+
+import posixpath
+
+
+def relative(from_url: str, to_url: str) -> str:
+    """A link from one site-relative page URL to another, relative so the site works anywhere."""
+    target, _, fragment = to_url.partition("#")
+    if target == from_url and fragment:
+        return "#" + fragment
+    path = _relpath(target or from_url, posixpath.dirname(from_url))
+    return path + ("#" + fragment if fragment else "")
+
+
+def _relpath(path: str, start: str) -> str:
+    """posixpath.relpath(path, start or "."), without asking the system for the working directory."""
+    path_parts = [part for part in path.split("/") if part not in ("", ".")]
+    start_parts = [part for part in start.split("/") if part not in ("", ".")]
+    if not path or path.startswith("/") or start.startswith("/") or ".." in path_parts or ".." in start_parts:
+        return posixpath.relpath(path, start or ".")
+    common = 0
+    for left, right in zip(path_parts, start_parts):
+        if left != right:
+            break
+        common += 1
+    return "/".join([".."] * (len(start_parts) - common) + path_parts[common:]) or "."
