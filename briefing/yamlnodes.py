@@ -28,10 +28,16 @@ class Node:
         return _constructor.construct_object(self.node, deep=True)
 
 
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
+
+
 def compose(text: str, path: str, problems: Problems, line_offset: int = 0) -> Node | None:
     """Parse YAML into nodes; a syntax error becomes a located problem."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        try:
+            node = yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:  # say what is wrong in the words of the reference parser
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 + line_offset) if mark else None
