@@ -62,23 +62,26 @@ def listing(out: Path) -> dict[str, list[int]]:
 class OutputFiles(Mapping[str, bytes]):
     """The files of the output folder, read when asked for: the previous build's bytes."""
 
-    def __init__(self, out: Path, names: list[str]):
+    def __init__(self, out: Path, sizes: dict[str, int]):
         self.out = out
-        self.names = names
+        self.sizes = sizes  # name -> size, as the listing checked against the folder says
 
     def __getitem__(self, name: str) -> bytes:
-        if name not in self.names:
+        if name not in self.sizes:
             raise KeyError(name)
         return (self.out / name).read_bytes()
 
+    def size(self, name: str) -> int:
+        return self.sizes[name]
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self.names)
+        return iter(self.sizes)
 
     def __len__(self) -> int:
-        return len(self.names)
+        return len(self.sizes)
 
     def __contains__(self, name: object) -> bool:
-        return name in self.names
+        return name in self.sizes
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,8 @@ class BuildCache:
         if listing(self.out) != data.get("listing"):  # the folder was changed by hand, or another build wrote it
             return None
         keys = data["keys"]
-        rendering = Rendering(OutputFiles(self.out, sorted(keys)), keys, data["inputs"], frozenset())
+        sizes = {name: data["listing"][name][0] for name in sorted(keys) if name in data["listing"]}
+        rendering = Rendering(OutputFiles(self.out, sizes), keys, data["inputs"], frozenset())
         warnings = [Problem(Location(path, line), message, warning=True) for path, line, message in data["warnings"]]
         return Saved(data["inputs_digest"], rendering, data["counts"], warnings, data["records"], data["quotes"])
 

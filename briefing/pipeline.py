@@ -1,6 +1,7 @@
 """The whole build in one screen: load, link, check, render, write."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .cache import BuildCache, inputs_digest
@@ -17,7 +18,7 @@ from .write import changed_paths, check_output_dir, check_paths, update_site, wr
 @dataclass(frozen=True)
 class BuildResult:
     site: Site | None  # None when the build cache showed that nothing changed (nothing was loaded)
-    files: dict[str, bytes]
+    files: Mapping[str, bytes]  # read from output/ when asked for, for outputs an earlier build made
     warnings: tuple[Problem, ...]
     inputs: Inputs  # digests of the input files, read before loading them
     rendering: Rendering  # every output's dependency key, and which outputs this build rendered
@@ -45,7 +46,7 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     cache = BuildCache(config) if use_cache and write and previous is None and not problems.errors else None
     saved = cache.load() if cache else None             # what the last build of this folder made, if trustworthy
     if saved is not None and saved.inputs_digest == inputs_digest(inputs) and not (strict and saved.warnings):
-        return BuildResult(None, dict(saved.rendering.files), tuple(saved.warnings), inputs, saved.rendering, (), saved.counts,
+        return BuildResult(None, saved.rendering.files, tuple(saved.warnings), inputs, saved.rendering, (), saved.counts,
                            saved.records, saved.quotes)
     if cache is not None:
         cache.forget()                                  # until this build has written its output
@@ -64,7 +65,7 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     rendering = render_site(site, inputs, before, jobs)  # Jinja -> {path: bytes}, unchanged outputs reused
     check_paths(rendering.files, problems)
     problems.check(strict)
-    changed = changed_paths(rendering.files, before.files if before else {})
+    changed = changed_paths(rendering.files, before.files if before else {}, rendering.rendered if before else None)
     if write and before is None:
         write_site(rendering.files, config.output_dir)             # a fresh folder, swapped into place
     elif write:

@@ -17,7 +17,9 @@ import multiprocessing
 import traceback
 import uuid
 from collections import Counter
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 from xml.sax.saxutils import escape as xml_escape
@@ -64,9 +66,59 @@ class Output:
         return fingerprint(sorted(self.inputs.items()))
 
 
+class SiteFiles(Mapping[str, bytes]):
+    """The files of one rendering: those made this time, and the others as the previous rendering
+    had them, looked up only when asked for (a cached build's previous files are on disk)."""
+
+    def __init__(self, names: list[str], made: dict[str, bytes], reused: Mapping[str, bytes]):
+        self.names = names  # in output order
+        self.made = made
+        self.reused = reused  # holds every name not in `made`
+
+    @classmethod
+    def of(cls, names: list[str], made: dict[str, bytes], previous: Mapping[str, bytes]) -> Mapping[str, bytes]:
+        if isinstance(previous, SiteFiles):  # keep one level: what the previous rendering made, then its own base
+            own = {name: previous.made[name] for name in names if name not in made and name in previous.made}
+            return cls(names, {**own, **made}, previous.reused)
+        if len(made) == len(names) or isinstance(previous, dict):
+            return {name: made[name] if name in made else previous[name] for name in names}
+        return cls(names, made, previous)
+
+    def __getitem__(self, name: str) -> bytes:
+        if name in self.made:
+            return self.made[name]
+        if name not in self._names:
+            raise KeyError(name)
+        return self.reused[name]
+
+    def size(self, name: str) -> int:
+        """The length of a file, without reading it when the previous rendering knows it."""
+        if name in self.made:
+            return len(self.made[name])
+        return file_size(self.reused, name)
+
+    @cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(self.names)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+
+def file_size(files: Mapping[str, bytes], name: str) -> int:
+    size = getattr(files, "size", None)
+    return size(name) if size is not None else len(files[name])
+
+
 @dataclass(frozen=True)
 class Rendering:
-    files: Files
+    files: Mapping[str, bytes]
     keys: dict[str, str]  # output path -> dependency key
     inputs: dict[str, dict[str, str]]  # output path -> the named inputs its key is the digest of
     rendered: frozenset[str]  # the outputs made this time; the others were reused from the previous rendering
@@ -286,7 +338,7 @@ class Renderer:
         reused = {o.path for o in outputs if previous is not None and previous.keys.get(o.path) == keys[o.path] and o.path in previous.files}
         todo = [output for output in outputs if output.path not in reused]
         made = dict(zip((output.path for output in todo), make_all(todo, jobs)))
-        files: Files = {o.path: previous.files[o.path] if o.path in reused else made[o.path] for o in outputs}  # type: ignore[union-attr]
+        files = SiteFiles.of([o.path for o in outputs], made, previous.files if previous is not None else {})
         return Rendering(files, keys, inputs, frozenset(made))
 
     def template(self, name: str, context: dict[str, Any]) -> bytes:
@@ -371,7 +423,9 @@ class Renderer:
             "page": c.page.url, "claim": c.claim, "source": c.excerpt.source.config.file,
             "quote": c.excerpt.quote, "start": c.excerpt.start, "end": c.excerpt.end, "href": c.excerpt.url,
         } for p in self.site.pages for c in p.citations]
-        return (json.dumps({"citations": entries}, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+        # One citation per line (easy to diff and grep), each encoded by json's C encoder.
+        lines = ",\n".join(json.dumps(entry, ensure_ascii=False) for entry in entries)
+        return ('{"citations": [\n' + lines + ("\n" if entries else "") + "]}\n").encode("utf-8")
 
 
 def render(site: Site) -> Files:

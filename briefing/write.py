@@ -26,10 +26,12 @@ import re
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
+from collections.abc import Mapping
 from typing import Callable, Iterable
 
 from .config import Config
 from .errors import Location, Problems
+from .render import file_size
 
 
 def check_output_dir(config: Config, problems: Problems) -> None:
@@ -56,13 +58,15 @@ def check_paths(files: dict[str, bytes], problems: Problems) -> None:
             problems.error(Location(name), "this output path would lie outside the output folder; rename the page or source")
 
 
-def changed_paths(files: dict[str, bytes], previous: dict[str, bytes]) -> tuple[str, ...]:
-    """The outputs that are new, different or gone compared with `previous`, sorted."""
-    changed = [name for name, data in files.items() if previous.get(name) != data]
-    return tuple(sorted(changed + [name for name in previous if name not in files]))
+def changed_paths(files: Mapping[str, bytes], previous: Mapping[str, bytes], rendered: frozenset[str] | None = None) -> tuple[str, ...]:
+    """The outputs that are new, different or gone compared with `previous`, sorted. With `rendered`
+    (the outputs made this time; the others are the previous bytes) only those are compared."""
+    candidates = list(files) if rendered is None else [name for name in files if name in rendered or name not in previous]
+    changed = [name for name in candidates if name not in previous or previous[name] != files[name]]
+    return tuple(sorted(set(changed) | {name for name in previous if name not in files}))
 
 
-def write_site(files: dict[str, bytes], out: Path, unchanged: Iterable[str] = ()) -> None:
+def write_site(files: Mapping[str, bytes], out: Path, unchanged: Iterable[str] = ()) -> None:
     """Write every file into a staging folder beside `out`, then swap it into place.
 
     The names in `unchanged` are files `out` already holds with the right bytes (an incremental
@@ -77,7 +81,7 @@ def write_site(files: dict[str, bytes], out: Path, unchanged: Iterable[str] = ()
         reuse = _existing(unchanged, files, out) if out.is_dir() else set()
         for folder in sorted({posixpath.dirname(name) for name in files} - {""}):
             os.makedirs(os.path.join(staging, folder), exist_ok=True)
-        for name, data in files.items():  # plain strings: this loop runs once per file of the site
+        for name in files:  # plain strings: this loop runs once per file of the site
             target = os.path.join(staging, name)
             if name in reuse:
                 try:
@@ -86,7 +90,7 @@ def write_site(files: dict[str, bytes], out: Path, unchanged: Iterable[str] = ()
                 except OSError:  # a file system without hard links: write it after all
                     pass
             with open(target, "wb") as file:
-                file.write(data)
+                file.write(files[name])
         os.chmod(staging, 0o755)
         _swap(staging, out)
     finally:
@@ -94,7 +98,7 @@ def write_site(files: dict[str, bytes], out: Path, unchanged: Iterable[str] = ()
         _in_use.discard(staging)
 
 
-def update_site(files: dict[str, bytes], changed: tuple[str, ...], out: Path) -> None:
+def update_site(files: Mapping[str, bytes], changed: tuple[str, ...], out: Path) -> None:
     """Bring `out`, last written from an earlier build, in line with `files` (`changed` lists what differs).
 
     Still a complete new tree swapped in at once, its unchanged files linked from the old one.
@@ -103,7 +107,7 @@ def update_site(files: dict[str, bytes], changed: tuple[str, ...], out: Path) ->
     write_site(files, out, unchanged=[name for name in files if name not in changed_names])
 
 
-def _existing(names: Iterable[str], files: dict[str, bytes], out: Path) -> set[str]:
+def _existing(names: Iterable[str], files: Mapping[str, bytes], out: Path) -> set[str]:
     """Those of `names` that `out` holds as regular files of the expected size, found without
     following links (anything else, such as a file replaced by a link, is written anew)."""
     sizes: dict[str, int] = {}
@@ -117,7 +121,7 @@ def _existing(names: Iterable[str], files: dict[str, bytes], out: Path) -> set[s
                     folders.append(name + "/")
                 elif entry.is_file(follow_symlinks=False):
                     sizes[name] = entry.stat(follow_symlinks=False).st_size
-    return {name for name in names if sizes.get(name) == len(files[name])}
+    return {name for name in names if sizes.get(name) == file_size(files, name)}
 
 
 # -- the swap -----------------------------------------------------------------------------------
