@@ -21,7 +21,7 @@ from .errors import Location, Problem
 from .inputs import Inputs, fingerprint
 from .render import Rendering
 
-FORMAT = 1
+FORMAT = 3
 
 
 def generator_digest() -> str:
@@ -91,7 +91,8 @@ class Saved:
     counts: dict[str, int]
     warnings: list[Problem]
     records: dict[str, Any]  # what each page's bytes gave: title, citations ... (see content.page_record)
-    quotes: dict[str, list[int]]  # where each quote lies in a source's bytes (see link._locate)
+    quotes: dict[str, list]  # where each quote lies in a source's bytes, and its anchor (see link._locate)
+    layouts: dict[str, list[list]]  # the paragraphs of each seed's bytes (see sources.load_source)
 
 
 class BuildCache:
@@ -113,12 +114,12 @@ class BuildCache:
         sizes = {name: data["listing"][name][0] for name in sorted(keys) if name in data["listing"]}
         rendering = Rendering(OutputFiles(self.out, sizes), keys, data["inputs"], frozenset())
         warnings = [Problem(Location(path, line), message, warning=True) for path, line, message in data["warnings"]]
-        return Saved(data["inputs_digest"], rendering, data["counts"], warnings, data["records"], data["quotes"])
+        return Saved(data["inputs_digest"], rendering, data["counts"], warnings, data["records"], data["quotes"], data["layouts"])
 
     def save(self, inputs: Inputs, rendering: Rendering, counts: dict[str, int], warnings: list[Problem],
-             records: dict[str, Any], quotes: dict[str, list[int]]) -> None:
+             records: dict[str, Any], quotes: dict[str, list], layouts: dict[str, list[list]]) -> None:
         data = {"generator": generator_digest(), "inputs_digest": inputs_digest(inputs), "keys": rendering.keys,
-                "records": records, "quotes": quotes,
+                "records": records, "quotes": quotes, "layouts": layouts,
                 "inputs": rendering.inputs, "counts": counts, "listing": listing(self.out),
                 "warnings": [[w.location.path, w.location.line, w.message] for w in warnings]}
         self.path.parent.mkdir(parents=True, exist_ok=True)

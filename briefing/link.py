@@ -84,7 +84,7 @@ class Site:
 
 
 def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], problems: Problems,
-         quotes: dict[str, list[int]] | None = None) -> Site:
+         quotes: dict[str, list] | None = None) -> Site:
     """Resolve every citation. `quotes` (from the build cache, updated in place) remembers where each
     quote was found in a source with given bytes, so an unchanged citation is not searched again."""
     by_id = {source.id: source for source in sources}
@@ -108,13 +108,14 @@ def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], p
                 if ref.source_id not in known:  # a known id whose file failed to load was reported already
                     problems.error(ref.location, f"unknown source `@{ref.source_id}`; known ids are {', '.join(sorted(known)) or '(none)'} (see `sources` in site.yaml)")
                 continue
-            match = _locate(source, ref, quotes)
-            if isinstance(match, str):
-                problems.error(ref.location, match)
+            place = _locate(source, ref, quotes)
+            if isinstance(place, str):
+                problems.error(ref.location, place)
                 continue
-            key = (source.id, match.start, match.end)
+            start, end, base = place
+            key = (source.id, start, end)
             if key not in excerpts:
-                excerpts[key] = Excerpt(source, match.start, match.end, _anchor(source, match.start, match.end, anchors))
+                excerpts[key] = Excerpt(source, start, end, _anchor(source.id, base, start, end, anchors))
             citations.append(Citation(page, len(citations) + 1, excerpts[key], use.claim, ref.location))
         resolved.append(PageCitations(page, tuple(citations)))
     by_source: dict[str, list[Excerpt]] = {source.id: [] for source in sources}
@@ -133,16 +134,19 @@ def quote_key(source: Source, ref: CitationRef) -> str:
     return "\x00".join((source.sha256, source.config.paragraphs, ref.quote, str(ref.occurrence), str(ref.prefix), str(ref.suffix)))
 
 
-def _locate(source: Source, ref: CitationRef, quotes: dict[str, list[int]] | None) -> Match | str:
-    if quotes is None:
-        return find_quote(source, ref)
-    key = quote_key(source, ref)
-    if key in quotes:
-        return Match(*quotes[key])
+def _locate(source: Source, ref: CitationRef, quotes: dict[str, list] | None) -> tuple[int, int, str] | str:
+    """(start, end, anchor base) of the quote in its source, or what is wrong."""
+    key = quote_key(source, ref) if quotes is not None else None
+    if quotes is not None and key in quotes:
+        start, end, base = quotes[key]
+        return start, end, base
     match = find_quote(source, ref)
-    if isinstance(match, Match):
-        quotes[key] = [match.start, match.end]
-    return match
+    if not isinstance(match, Match):
+        return match
+    place = (match.start, match.end, _anchor_base(source, match.start, match.end))
+    if quotes is not None:
+        quotes[key] = list(place)
+    return place
 
 
 def _ordered(config: Config, pages: tuple[Page, ...]) -> list[Page]:
@@ -158,15 +162,19 @@ def _ordered(config: Config, pages: tuple[Page, ...]) -> list[Page]:
     return sorted(pages, key=rank)
 
 
-def _anchor(source: Source, start: int, end: int, taken: dict[tuple[str, str], tuple[int, int]]) -> str:
+def _anchor_base(source: Source, start: int, end: int) -> str:
     """Anchor = paragraph anchor + hash of the quoted words: stable while those words stay put."""
     paragraph = source.paragraph_at(start)
-    base = f"{paragraph.anchor if paragraph else 'x'}-q{hashlib.sha1(normalize(source.text[start:end]).encode()).hexdigest()[:6]}"
+    return f"{paragraph.anchor if paragraph else 'x'}-q{hashlib.sha1(normalize(source.text[start:end]).encode()).hexdigest()[:6]}"
+
+
+def _anchor(source_id: str, base: str, start: int, end: int, taken: dict[tuple[str, str], tuple[int, int]]) -> str:
+    """The base anchor, numbered when another excerpt of the same source already has it."""
     anchor, n = base, 1
-    while (source.id, anchor) in taken and taken[(source.id, anchor)] != (start, end):
+    while (source_id, anchor) in taken and taken[(source_id, anchor)] != (start, end):
         n += 1
         anchor = f"{base}-{n}"
-    taken[(source.id, anchor)] = (start, end)
+    taken[(source_id, anchor)] = (start, end)
     return anchor
 
 

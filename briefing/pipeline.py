@@ -11,7 +11,7 @@ from .errors import Problem, Problems
 from .inputs import Inputs, read_inputs
 from .link import Site, link, quote_key
 from .render import Rendering, render_site
-from .sources import load_sources
+from .sources import layout_key, load_sources
 from .write import changed_paths, check_output_dir, check_paths, update_site, write_site
 
 
@@ -26,6 +26,7 @@ class BuildResult:
     counts: dict[str, int]  # pages, sources, citations
     records: dict = field(default_factory=dict, repr=False)  # what each page's bytes gave (content.page_record)
     quotes: dict = field(default_factory=dict, repr=False)  # where each quote lies in its source (link.quote_key)
+    layouts: dict = field(default_factory=dict, repr=False)  # each seed's paragraphs, by its bytes (sources.layout_key)
 
     @property
     def up_to_date(self) -> bool:
@@ -47,17 +48,17 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     saved = cache.load() if cache else None             # what the last build of this folder made, if trustworthy
     if saved is not None and saved.inputs_digest == inputs_digest(inputs) and not (strict and saved.warnings):
         return BuildResult(None, saved.rendering.files, tuple(saved.warnings), inputs, saved.rendering, (), saved.counts,
-                           saved.records, saved.quotes)
+                           saved.records, saved.quotes, saved.layouts)
     if cache is not None:
         cache.forget()                                  # until this build has written its output
     # What earlier builds learnt from unchanged pages and sources: from memory (serve) or the cache.
     known = previous if previous is not None else saved
-    records, quotes = (dict(known.records), dict(known.quotes)) if known is not None else ({}, {})
+    records, quotes, layouts = (dict(known.records), dict(known.quotes), dict(known.layouts)) if known is not None else ({}, {}, {})
     if previous is not None and previous.inputs.model == inputs.model:
         site = previous.site                            # only templates changed: the same Site
         problems.items.extend(previous.warnings)
     else:
-        sources = load_sources(config, problems, previous.site.sources if previous and previous.site else ())  # seeds/ -> Source
+        sources = load_sources(config, problems, previous.site.sources if previous and previous.site else (), layouts)  # seeds/ -> Source
         pages = load_pages(config, problems, records, jobs)  # content/ -> Page (front matter + Markdown, body HTML)
         site = link(config, sources, pages, problems, quotes)  # resolve citations, backlinks; all checks
     problems.check(strict)
@@ -71,16 +72,18 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     elif write:
         update_site(rendering.files, changed, config.output_dir)  # unchanged files linked, the whole tree swapped in
     counts = {"pages": len(site.pages), "sources": len(site.sources), "citations": sum(len(p.citations) for p in site.pages)}
-    records, quotes = _used(records, quotes, site)
+    records, quotes, layouts = _used(records, quotes, layouts, site)
     if cache is not None:
-        cache.save(inputs, rendering, counts, problems.warnings, records, quotes)
-    return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, changed, counts, records, quotes)
+        cache.save(inputs, rendering, counts, problems.warnings, records, quotes, layouts)
+    return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, changed, counts, records, quotes, layouts)
 
 
-def _used(records: dict, quotes: dict, site: Site) -> tuple[dict, dict]:
-    """The page records and quote locations this build used, so the cache does not grow with every edit."""
+def _used(records: dict, quotes: dict, layouts: dict, site: Site) -> tuple[dict, dict, dict]:
+    """The page records, quote locations and seed layouts this build used, so the cache does not grow with every edit."""
     paths = {p.page.path for p in site.pages}
     by_id = {source.id: source for source in site.sources}
     keys = {quote_key(by_id[use.ref.source_id], use.ref) for p in site.pages for use in p.page.citations}
+    seeds = {layout_key(source.sha256, source.config.paragraphs) for source in site.sources}
     return ({key: record for key, record in records.items() if key.split(" ", 1)[0] in paths},
-            {key: place for key, place in quotes.items() if key in keys})
+            {key: place for key, place in quotes.items() if key in keys},
+            {key: layout for key, layout in layouts.items() if key in seeds})

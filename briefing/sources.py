@@ -111,7 +111,11 @@ class Source:
     text: str
     sha256: str
     paragraphs: tuple[Paragraph, ...]
-    index: NormalizedText
+
+    @cached_property
+    def index(self) -> NormalizedText:
+        """The normalised text that quotes are matched in, made when a quote must be looked up."""
+        return NormalizedText.of(self.text)
 
     @property
     def id(self) -> str:
@@ -144,9 +148,11 @@ class Source:
         return [paragraph.start for paragraph in self.paragraphs]
 
 
-def load_sources(config: Config, problems: Problems, known: tuple[Source, ...] = ()) -> tuple[Source, ...]:
+def load_sources(config: Config, problems: Problems, known: tuple[Source, ...] = (),
+                 layouts: dict[str, list[list]] | None = None) -> tuple[Source, ...]:
     """Every seed site.yaml lists. A `known` source (from the preview's last build) with the same
-    settings and the same bytes is reused as it is, with its index already built."""
+    settings and the same bytes is reused as it is, with its index already built. `layouts` (from
+    the build cache, updated in place) holds the paragraphs earlier builds found in each seed's bytes."""
     reusable = {(source.config, source.sha256): source for source in known}
     sources = []
     for source_config in config.sources:
@@ -159,13 +165,17 @@ def load_sources(config: Config, problems: Problems, known: tuple[Source, ...] =
             if same is not None:
                 sources.append(same)
                 continue
-        source = load_source(path, source_config, problems)
+        source = load_source(path, source_config, problems, layouts)
         if source is not None:
             sources.append(source)
     return tuple(sources)
 
 
-def load_source(path: Path, source_config: SourceConfig, problems: Problems) -> Source | None:
+def layout_key(sha256: str, mode: str) -> str:
+    return f"{sha256} {mode}"
+
+
+def load_source(path: Path, source_config: SourceConfig, problems: Problems, layouts: dict[str, list[list]] | None = None) -> Source | None:
     where = Location(f"seeds/{source_config.file}")
     try:
         data = path.read_bytes()
@@ -175,12 +185,19 @@ def load_source(path: Path, source_config: SourceConfig, problems: Problems) -> 
     text = decode_seed(data, where, problems)
     if text is None:
         return None
-    paragraphs = split_paragraphs(text, source_config.paragraphs)
+    sha256 = hashlib.sha256(data).hexdigest()
+    key = layout_key(sha256, source_config.paragraphs)
+    if layouts is not None and key in layouts:
+        paragraphs = tuple(Paragraph(index, start, end, line, anchor, False) for index, (start, end, line, anchor) in enumerate(layouts[key]))
+    else:
+        paragraphs = split_paragraphs(text, source_config.paragraphs)
+        if layouts is not None and paragraphs:
+            layouts[key] = [[p.start, p.end, p.line, p.anchor] for p in paragraphs]
     if not paragraphs:
         problems.error(Location(where.path, 1), "the source is empty; a seed must contain the document's text")
         return None
     paragraphs = _mark_furniture(text, paragraphs, source_config, problems)
-    return Source(source_config, text, hashlib.sha256(data).hexdigest(), paragraphs, NormalizedText.of(text))
+    return Source(source_config, text, sha256, paragraphs)
 
 
 def decode_seed(data: bytes, where: Location, problems: Problems) -> str | None:
@@ -236,8 +253,10 @@ def _mark_furniture(text: str, paragraphs: tuple[Paragraph, ...], source_config:
     by_line = {item.line: item for item in source_config.furniture if item.line is not None}
     used: set[int] = set()
     marked = []
+    if not source_config.furniture:
+        return paragraphs
     for paragraph in paragraphs:
-        item = by_line.get(paragraph.line) or by_text.get(normalize(text[paragraph.start : paragraph.end]))
+        item = by_line.get(paragraph.line) or (by_text.get(normalize(text[paragraph.start : paragraph.end])) if by_text else None)
         if item is not None:
             used.add(id(item))
         marked.append(Paragraph(paragraph.index, paragraph.start, paragraph.end, paragraph.line, paragraph.anchor, item is not None))

@@ -4,7 +4,7 @@ import pytest
 from briefing.citations import CitationRef, CitationSyntaxError, Match, find_quote, parse_citation
 from briefing.config import SourceConfig
 from briefing.errors import Location
-from briefing.sources import NormalizedText, Source, split_paragraphs
+from briefing.sources import Source, split_paragraphs
 
 TEXT = ("North Korea supplied “around 5 million artillery shells” — HUR said.\n"
         "The shells arrived. The shells arrived.\n"
@@ -14,7 +14,7 @@ TEXT = ("North Korea supplied “around 5 million artillery shells” — HUR sa
 def make_source(text=TEXT) -> Source:
     config = SourceConfig(id="hur", file="hur.txt", title="HUR", author=None, publisher=None, date=None, url=None,
                           kind=None, perspective=None, furniture=(), paragraphs="lines", location=Location("site.yaml", 1))
-    return Source(config, text, "0" * 64, split_paragraphs(text, "lines"), NormalizedText.of(text))
+    return Source(config, text, "0" * 64, split_paragraphs(text, "lines"))
 
 
 def ref(quote, **options):

@@ -53,7 +53,7 @@ LINE_TEXT = st.lists(st.sampled_from(["word", "x", " ", "  ", "\t", "“", "”"
 def make_source(text: str) -> Source:
     config = SourceConfig(id="s", file="s.txt", title="S", author=None, publisher=None, date=None, url=None, kind=None,
                           perspective=None, furniture=(), paragraphs="lines", location=Location("site.yaml", 1))
-    return Source(config, text, "", split_paragraphs(text, "lines"), NormalizedText.of(text))
+    return Source(config, text, "", split_paragraphs(text, "lines"))
 
 
 @given(LINE_TEXT, st.data())
