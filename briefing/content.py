@@ -5,6 +5,7 @@ import datetime as dt
 import functools
 import hashlib
 import multiprocessing
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -159,11 +160,14 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
 PARALLEL_PAGES = 100  # pages to parse; below this, forking workers costs more than it saves
 
 
-def load_pages(config: Config, problems: Problems, records: dict[str, Any] | None = None, jobs: int = 1) -> tuple[Page, ...]:
+def load_pages(config: Config, problems: Problems, records: dict[str, Any] | None = None, jobs: int = 1,
+               known: dict[str, tuple[Page, dict[str, Any]]] | None = None) -> tuple[Page, ...]:
     """Every content/*.md page. `records` (from the build cache, updated in place) holds what earlier
     builds learnt from pages by their bytes, so an unchanged page is not parsed again. The pages
     that must be parsed are parsed (and their bodies made into HTML) across `jobs` processes when
-    there are enough of them."""
+    there are enough of them. `known` (from the preview's last build) holds, by file name, the pages
+    whose bytes have not changed since, with their records: those are taken as they are."""
+    known = known or {}
     records = {} if records is None else records
     content_dir = config.content_dir
     if not content_dir.is_dir():
@@ -172,12 +176,17 @@ def load_pages(config: Config, problems: Problems, records: dict[str, Any] | Non
     allow_html = config.allow_html
     found: list[tuple[Problems, Page | None]] = []  # in file order, with each file's problems
     pending: list[tuple[int, str, str, str, str]] = []  # (position in `found`, slug, name, text, record key)
-    for path in sorted(content_dir.glob("*.md")):
-        if path.name.startswith((".", "#")):  # editor lock and backup files such as .#page.md
-            continue
+    for file_name in page_files(content_dir):
         own = Problems()
+        name = f"content/{file_name}"
+        if name in known:
+            page, record = known[name]
+            for line, message in record["warnings"]:
+                own.warn(Location(name, line), message)
+            found.append((own, page))
+            continue
         found.append((own, None))
-        read = read_page(path, f"content/{path.name}", allow_html, own, config.root)
+        read = read_page(content_dir / file_name, name, allow_html, own, config.root)
         if read is None:
             continue
         slug, name, text, key = read
@@ -200,6 +209,17 @@ def load_pages(config: Config, problems: Problems, records: dict[str, Any] | Non
     return tuple(page for _, page in found if page is not None)
 
 
+def page_files(content_dir: Path) -> list[str]:
+    """The names of the page files in content/, sorted: every *.md but editor lock and backup
+    files such as .#page.md."""
+    with os.scandir(content_dir) as entries:
+        return sorted(entry.name for entry in entries if entry.name.endswith(".md") and not entry.name.startswith((".", "#")))
+
+
+def page_record_key(name: str, sha256: str, allow_html: bool) -> str:
+    return f"{name} {sha256} html={allow_html}"
+
+
 def read_page(path: Path, name: str, allow_html: bool, problems: Problems, root: Path | None = None) -> tuple[str, str, str, str] | None:
     """(slug, name, text, record key) of a page file, or None with the problem reported."""
     if path.is_symlink() and root is not None and root.resolve() not in path.resolve().parents:
@@ -210,7 +230,7 @@ def read_page(path: Path, name: str, allow_html: bool, problems: Problems, root:
         problems.error(Location(name), f"the file name {path.name!r} cannot be a page address; use lower-case letters, digits, - or _ (and not {', '.join(RESERVED_SLUGS)})")
         return None
     data = path.read_bytes()
-    key = f"{name} {hashlib.sha256(data).hexdigest()} html={allow_html}"
+    key = page_record_key(name, hashlib.sha256(data).hexdigest(), allow_html)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Config
+from .content import page_files
 
 
 def fingerprint(*parts: object) -> str:
@@ -58,8 +59,7 @@ class Inputs:
 def read_inputs(config: Config) -> Inputs:
     """Digest the files the loaders will read: the same globs and lists they use."""
     content = config.content_dir
-    pages = {f"content/{path.name}": file_digest(path) for path in sorted(content.glob("*.md"))
-             if not path.name.startswith((".", "#"))} if content.is_dir() else {}  # as load_pages: no editor lock files
+    pages = {f"content/{name}": file_digest(content / name) for name in page_files(content)} if content.is_dir() else {}
     seeds = {f"seeds/{source.file}": file_digest(config.seeds_dir / source.file) for source in config.sources}
     templates_dir = config.templates_dir
     templates = {}

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from .cache import BuildCache, inputs_digest
 from .config import Config
-from .content import load_pages
+from .content import load_pages, page_record_key
 from .errors import Problem, Problems
 from .inputs import Inputs, read_inputs
 from .link import Site, link, quote_key
@@ -59,7 +59,7 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
         problems.items.extend(previous.warnings)
     else:
         sources = load_sources(config, problems, previous.site.sources if previous and previous.site else (), layouts)  # seeds/ -> Source
-        pages = load_pages(config, problems, records, jobs)  # content/ -> Page (front matter + Markdown, body HTML)
+        pages = load_pages(config, problems, records, jobs, _unchanged_pages(config, inputs, previous, records))  # content/ -> Page
         site = link(config, sources, pages, problems, quotes)  # resolve citations, backlinks; all checks
     problems.check(strict)
     before = previous.rendering if previous else (saved.rendering if saved else None)
@@ -76,6 +76,20 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     if cache is not None:
         cache.save(inputs, rendering, counts, problems.warnings, records, quotes, layouts)
     return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, changed, counts, records, quotes, layouts)
+
+
+def _unchanged_pages(config: Config, inputs: Inputs, previous: BuildResult | None, records: dict) -> dict:
+    """The pages of the preview's last build whose files have the same digest now, with their records."""
+    if previous is None or previous.site is None:
+        return {}
+    unchanged = {}
+    for page_citations in previous.site.pages:
+        page = page_citations.page
+        digest = inputs.pages.get(page.path)
+        key = page_record_key(page.path, digest or "", config.allow_html)
+        if digest is not None and digest == previous.inputs.pages.get(page.path) and page.allow_html == config.allow_html and key in records:
+            unchanged[page.path] = (page, records[key])
+    return unchanged
 
 
 def _used(records: dict, quotes: dict, layouts: dict, site: Site) -> tuple[dict, dict, dict]:
