@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
@@ -161,12 +161,14 @@ PARALLEL_PAGES = 100  # pages to parse; below this, forking workers costs more t
 
 
 def load_pages(config: Config, problems: Problems, records: dict[str, Any] | None = None, jobs: int = 1,
-               known: dict[str, tuple[Page, dict[str, Any]]] | None = None) -> tuple[Page, ...]:
+               known: dict[str, tuple[Page, dict[str, Any]]] | None = None,
+               locate: Locate | None = None, quotes: dict | None = None) -> tuple[Page, ...]:
     """Every content/*.md page. `records` (from the build cache, updated in place) holds what earlier
     builds learnt from pages by their bytes, so an unchanged page is not parsed again. The pages
     that must be parsed are parsed (and their bodies made into HTML) across `jobs` processes when
     there are enough of them. `known` (from the preview's last build) holds, by file name, the pages
-    whose bytes have not changed since, with their records: those are taken as they are."""
+    whose bytes have not changed since, with their records: those are taken as they are. `locate`
+    looks up the quotes of each page parsed, where it is parsed; what it finds goes into `quotes`."""
     known = known or {}
     records = {} if records is None else records
     content_dir = config.content_dir
@@ -194,7 +196,9 @@ def load_pages(config: Config, problems: Problems, records: dict[str, Any] | Non
             found[-1] = (own, page_from_record(records[key], text, slug, name, allow_html, own))
         else:
             pending.append((len(found) - 1, slug, name, text, key))
-    for (position, slug, name, _, key), (record, body, html, items) in zip(pending, parse_all(pending, allow_html, jobs)):
+    for (position, slug, name, _, key), (record, body, html, items, places) in zip(pending, parse_all(pending, allow_html, jobs, locate)):
+        if quotes is not None:
+            quotes.update(places)
         own = found[position][0]
         own.items.extend(items)
         if record is None:
@@ -239,37 +243,40 @@ def read_page(path: Path, name: str, allow_html: bool, problems: Problems, root:
     return slug, name, text, key
 
 
-Parsed = tuple[dict[str, Any] | None, str, str, list[Problem]]  # (record or None, body, body HTML, problems)
-_pending: list[tuple[int, str, str, str, str]] = []  # what forked workers parse, inherited from the parent
+Parsed = tuple[dict[str, Any] | None, str, str, list[Problem], dict]  # (record or None, body, body HTML, problems, what `locate` found)
+Locate = Callable[[tuple[CitationUse, ...]], dict]  # a page's citations -> where their quotes lie (see link.locate_quotes)
+_task: tuple[list[tuple[int, str, str, str, str]], bool, Locate | None] = ([], False, None)  # what forked workers do, inherited
 
 
-def parse_all(pending: list[tuple[int, str, str, str, str]], allow_html: bool, jobs: int = 1) -> list[Parsed]:
+def parse_all(pending: list[tuple[int, str, str, str, str]], allow_html: bool, jobs: int = 1, locate: Locate | None = None) -> list[Parsed]:
     """Parse each (position, slug, name, text, key), in forked workers when `jobs` > 1 and there are
-    enough pages; only plain data (records, body HTML, problems) comes back, never tokens."""
-    global _pending
+    enough pages; only plain data (records, body HTML, problems) comes back, never tokens. With
+    `locate`, each page's quotes are also looked up in its sources where the page is parsed."""
+    global _task
     if jobs < 2 or len(pending) < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
-        return [_parse_one(slug, name, text, allow_html) for _, slug, name, text, _ in pending]
+        return [_parse_one(slug, name, text, allow_html, locate) for _, slug, name, text, _ in pending]
     step = -(-len(pending) // (jobs * 4))
-    _pending = pending
+    _task = (pending, allow_html, locate)
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            chunks = pool.map(_parse_range, [(start, min(start + step, len(pending)), allow_html) for start in range(0, len(pending), step)])
+            chunks = pool.map(_parse_range, [(start, min(start + step, len(pending))) for start in range(0, len(pending), step)])
     finally:
-        _pending = []
+        _task = ([], False, None)
     return [parsed for chunk in chunks for parsed in chunk]
 
 
-def _parse_range(task: tuple[int, int, bool]) -> list[Parsed]:
-    start, end, allow_html = task
-    return [_parse_one(slug, name, text, allow_html) for _, slug, name, text, _ in _pending[start:end]]
+def _parse_range(bounds: tuple[int, int]) -> list[Parsed]:
+    pending, allow_html, locate = _task
+    return [_parse_one(slug, name, text, allow_html, locate) for _, slug, name, text, _ in pending[bounds[0] : bounds[1]]]
 
 
-def _parse_one(slug: str, name: str, text: str, allow_html: bool) -> Parsed:
+def _parse_one(slug: str, name: str, text: str, allow_html: bool, locate: Locate | None = None) -> Parsed:
     problems = Problems()
     page = parse_page(text, slug, name, markdown_parser(allow_html), problems)
     if page is None:
-        return None, "", "", problems.items
-    return page_record(page, problems.items), page.body, page.html, problems.items
+        return None, "", "", problems.items, {}
+    places = locate(page.citations) if locate is not None else {}
+    return page_record(page, problems.items), page.body, page.html, problems.items, places
 
 
 def page_record(page: Page, warnings: list[Problem]) -> dict[str, Any]:
@@ -361,12 +368,16 @@ def _collect(tokens: list[Token], name: str, body_line: int, problems: Problems)
     """Give every citation its file:line and its claim; gather links to other pages."""
     citations: list[CitationUse] = []
     links: list[tuple[str, Location]] = []
-    row_text = _table_rows(tokens)
+    row_text: dict[int, str] | None = None  # made when a table holds a citation
     for index, block in enumerate(tokens):
-        if block.type != "inline" or not block.children:
+        if block.type != "inline" or not block.children or not any(child.type in _COLLECTED for child in block.children):
             continue
         first_line = body_line + 1 + (block.map[0] if block.map else 0)
         for child, claim in _claims(block.children):
+            if child.type not in _COLLECTED:
+                continue
+            if not claim and row_text is None:
+                row_text = _table_rows(tokens)
             if not claim and index in row_text:  # a table cell holding only citations: the claim is its row
                 claim = row_text[index]
             offset_line = lambda offset: first_line + block.content.count("\n", 0, offset)  # noqa: E731
@@ -383,6 +394,9 @@ def _collect(tokens: list[Token], name: str, body_line: int, problems: Problems)
                 if target.endswith(".md") and "://" not in target:
                     links.append((href, Location(name, first_line)))
     return citations, links
+
+
+_COLLECTED = ("citation", "citation_error", "link_open")  # the inline tokens _collect looks at
 
 
 def _table_rows(tokens: list[Token]) -> dict[int, str]:
@@ -417,6 +431,9 @@ def _claims(children: list[Token]) -> list[tuple[Token, str]]:
     bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text) + 1]
     result = []
     for child, position in zip(children, positions):
+        if child.type not in _COLLECTED:  # only citations need their claim
+            result.append((child, ""))
+            continue
         claim = ""
         for start, end in zip(bounds, bounds[1:]):
             if start <= position < end or (position == len(text) and end == len(text) + 1):

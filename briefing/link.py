@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .citations import CitationRef, Match, find_quote
 from .config import Config
-from .content import Page
+from .content import CitationUse, Page
 from .errors import Location, Problems
 from .sources import Source, normalize
 
@@ -132,6 +132,16 @@ def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], p
 def quote_key(source: Source, ref: CitationRef) -> str:
     """What a quote's location depends on: the source's bytes and paragraphs, the quote and its options."""
     return "\x00".join((source.sha256, source.config.paragraphs, ref.quote, str(ref.occurrence), str(ref.prefix), str(ref.suffix)))
+
+
+def locate_quotes(sources: dict[str, Source], uses: tuple[CitationUse, ...]) -> dict[str, list]:
+    """Where the quotes of some citations lie, by quote_key (those found; `link` reports the others)."""
+    quotes: dict[str, list] = {}
+    for use in uses:
+        source = sources.get(use.ref.source_id)
+        if source is not None:
+            _locate(source, use.ref, quotes)
+    return quotes
 
 
 def _locate(source: Source, ref: CitationRef, quotes: dict[str, list] | None) -> tuple[int, int, str] | str:

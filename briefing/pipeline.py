@@ -1,6 +1,7 @@
 """The whole build in one screen: load, link, check, render, write."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -9,7 +10,7 @@ from .config import Config
 from .content import load_pages, page_record_key
 from .errors import Problem, Problems
 from .inputs import Inputs, read_inputs
-from .link import Site, link, quote_key
+from .link import Site, link, locate_quotes, quote_key
 from .render import Rendering, render_site
 from .sources import layout_key, load_sources
 from .write import changed_paths, check_output_dir, check_paths, update_site, write_site
@@ -59,7 +60,8 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
         problems.items.extend(previous.warnings)
     else:
         sources = load_sources(config, problems, previous.site.sources if previous and previous.site else (), layouts)  # seeds/ -> Source
-        pages = load_pages(config, problems, records, jobs, _unchanged_pages(config, inputs, previous, records))  # content/ -> Page
+        pages = load_pages(config, problems, records, jobs, _unchanged_pages(config, inputs, previous, records),  # content/ -> Page
+                           functools.partial(locate_quotes, {source.id: source for source in sources}), quotes)
         site = link(config, sources, pages, problems, quotes)  # resolve citations, backlinks; all checks
     problems.check(strict)
     before = previous.rendering if previous else (saved.rendering if saved else None)
