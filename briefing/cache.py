@@ -8,8 +8,9 @@ still matches its listing (size and modification time of every file); otherwise 
 from __future__ import annotations
 
 import hashlib
-import json
+import marshal
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -26,7 +27,7 @@ FORMAT = 3
 
 def generator_digest() -> str:
     """The engine's own code and the versions of the libraries that shape its output."""
-    digest = hashlib.sha256(str(FORMAT).encode())
+    digest = hashlib.sha256(f"{FORMAT} {sys.version}".encode())  # marshal's format is the interpreter's
     for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for package in ("jinja2", "markdown-it-py", "mdit-py-plugins", "pyyaml", "markupsafe"):
@@ -99,12 +100,12 @@ class BuildCache:
     def __init__(self, config: Config):
         self.out = config.output_dir
         name = fingerprint(str(config.output_dir), config.config_location)[:16]
-        self.path = config.root / ".cache" / f"build-{name}.json"
+        self.path = config.root / ".cache" / f"build-{name}.marshal"
 
     def load(self) -> Saved | None:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = marshal.loads(self.path.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):  # missing, or not a cache this Python wrote
             return None
         if not isinstance(data, dict) or data.get("generator") != generator_digest():
             return None
@@ -124,7 +125,7 @@ class BuildCache:
                 "warnings": [[w.location.path, w.location.line, w.message] for w in warnings]}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(data), encoding="utf-8")
+        temporary.write_bytes(marshal.dumps(data))
         os.replace(temporary, self.path)
 
     def forget(self) -> None:

@@ -1,5 +1,6 @@
 """The persistent build cache: fresh `python build.py` processes reuse it, yet always equal a cold build."""
 import json
+import marshal
 import subprocess
 import sys
 from pathlib import Path
@@ -80,11 +81,11 @@ def test_a_hand_edited_output_is_not_trusted(site, tmp_path):
 
 
 def test_a_cache_from_another_generator_is_not_trusted(site, tmp_path):
-    cache = next((site / ".cache").glob("build-*.json"))
-    data = json.loads(cache.read_text())
+    cache = next((site / ".cache").glob("build-*.marshal"))
+    data = marshal.loads(cache.read_bytes())
     data["generator"] = "another version"
     data["keys"] = {name: "forged" for name in data["keys"]}
-    cache.write_text(json.dumps(data))
+    cache.write_bytes(marshal.dumps(data))
     append(site / "content" / "page-0004.md", "\nChanged.\n")
     assert run(site).startswith("built (")
     assert tree(site / "output") == cold(site, tmp_path)
@@ -93,5 +94,13 @@ def test_a_cache_from_another_generator_is_not_trusted(site, tmp_path):
 def test_deleting_the_cache_is_safe(site, tmp_path):
     for path in (site / ".cache").glob("*"):
         path.unlink()
+    assert run(site).startswith("built (")
+    assert tree(site / "output") == cold(site, tmp_path)
+
+
+def test_a_damaged_cache_is_not_trusted(site, tmp_path):
+    cache = next((site / ".cache").glob("build-*.marshal"))
+    cache.write_bytes(cache.read_bytes()[: len(cache.read_bytes()) // 2])
+    append(site / "content" / "page-0004.md", "\nChanged.\n")
     assert run(site).startswith("built (")
     assert tree(site / "output") == cold(site, tmp_path)
