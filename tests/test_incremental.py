@@ -50,6 +50,17 @@ def test_page_text_renders_only_that_page(mini, first, tmp_path):
     assert result.rendering.reasons("beta.html", first.rendering) == ["variable body", "variable page"]
 
 
+def test_unchanged_pages_are_taken_from_the_last_build_with_their_warnings(mini, tmp_path):
+    edit(mini / "content" / "alpha.md", "title: Alpha", "title: Alpha\ncolour: red")
+    first = build(load_config(mini / "site.yaml"))
+    assert [str(w) for w in first.warnings] == ["content/alpha.md:3: warning: unknown front matter key `colour` is ignored; known keys are title, summary, order, updated"]
+    (mini / "content" / "beta.md").write_text((mini / "content" / "beta.md").read_text() + "\nA plain remark.\n")
+    result = rebuild(mini, first, tmp_path)
+    alpha = next(p.page for p in result.site.pages if p.page.slug == "alpha")
+    assert alpha is next(p.page for p in first.site.pages if p.page.slug == "alpha")  # not read or parsed again
+    assert result.warnings == first.warnings
+
+
 def test_claim_edit_renders_page_source_page_and_record(mini, first, tmp_path):
     edit(mini / "content" / "beta.md", "The essay calls the pact fragile", "The essay calls the pact rather fragile")
     result = rebuild(mini, first, tmp_path)

@@ -37,3 +37,16 @@ def test_problems_found_by_parsing_workers_come_back_in_file_order(mini, tmp_pat
         reports.append([str(problem) for problem in info.value.problems])
     assert reports[0] == reports[1]
     assert [line.split(": ", 1)[0] for line in reports[0]][:3] == ["content/alpha.md:3", "content/alpha.md:5", "content/beta.md:4"]
+
+
+def test_a_misquote_on_a_page_parsed_in_a_worker_gives_the_same_error(mini, tmp_path, parallel):
+    """Quotes found in a worker are only a head start: one not found is reported by the parent as always."""
+    (mini / "content" / "beta.md").write_text(
+        '---\ntitle: Beta\n---\nThe essay calls the pact fragile [@essay "argues the pact is doomed"].\n', encoding="utf-8")
+    reports = []
+    for jobs in (1, 2):
+        with pytest.raises(BuildError) as info:
+            build(load_config(mini / "site.yaml", output_dir=tmp_path / f"out{jobs}"), jobs=jobs)
+        reports.append([str(problem) for problem in info.value.problems])
+    assert reports[0] == reports[1]
+    assert reports[0][0].startswith("content/beta.md:4: ") and "argues the pact is doomed" in reports[0][0]
