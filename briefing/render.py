@@ -139,14 +139,23 @@ class Templates:
     def __init__(self, directory: Path):
         self.directory = directory
         self.env = jinja2.Environment(
-            loader=_TextLoader(str(directory)),
+            loader=jinja2.FileSystemLoader(str(directory)),
             autoescape=jinja2.select_autoescape(("html", "xml")),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # checked once per build (`use`), not once per rendered file
         )
+        self.digests: dict[str, str] | None = None  # of the template files the compiled templates were made from
         self._parsed: dict[tuple[str, str], tuple[frozenset[str], tuple[str | None, ...]] | None] = {}
+
+    def use(self, digests: dict[str, str]) -> None:
+        """Start a build whose templates/ files have these digests: compiled templates are kept
+        only while no template file changed."""
+        if digests != self.digests:
+            self.env.cache.clear()  # type: ignore[union-attr]
+            self.digests = dict(digests)
 
     def reads(self, name: str) -> tuple[frozenset[str] | None, frozenset[str]]:
         """(the variables `name` and the templates it pulls in can read, None for any; those templates' names)."""
@@ -190,23 +199,6 @@ class Templates:
         return self._parsed[(name, source)]
 
 
-class _TextLoader(jinja2.FileSystemLoader):
-    """Takes a template as changed when its text changes, not only its mtime (which two quick
-    saves can share), so a compiled template is never older than the file."""
-
-    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
-        contents, filename, _ = super().get_source(environment, template)
-
-        def uptodate() -> bool:
-            try:
-                with open(filename, encoding=self.encoding) as file:
-                    return file.read() == contents
-            except (OSError, UnicodeDecodeError):
-                return False
-
-        return contents, filename, uptodate
-
-
 @functools.lru_cache(maxsize=4)
 def _templates(directory: Path) -> Templates:
     return Templates(directory)
@@ -221,6 +213,7 @@ class Renderer:
         self.inputs = inputs
         self.template_digests = inputs.templates if inputs is not None else _digest_tree(self.config.templates_dir)
         self.templates = _templates(self.config.templates_dir)
+        self.templates.use(self.template_digests)
         self.env = self.templates.env
         self.page_urls = {p.page.slug: p.page.url for p in site.pages}
         self.claims_by_source = Counter(c.excerpt.source.id for p in site.pages for c in p.citations)
