@@ -1,7 +1,9 @@
 """Stage 0: read site.yaml once into a typed, validated Config."""
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -211,7 +213,6 @@ def _read_sources(fields: Fields, node: Node, root: Path, problems: Problems) ->
 
 
 def _check_source_file(file: str, loc: Location, root: Path, problems: Problems) -> None:
-    seeds = (root / "seeds").resolve()
     if "/" in file or "\\" in file or file in ("", ".", "..") or "\x00" in file:
         problems.error(loc, f"`file` must be a file name inside seeds/, not a path: {file!r}")
         return
@@ -219,10 +220,15 @@ def _check_source_file(file: str, loc: Location, root: Path, problems: Problems)
         problems.error(loc, f"the file name {file!r} has characters that are unsafe in a URL; rename it using letters, digits, '.', '-' and '_'")
         return
     path = root / "seeds" / file
+    try:
+        linked = stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        linked = False
     if not path.is_file():
         problems.error(loc, f"source file seeds/{file} does not exist; copy the document into seeds/ or fix the name")
         return
-    if seeds not in path.resolve().parents:
+    # A file that is not a link lies in seeds/ (its name has no `/`); a link must lead there too.
+    if linked and (root / "seeds").resolve() not in path.resolve().parents:
         problems.error(loc, f"seeds/{file} is a link to a file outside seeds/; copy the document itself into seeds/")
 
 

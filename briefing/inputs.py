@@ -30,15 +30,16 @@ def fingerprint(*parts: object) -> str:
     return hashlib.sha256(data).hexdigest()[:32]
 
 
-def file_digest(path: Path) -> str:
+def file_digest(path: str | Path) -> str:
     """sha256 of a file's bytes; a link also names its target, since loading checks where it points."""
     try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        with open(path, "rb") as file:
+            digest = hashlib.sha256(file.read()).hexdigest()
     except FileNotFoundError:
         return "missing"
     except OSError as exc:
         return f"unreadable: {exc.strerror}"
-    return f"{digest} -> {os.path.realpath(path)}" if path.is_symlink() else digest
+    return f"{digest} -> {os.path.realpath(path)}" if os.path.islink(path) else digest
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,10 @@ class Inputs:
 def read_inputs(config: Config) -> Inputs:
     """Digest the files the loaders will read: the same globs and lists they use."""
     content = config.content_dir
-    pages = {f"content/{name}": file_digest(content / name) for name in page_files(content)} if content.is_dir() else {}
-    seeds = {f"seeds/{source.file}": file_digest(config.seeds_dir / source.file) for source in config.sources}
+    # Plain strings, not Paths: these run once per page and per seed.
+    content_dir, seeds_dir = str(content), str(config.seeds_dir)
+    pages = {f"content/{name}": file_digest(os.path.join(content_dir, name)) for name in page_files(content)} if content.is_dir() else {}
+    seeds = {f"seeds/{source.file}": file_digest(os.path.join(seeds_dir, source.file)) for source in config.sources}
     templates_dir = config.templates_dir
     templates = {}
     if templates_dir.is_dir():

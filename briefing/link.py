@@ -84,9 +84,10 @@ class Site:
 
 
 def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], problems: Problems,
-         quotes: dict[str, list] | None = None) -> Site:
+         quotes: dict[str, list] | None = None, used: set[str] | None = None) -> Site:
     """Resolve every citation. `quotes` (from the build cache, updated in place) remembers where each
-    quote was found in a source with given bytes, so an unchanged citation is not searched again."""
+    quote was found in a source with given bytes, so an unchanged citation is not searched again;
+    `used` receives the keys of the entries this site needs."""
     by_id = {source.id: source for source in sources}
     known = {source_config.id for source_config in config.sources}
     slugs = {page.slug: page for page in pages}
@@ -108,7 +109,7 @@ def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], p
                 if ref.source_id not in known:  # a known id whose file failed to load was reported already
                     problems.error(ref.location, f"unknown source `@{ref.source_id}`; known ids are {', '.join(sorted(known)) or '(none)'} (see `sources` in site.yaml)")
                 continue
-            place = _locate(source, ref, quotes)
+            place = _locate(source, ref, quotes, used)
             if isinstance(place, str):
                 problems.error(ref.location, place)
                 continue
@@ -144,9 +145,11 @@ def locate_quotes(sources: dict[str, Source], uses: tuple[CitationUse, ...]) -> 
     return quotes
 
 
-def _locate(source: Source, ref: CitationRef, quotes: dict[str, list] | None) -> tuple[int, int, str] | str:
+def _locate(source: Source, ref: CitationRef, quotes: dict[str, list] | None, used: set[str] | None = None) -> tuple[int, int, str] | str:
     """(start, end, anchor base) of the quote in its source, or what is wrong."""
     key = quote_key(source, ref) if quotes is not None else None
+    if used is not None and key is not None:
+        used.add(key)
     if quotes is not None and key in quotes:
         start, end, base = quotes[key]
         return start, end, base

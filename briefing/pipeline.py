@@ -10,7 +10,7 @@ from .config import Config
 from .content import load_pages, page_record_key
 from .errors import Problem, Problems
 from .inputs import Inputs, read_inputs
-from .link import Site, link, locate_quotes, quote_key
+from .link import Site, link, locate_quotes
 from .render import Rendering, render_site
 from .sources import layout_key, load_sources
 from .write import changed_paths, check_output_dir, check_paths, update_site, write_site
@@ -55,6 +55,7 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     # What earlier builds learnt from unchanged pages and sources: from memory (serve) or the cache.
     known = previous if previous is not None else saved
     records, quotes, layouts = (dict(known.records), dict(known.quotes), dict(known.layouts)) if known is not None else ({}, {}, {})
+    used: set[str] | None = None  # the quote locations linking needed (None: the Site is reused, so all of them)
     if previous is not None and previous.inputs.model == inputs.model:
         site = previous.site                            # only templates changed: the same Site
         problems.items.extend(previous.warnings)
@@ -62,7 +63,8 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
         sources = load_sources(config, problems, previous.site.sources if previous and previous.site else (), layouts)  # seeds/ -> Source
         pages = load_pages(config, problems, records, jobs, _unchanged_pages(config, inputs, previous, records),  # content/ -> Page
                            functools.partial(locate_quotes, {source.id: source for source in sources}), quotes)
-        site = link(config, sources, pages, problems, quotes)  # resolve citations, backlinks; all checks
+        used = set()
+        site = link(config, sources, pages, problems, quotes, used)  # resolve citations, backlinks; all checks
     problems.check(strict)
     before = previous.rendering if previous else (saved.rendering if saved else None)
     rendering = render_site(site, inputs, before, jobs)  # Jinja -> {path: bytes}, unchanged outputs reused
@@ -74,7 +76,7 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     elif write:
         update_site(rendering.files, changed, config.output_dir)  # unchanged files linked, the whole tree swapped in
     counts = {"pages": len(site.pages), "sources": len(site.sources), "citations": sum(len(p.citations) for p in site.pages)}
-    records, quotes, layouts = _used(records, quotes, layouts, site)
+    records, quotes, layouts = _used(records, quotes, layouts, site, used)
     if cache is not None:
         cache.save(inputs, rendering, counts, problems.warnings, records, quotes, layouts)
     return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, changed, counts, records, quotes, layouts)
@@ -94,12 +96,11 @@ def _unchanged_pages(config: Config, inputs: Inputs, previous: BuildResult | Non
     return unchanged
 
 
-def _used(records: dict, quotes: dict, layouts: dict, site: Site) -> tuple[dict, dict, dict]:
-    """The page records, quote locations and seed layouts this build used, so the cache does not grow with every edit."""
+def _used(records: dict, quotes: dict, layouts: dict, site: Site, keys: set[str] | None) -> tuple[dict, dict, dict]:
+    """The page records, quote locations (`keys`; None: all, as the Site was not linked again) and
+    seed layouts this build used, so the cache does not grow with every edit."""
     paths = {p.page.path for p in site.pages}
-    by_id = {source.id: source for source in site.sources}
-    keys = {quote_key(by_id[use.ref.source_id], use.ref) for p in site.pages for use in p.page.citations}
     seeds = {layout_key(source.sha256, source.config.paragraphs) for source in site.sources}
     return ({key: record for key, record in records.items() if key.split(" ", 1)[0] in paths},
-            {key: place for key, place in quotes.items() if key in keys},
+            {key: place for key, place in quotes.items() if keys is None or key in keys},
             {key: layout for key, layout in layouts.items() if key in seeds})
