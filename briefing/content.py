@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import multiprocessing
 import os
 import re
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from .citations import CitationRef, CitationSyntaxError, parse_citation
 from .config import ID_PATTERN, Config
 from .errors import Location, Problem, Problems
+from .parallel import can_fork, map_ranges
 from .urls import relative
 from .yamlnodes import compose, mapping, scalar
 
@@ -245,29 +245,16 @@ def read_page(path: Path, name: str, allow_html: bool, problems: Problems, root:
 
 Parsed = tuple[dict[str, Any] | None, str, str, list[Problem], dict]  # (record or None, body, body HTML, problems, what `locate` found)
 Locate = Callable[[tuple[CitationUse, ...]], dict]  # a page's citations -> where their quotes lie (see link.locate_quotes)
-_task: tuple[list[tuple[int, str, str, str, str]], bool, Locate | None] = ([], False, None)  # what forked workers do, inherited
-
-
 def parse_all(pending: list[tuple[int, str, str, str, str]], allow_html: bool, jobs: int = 1, locate: Locate | None = None) -> list[Parsed]:
     """Parse each (position, slug, name, text, key), in forked workers when `jobs` > 1 and there are
     enough pages; only plain data (records, body HTML, problems) comes back, never tokens. With
     `locate`, each page's quotes are also looked up in its sources where the page is parsed."""
-    global _task
-    if jobs < 2 or len(pending) < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
-        return [_parse_one(slug, name, text, allow_html, locate) for _, slug, name, text, _ in pending]
-    step = -(-len(pending) // (jobs * 4))
-    _task = (pending, allow_html, locate)
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            chunks = pool.map(_parse_range, [(start, min(start + step, len(pending))) for start in range(0, len(pending), step)])
-    finally:
-        _task = ([], False, None)
-    return [parsed for chunk in chunks for parsed in chunk]
+    def work(start: int, end: int) -> list[Parsed]:
+        return [_parse_one(slug, name, text, allow_html, locate) for _, slug, name, text, _ in pending[start:end]]
 
-
-def _parse_range(bounds: tuple[int, int]) -> list[Parsed]:
-    pending, allow_html, locate = _task
-    return [_parse_one(slug, name, text, allow_html, locate) for _, slug, name, text, _ in pending[bounds[0] : bounds[1]]]
+    if jobs < 2 or len(pending) < PARALLEL_PAGES or not can_fork():
+        return work(0, len(pending))
+    return map_ranges(work, len(pending), jobs)
 
 
 def _parse_one(slug: str, name: str, text: str, allow_html: bool, locate: Locate | None = None) -> Parsed:

@@ -13,7 +13,6 @@ import bisect
 import functools
 import hashlib
 import json
-import multiprocessing
 import traceback
 import uuid
 from collections import Counter
@@ -32,6 +31,7 @@ from .content import CITATION_PLACEHOLDER
 from .errors import BuildError, Location, Problem
 from .inputs import Inputs, file_digest, fingerprint, settings_digest
 from .link import Citation, Excerpt, PageCitations, Site
+from .parallel import can_fork, map_ranges
 from .sources import Paragraph, Source
 from .urls import relative
 
@@ -432,26 +432,16 @@ def render_site(site: Site, inputs: Inputs, previous: Rendering | None = None, j
 
 
 PARALLEL_MINIMUM = 300  # outputs; below this, starting processes costs more than it saves
-_pending: list[Output] = []  # what forked workers make, inherited from the parent
 
 
 def make_all(outputs: list[Output], jobs: int = 1) -> list[bytes]:
     """Make the outputs, in forked worker processes when `jobs` > 1 and there are enough of them."""
-    global _pending
-    if jobs < 2 or len(outputs) < PARALLEL_MINIMUM or "fork" not in multiprocessing.get_all_start_methods():
-        return [output.make() for output in outputs]
-    step = -(-len(outputs) // (jobs * 4))
-    _pending = outputs
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            chunks = pool.map(_make_range, [(start, min(start + step, len(outputs))) for start in range(0, len(outputs), step)])
-    finally:
-        _pending = []
-    return [data for chunk in chunks for data in chunk]
+    def work(start: int, end: int) -> list[bytes]:
+        return [output.make() for output in outputs[start:end]]
 
-
-def _make_range(bounds: tuple[int, int]) -> list[bytes]:
-    return [output.make() for output in _pending[bounds[0] : bounds[1]]]
+    if jobs < 2 or len(outputs) < PARALLEL_MINIMUM or not can_fork():
+        return work(0, len(outputs))
+    return map_ranges(work, len(outputs), jobs)
 
 
 def _digest_tree(directory: Path) -> dict[str, str]:

@@ -156,6 +156,35 @@ def test_kill_at_a_fraction_of_the_build_leaves_one_whole_site(big, fraction):
     assert found in (big.v1, big.v2)
 
 
+def children(pid: int) -> list[int]:
+    try:
+        return [int(n) for n in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.parametrize("later", (0.0, 0.2, 0.4))
+def test_a_killed_build_leaves_no_worker_behind_and_prints_nothing(big, later):
+    """Workers die with their parent (killed `later` x a cold build after the first worker started):
+    none is left waiting to hand over its results, none prints a traceback."""
+    start_from_v1(big)
+    process = subprocess.Popen(build_command(big.site), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + WAIT
+    while not children(process.pid) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(later * big.cold_seconds)
+    while not children(process.pid) and process.poll() is None and time.monotonic() < deadline:  # between two pools
+        time.sleep(0.002)
+    workers = children(process.pid)
+    assert workers, "the build ended before it started any worker"
+    process.kill()
+    _, stderr = process.communicate(timeout=WAIT)  # stderr ends when the last process holding it has ended
+    assert stderr == b""
+    time.sleep(0.2)
+    alive = [pid for pid in workers if Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]]
+    assert alive == []
+
+
 @pytest.mark.parametrize("phase", PHASES)
 def test_kill_while_writing_or_swapping_leaves_one_whole_site(big, phase):
     start_from_v1(big)
