@@ -104,3 +104,14 @@ def test_a_damaged_cache_is_not_trusted(site, tmp_path):
     append(site / "content" / "page-0004.md", "\nChanged.\n")
     assert run(site).startswith("built (")
     assert tree(site / "output") == cold(site, tmp_path)
+
+
+def test_a_site_big_enough_for_parallel_work_rebuilds_like_a_cold_build(tmp_path):
+    """320 pages: parsed and rendered by forked workers (with two cores or more), cold and cached alike."""
+    root = make_site(tmp_path / "site", pages=320, sources=20)
+    assert run(root).startswith("built (")
+    assert tree(root / "output") == cold(root, tmp_path / "first")
+    for kind in ("page", "seed", "page title"):
+        EDITS[kind](root)
+        assert run(root).startswith("built (")
+        assert tree(root / "output") == cold(root, tmp_path / kind), kind
