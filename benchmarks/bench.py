@@ -1,6 +1,6 @@
 """Build benchmark on a synthetic briefing.
 
-    python benchmarks/bench.py --pages N [--sources M] [--json]
+    python benchmarks/bench.py --pages N [--sources M] [--citations K] [--json]
 
 Generates a deterministic site (benchmarks/synthetic.py) in a temporary folder and times whole
 `python build.py` processes: a cold build (no cache), a rebuild with nothing changed, and rebuilds
@@ -40,12 +40,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, required=True)
     parser.add_argument("--sources", type=int, default=None, help="default: pages / 5")
+    parser.add_argument("--citations", type=int, default=None, help="default: 5 per page")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     sources = args.sources if args.sources is not None else max(1, args.pages // 5)
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp) / "site"
-        make_site(site, pages=args.pages, sources=sources)
+        make_site(site, pages=args.pages, sources=sources, citations=args.citations)
         shutil.copytree(ROOT / "templates", site / "templates", dirs_exist_ok=True)
         results = {"pages": args.pages, "sources": sources}
         results["cold_s"] = run_build(site)
