@@ -2,7 +2,6 @@
 on the way in, and only results come back."""
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
 import signal
@@ -41,6 +40,8 @@ def _quiet(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
+        import ctypes  # only in workers: a plain build of a small site never needs it
+
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):  # not Linux: a worker whose parent died waits until it is stopped
