@@ -1,7 +1,9 @@
 """Pages: front matter, Markdown, citations with file:line and their claims."""
 import datetime as dt
 
-from briefing.content import make_markdown, parse_page
+import pytest
+
+from briefing.content import CITATION_PLACEHOLDER, make_markdown, parse_page
 from briefing.errors import Problems
 
 MD = make_markdown(allow_html=False)
@@ -67,3 +69,12 @@ def test_tables_footnotes_and_heading_anchors():
 def test_links_to_pages_are_collected_with_line():
     page, _ = parse("---\ntitle: X\n---\n\nSee [t](treaty.md#a) and [w](https://x.org/a.md).\n")
     assert [(href, str(loc)) for href, loc in page.links] == [("treaty.md#a", "content/x.md:5")]
+
+
+@pytest.mark.parametrize("allow_html", (False, True))
+def test_no_nul_reaches_body_html_so_citation_placeholders_are_unambiguous(allow_html):
+    """Page.html marks citations with NUL-delimited numbers; no author text can produce a NUL."""
+    text = '---\ntitle: X\n---\nA &#0; b &#x0; c \x00 d `\x00` <span>&#0;</span> [@s "q"]\n\n    code \x00\n\n[^1]\n\n[^1]: note \x00 [@s "r"]\n'
+    page = parse_page(text, "x", "content/x.md", make_markdown(allow_html), Problems())
+    assert CITATION_PLACEHOLDER.findall(page.html) == ["0", "1"]
+    assert page.html.count("\x00") == 4
