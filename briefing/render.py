@@ -12,16 +12,16 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import html
 import json
+import os
 import traceback
-import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
-from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 import jinja2.meta
@@ -315,7 +315,7 @@ class Renderer:
 
     def page_text(self, path: str) -> str:
         """The digest of a page's Markdown file (unique when unknown, so nothing is reused)."""
-        unknown = f"unknown {uuid.uuid4()}"
+        unknown = f"unknown {os.urandom(16).hex()}"
         return self.inputs.pages.get(path, unknown) if self.inputs is not None else unknown
 
     def sources_variable(self, url: str) -> Variable:
@@ -407,7 +407,7 @@ class Renderer:
         for url in urls:
             loc = base + ("" if url == "index.html" else url) if base else url
             lastmod = f"<lastmod>{updated[url].isoformat()}</lastmod>" if updated.get(url) else ""
-            lines.append(f"  <url><loc>{xml_escape(loc)}</loc>{lastmod}</url>")
+            lines.append(f"  <url><loc>{html.escape(loc, quote=False)}</loc>{lastmod}</url>")  # &, <, > as XML text needs
         lines.append("</urlset>")
         return ("\n".join(lines) + "\n").encode("utf-8")
 
