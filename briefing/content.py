@@ -245,6 +245,8 @@ def read_page(path: Path, name: str, allow_html: bool, problems: Problems, root:
 
 Parsed = tuple[dict[str, Any] | None, str, str, list[Problem], dict]  # (record or None, body, body HTML, problems, what `locate` found)
 Locate = Callable[[tuple[CitationUse, ...]], dict]  # a page's citations -> where their quotes lie (see link.locate_quotes)
+
+
 def parse_all(pending: list[tuple[int, str, str, str, str]], allow_html: bool, jobs: int = 1, locate: Locate | None = None) -> list[Parsed]:
     """Parse each (position, slug, name, text, key), in forked workers when `jobs` > 1 and there are
     enough pages; only plain data (records, body HTML, problems) comes back, never tokens. With

@@ -1,6 +1,5 @@
 """Property tests: arbitrary input either works or fails with the project's own located error."""
 import shutil
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
