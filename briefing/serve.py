@@ -50,6 +50,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 QUIET_PERIOD = 0.015  # seconds without events before rebuilding: one rebuild per burst of saves
 LONGEST_WAIT = 0.5  # ... but never wait longer than this while events keep coming
 COLLECT_AFTER = 1.0  # seconds after the last rebuild: garbage is collected while the author reads
+COLLECT_EVERY = 20  # ... or after this many rebuilds without such a pause
 STATUS_URL = "/__briefing__/status"
 HEADER_TIMEOUT = 15  # seconds to send a whole request's headers (and the longest a kept-alive connection idles)
 MAX_BODY = 64 * 1024  # bytes: only GET and HEAD are answered, so no request needs a body
@@ -168,6 +169,7 @@ class Preview:
         self.missed = False  # a change came before the server was running
         self.warnings: tuple[Problem, ...] = ()
         self.collector: asyncio.TimerHandle | None = None  # the next idle garbage collection
+        self.uncollected = 0  # rebuilds since the last garbage collection
 
     @property
     def files(self) -> dict[str, bytes]:
@@ -180,13 +182,20 @@ class Preview:
             self.collect_when_idle()
 
     def collect_when_idle(self) -> None:
-        """Collect garbage once no rebuild has run for COLLECT_AFTER seconds (at once before serving)."""
+        """Collect garbage once no rebuild has run for COLLECT_AFTER seconds (at once before serving,
+        and after COLLECT_EVERY rebuilds in a row, so saves that never pause cannot grow memory)."""
         if self.collector is not None:
             self.collector.cancel()
-        if self.loop is None:
-            gc.collect()
+        self.uncollected += 1
+        if self.loop is None or self.uncollected >= COLLECT_EVERY:
+            self.collect()
         else:
-            self.collector = self.loop.call_later(COLLECT_AFTER, gc.collect)
+            self.collector = self.loop.call_later(COLLECT_AFTER, self.collect)
+
+    def collect(self) -> None:
+        self.collector = None
+        self.uncollected = 0
+        gc.collect()
 
     def _rebuild(self, reason: str) -> None:
         started = time.perf_counter()
