@@ -21,6 +21,7 @@ import errno
 import gc
 import json
 import mimetypes
+import os
 import re
 import signal
 import socket
@@ -43,6 +44,7 @@ from tornado.websocket import WebSocketClosedError
 
 from .config import Config, load_config
 from .errors import BuildError, Location, Problem
+from .inputs import Inputs, file_digest, read_inputs
 from .pipeline import BuildResult, build
 from .watch import InputWatcher
 
@@ -175,9 +177,9 @@ class Preview:
     def files(self) -> dict[str, bytes]:
         return self.result.files if self.result else {}
 
-    def rebuild(self, reason: str = "") -> None:
+    def rebuild(self, reason: str = "", jobs: int = 1) -> None:
         try:
-            self._rebuild(reason)
+            self._rebuild(reason, jobs)
         finally:
             self.collect_when_idle()
 
@@ -197,12 +199,12 @@ class Preview:
         self.uncollected = 0
         gc.collect()
 
-    def _rebuild(self, reason: str) -> None:
+    def _rebuild(self, reason: str, jobs: int) -> None:
         started = time.perf_counter()
         recovering = bool(self.problems)
         try:
             config = load_config(self.args.config, self.args.output, self.args.base_url)
-            result = build(config, strict=self.args.strict, previous=self.result)
+            result = build(config, strict=self.args.strict, previous=self.result, jobs=jobs)
         except BuildError as exc:
             self.failed(exc.problems, started)
             return
@@ -449,9 +451,14 @@ def run(config: Config, args: argparse.Namespace) -> int:
         preview = Preview(config, args)
         if not args.quiet:
             say(f"building {config.root} ...")
+        # The first build may fork workers across the cores, so it runs before any thread starts
+        # (the watcher's); what is saved meanwhile shows in the inputs' digests.
+        before = snapshot(config, args)
+        preview.rebuild("start", jobs=os.cpu_count() or 1)
         watcher = InputWatcher(config.root, Path(args.config).name, preview.changed)
         watcher.start()
-        preview.rebuild("start")
+        if snapshot(config, args) != before:
+            preview.missed = True
         if not stop.requested:
             asyncio.run(serve(preview, sockets, stop, host_names=LOOPBACK if host in LOOPBACK else None))
     except KeyboardInterrupt:  # Ctrl-C pressed twice: stop without waiting for the build in progress
@@ -468,6 +475,11 @@ def run(config: Config, args: argparse.Namespace) -> int:
     if not args.quiet:
         say("stopped")
     return 0
+
+
+def snapshot(config: Config, args: argparse.Namespace) -> tuple[str, Inputs]:
+    """Digests of site.yaml and of every input file: equal snapshots, nothing saved in between."""
+    return file_digest(Path(args.config)), read_inputs(config)
 
 
 async def serve(preview: Preview, sockets: list[socket.socket], stop: Stop, host_names: tuple[str, ...] | None) -> None:

@@ -365,3 +365,27 @@ def test_ctrl_c_stops_cleanly_leaving_nothing_behind(mini):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", running.port))
         sock.listen()
+
+
+def test_a_page_saved_during_the_first_build_is_built_before_long(tmp_path):
+    """The first build runs before the watcher starts (it may fork workers): a save made meanwhile
+    is found by comparing the inputs' digests, and built."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from synthetic import make_site
+
+    site = make_site(tmp_path / "site", pages=400, sources=20)
+    server = Server(site)
+    try:
+        deadline = time.monotonic() + WAIT
+        while not any(line.startswith("building ") for line in server.stdout) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.3)  # the pages have been read by now; the build goes on parsing and rendering
+        assert not server.serving.is_set(), "the first build was over before the save: make the site bigger"
+        replace_in(site / "content" / "page-0001.md", "## Findings", "## Findings saved during the first build")
+        server.wait_serving()
+        assert server.wait_build(after=1)["ok"]
+        assert b"Findings saved during the first build" in server.get("/page-0001.html")[2]
+        build(load_config(site / "site.yaml", output_dir=tmp_path / "cold"))
+        assert tree(site / "output") == tree(tmp_path / "cold")
+    finally:
+        assert server.stop() == 0
