@@ -35,9 +35,11 @@ def _run(bounds: tuple[int, int]) -> list[Any]:
 
 
 def _quiet(parent: int) -> None:
-    """A worker leaves Ctrl-C to the parent (which stops the pool), and ends with the parent: killed
-    with it on Linux, and without a traceback when its results have nowhere to go."""
+    """A worker leaves Ctrl-C to the parent (which stops the pool), ends on SIGTERM (how the pool
+    stops it, whatever handler the parent had installed, such as the preview's), and ends with the
+    parent: killed with it on Linux, and without a traceback when its results have nowhere to go."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         import ctypes  # only in workers: a plain build of a small site never needs it
