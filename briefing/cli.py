@@ -77,7 +77,7 @@ def run_build(config: Config, args: argparse.Namespace) -> int:
     # A build is one short process whose objects live until it ends: the cyclic garbage collector
     # would only walk them again and again (about a tenth of a 10,000-page build).
     gc.disable()
-    result = build(config, strict=args.strict, use_cache=True, jobs=os.cpu_count() or 1)
+    result = build(config, strict=args.strict, use_cache=True, jobs=os.cpu_count() or 1, keep_files=False)
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     if args.verbose:

@@ -13,7 +13,7 @@ from .inputs import Inputs, read_inputs
 from .link import Site, link, locate_quotes
 from .render import Rendering, render_site
 from .sources import layout_key, load_sources
-from .write import changed_paths, check_output_dir, check_paths, update_site, write_site
+from .write import Staging, changed_paths, check_output_dir, check_paths, update_site, write_site
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,14 @@ class BuildResult:
 
 
 def build(config: Config, strict: bool = False, write: bool = True, previous: BuildResult | None = None,
-          use_cache: bool = False, jobs: int = 1) -> BuildResult:
-    """Build the site; raise BuildError (with every problem) before writing a byte if anything is wrong.
+          use_cache: bool = False, jobs: int = 1, keep_files: bool = True) -> BuildResult:
+    """Build the site; raise BuildError (with every problem), leaving the output folder as it was, if anything is wrong.
 
     With `previous` (the preview server passes its last good build) the build is incremental: the
     Site is reused while no setting, page or seed changed; only the outputs whose dependency key
-    changed are rendered; and the output folder is updated in place, changed files only.
+    changed are rendered; and the output folder is updated in place, changed files only. Without
+    `keep_files` (`python build.py`), a build from nothing writes each output as it is made, in the
+    process that made it, and the result's files are read back from the output folder when asked for.
     """
     problems = Problems()
     check_output_dir(config, problems)
@@ -67,14 +69,22 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
         site = link(config, sources, pages, problems, quotes, used)  # resolve citations, backlinks; all checks
     problems.check(strict)
     before = previous.rendering if previous else (saved.rendering if saved else None)
-    rendering = render_site(site, inputs, before, jobs)  # Jinja -> {path: bytes}, unchanged outputs reused
-    check_paths(rendering.files, problems)
-    problems.check(strict)
-    changed = changed_paths(rendering.files, before.files if before else {}, rendering.rendered if before else None)
-    if write and before is None:
-        write_site(rendering.files, config.output_dir)             # a fresh folder, swapped into place
-    elif write:
-        update_site(rendering.files, changed, config.output_dir)  # unchanged files linked, the whole tree swapped in
+    if write and before is None and not keep_files:
+        with Staging(config.output_dir) as staging:      # outputs written as they are made, never all held at once
+            rendering = render_site(site, inputs, None, jobs, sink=staging)
+            check_paths(rendering.files, problems)
+            problems.check(strict)
+            changed = tuple(sorted(rendering.files))
+            staging.commit()                            # the complete tree swapped into place
+    else:
+        rendering = render_site(site, inputs, before, jobs)  # Jinja -> {path: bytes}, unchanged outputs reused
+        check_paths(rendering.files, problems)
+        problems.check(strict)
+        changed = changed_paths(rendering.files, before.files if before else {}, rendering.rendered if before else None)
+        if write and before is None:
+            write_site(rendering.files, config.output_dir)             # a fresh folder, swapped into place
+        elif write:
+            update_site(rendering.files, changed, config.output_dir)  # unchanged files linked, the whole tree swapped in
     counts = {"pages": len(site.pages), "sources": len(site.sources), "citations": sum(len(p.citations) for p in site.pages)}
     records, quotes, layouts = _used(records, quotes, layouts, site, used)
     if cache is not None:

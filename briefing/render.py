@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import jinja2
 import jinja2.meta
@@ -36,6 +36,14 @@ from .sources import Paragraph, Source
 from .urls import relative
 
 Files = dict[str, bytes]
+
+
+class Sink(Protocol):
+    """Where outputs go as they are made (write.Staging)."""
+
+    def write(self, name: str, data: bytes) -> None: ...
+
+    def files(self, sizes: dict[str, int]) -> Mapping[str, bytes]: ...
 
 
 @dataclass(frozen=True)
@@ -322,12 +330,18 @@ class Renderer:
         return Variable(self.sources_digest, lambda: [self.source_summary(s, url) for s in self.site.sources])
 
     # -- making them ---------------------------------------------------------------------------
-    def render(self, previous: Rendering | None = None, jobs: int = 1) -> Rendering:
+    def render(self, previous: Rendering | None = None, jobs: int = 1, sink: Sink | None = None) -> Rendering:
         """Make every output whose dependency key differs from `previous` (across `jobs` processes
-        when there are enough to pay for starting them); reuse the rest."""
+        when there are enough to pay for starting them); reuse the rest. With `sink` (and no
+        `previous`), each output is handed to it as soon as it is made, where it is made, and the
+        bytes are not kept: the files are then whatever `sink.files` reads back."""
         outputs = self.outputs()
         keys = {output.path: output.key for output in outputs}
         inputs = {output.path: output.inputs for output in outputs}
+        if sink is not None:
+            assert previous is None, "a sink receives every output: only for a build from nothing"
+            sizes = dict(zip((output.path for output in outputs), make_all(outputs, jobs, sink)))
+            return Rendering(sink.files(sizes), keys, inputs, frozenset(sizes))
         reused = {o.path for o in outputs if previous is not None and previous.keys.get(o.path) == keys[o.path] and o.path in previous.files}
         todo = [output for output in outputs if output.path not in reused]
         made = dict(zip((output.path for output in todo), make_all(todo, jobs)))
@@ -426,18 +440,27 @@ def render(site: Site) -> Files:
     return Renderer(site).render().files
 
 
-def render_site(site: Site, inputs: Inputs, previous: Rendering | None = None, jobs: int = 1) -> Rendering:
-    """Every file of the site with its dependency key; with `previous`, only changed outputs are made."""
-    return Renderer(site, inputs).render(previous, jobs)
+def render_site(site: Site, inputs: Inputs, previous: Rendering | None = None, jobs: int = 1, sink: Sink | None = None) -> Rendering:
+    """Every file of the site with its dependency key; with `previous`, only changed outputs are made;
+    with `sink`, each is handed over as it is made (see Renderer.render)."""
+    return Renderer(site, inputs).render(previous, jobs, sink)
 
 
 PARALLEL_MINIMUM = 300  # outputs; below this, starting processes costs more than it saves
 
 
-def make_all(outputs: list[Output], jobs: int = 1) -> list[bytes]:
-    """Make the outputs, in forked worker processes when `jobs` > 1 and there are enough of them."""
-    def work(start: int, end: int) -> list[bytes]:
-        return [output.make() for output in outputs[start:end]]
+def make_all(outputs: list[Output], jobs: int = 1, sink: Sink | None = None) -> list[Any]:
+    """Make the outputs, in forked worker processes when `jobs` > 1 and there are enough of them:
+    their bytes, or with `sink` their sizes (each output written to the sink where it was made)."""
+    def work(start: int, end: int) -> list[Any]:
+        if sink is None:
+            return [output.make() for output in outputs[start:end]]
+        sizes = []
+        for output in outputs[start:end]:
+            data = output.make()
+            sink.write(output.path, data)
+            sizes.append(len(data))
+        return sizes
 
     if jobs < 2 or len(outputs) < PARALLEL_MINIMUM or not can_fork():
         return work(0, len(outputs))

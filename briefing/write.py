@@ -26,11 +26,11 @@ import re
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Callable, Iterable
 
 from .config import Config
-from .errors import Location, Problems
+from .errors import BuildError, Location, Problem, Problems
 from .render import file_size
 
 
@@ -51,11 +51,18 @@ def check_output_dir(config: Config, problems: Problems) -> None:
         problems.error(where, f"{out} exists and is not a folder; remove it or choose another --output")
 
 
-def check_paths(files: dict[str, bytes], problems: Problems) -> None:
+OUTSIDE = "this output path would lie outside the output folder; rename the page or source"
+
+
+def unsafe_path(name: str) -> bool:
+    path = PurePosixPath(name)
+    return path.is_absolute() or ".." in path.parts or "\\" in name or "\x00" in name or not name
+
+
+def check_paths(files: Iterable[str], problems: Problems) -> None:
     for name in files:
-        path = PurePosixPath(name)
-        if path.is_absolute() or ".." in path.parts or "\\" in name or "\x00" in name or not name:
-            problems.error(Location(name), "this output path would lie outside the output folder; rename the page or source")
+        if unsafe_path(name):
+            problems.error(Location(name), OUTSIDE)
 
 
 def changed_paths(files: Mapping[str, bytes], previous: Mapping[str, bytes], rendered: frozenset[str] | None = None) -> tuple[str, ...]:
@@ -66,6 +73,85 @@ def changed_paths(files: Mapping[str, bytes], previous: Mapping[str, bytes], ren
     return tuple(sorted(set(changed) | {name for name in previous if name not in files}))
 
 
+class Staging:
+    """A new tree in a folder beside `out`: files are written into it (by this process or by forked
+    workers), then `commit` swaps it into place at once. Closed without a commit, it is removed and
+    `out` is as it was."""
+
+    def __init__(self, out: Path):
+        self.out = out.resolve()
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(self.out)
+        self.folder = _make_folder(self.out, "new")
+        self.root = str(self.folder)
+        self._folders: set[str] = set()
+
+    def write(self, name: str, data: bytes) -> None:
+        if unsafe_path(name):
+            raise BuildError([Problem(Location(name), OUTSIDE)])
+        folder = posixpath.dirname(name)
+        if folder and folder not in self._folders:
+            os.makedirs(os.path.join(self.root, folder), exist_ok=True)
+            self._folders.add(folder)
+        with open(os.path.join(self.root, name), "wb") as file:
+            file.write(data)
+
+    def link(self, name: str) -> bool:
+        """Hard-link `name` from the current tree; False where the file system cannot."""
+        folder = posixpath.dirname(name)
+        if folder and folder not in self._folders:
+            os.makedirs(os.path.join(self.root, folder), exist_ok=True)
+            self._folders.add(folder)
+        try:
+            os.link(os.path.join(self.out, name), os.path.join(self.root, name))
+            return True
+        except OSError:
+            return False
+
+    def files(self, sizes: dict[str, int]) -> Mapping[str, bytes]:
+        """The files written, by size, read back from `out` when asked for (after the commit)."""
+        return WrittenFiles(self.out, sizes)
+
+    def commit(self) -> None:
+        os.chmod(self.folder, 0o755)
+        _swap(self.folder, self.out)
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)  # the staging folder, or after the swap the old tree
+        _in_use.discard(self.folder)
+
+    def __enter__(self) -> "Staging":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class WrittenFiles(Mapping[str, bytes]):
+    """Files of an output folder, by name and size, read when asked for."""
+
+    def __init__(self, out: Path, sizes: dict[str, int]):
+        self.out = out
+        self.sizes = sizes
+
+    def __getitem__(self, name: str) -> bytes:
+        if name not in self.sizes:
+            raise KeyError(name)
+        return (self.out / name).read_bytes()
+
+    def size(self, name: str) -> int:
+        return self.sizes[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.sizes)
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.sizes
+
+
 def write_site(files: Mapping[str, bytes], out: Path, unchanged: Iterable[str] = ()) -> None:
     """Write every file into a staging folder beside `out`, then swap it into place.
 
@@ -73,29 +159,12 @@ def write_site(files: Mapping[str, bytes], out: Path, unchanged: Iterable[str] =
     build): they are hard-linked from it rather than written again. A failure or a kill before the
     swap leaves `out` as it was; after it, `out` is complete.
     """
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(out)
-    staging = _make_folder(out, "new")
-    try:
-        reuse = _existing(unchanged, files, out) if out.is_dir() else set()
-        for folder in sorted({posixpath.dirname(name) for name in files} - {""}):
-            os.makedirs(os.path.join(staging, folder), exist_ok=True)
-        for name in files:  # plain strings: this loop runs once per file of the site
-            target = os.path.join(staging, name)
-            if name in reuse:
-                try:
-                    os.link(os.path.join(out, name), target)
-                    continue
-                except OSError:  # a file system without hard links: write it after all
-                    pass
-            with open(target, "wb") as file:
-                file.write(files[name])
-        os.chmod(staging, 0o755)
-        _swap(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)  # the staging folder, or after the swap the old tree
-        _in_use.discard(staging)
+    with Staging(out) as staging:
+        reuse = _existing(unchanged, files, staging.out) if staging.out.is_dir() else set()
+        for name in files:  # this loop runs once per file of the site
+            if not (name in reuse and staging.link(name)):
+                staging.write(name, files[name])
+        staging.commit()
 
 
 def update_site(files: Mapping[str, bytes], changed: tuple[str, ...], out: Path) -> None:
