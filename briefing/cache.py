@@ -11,7 +11,6 @@ import hashlib
 import marshal
 import os
 import sys
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -21,6 +20,7 @@ from .config import Config
 from .errors import Location, Problem
 from .inputs import Inputs, fingerprint
 from .render import Rendering
+from .write import WrittenFiles
 
 FORMAT = 3
 
@@ -60,31 +60,6 @@ def listing(out: Path) -> dict[str, list[int]]:
     return result
 
 
-class OutputFiles(Mapping[str, bytes]):
-    """The files of the output folder, read when asked for: the previous build's bytes."""
-
-    def __init__(self, out: Path, sizes: dict[str, int]):
-        self.out = out
-        self.sizes = sizes  # name -> size, as the listing checked against the folder says
-
-    def __getitem__(self, name: str) -> bytes:
-        if name not in self.sizes:
-            raise KeyError(name)
-        return (self.out / name).read_bytes()
-
-    def size(self, name: str) -> int:
-        return self.sizes[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.sizes)
-
-    def __len__(self) -> int:
-        return len(self.sizes)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.sizes
-
-
 @dataclass(frozen=True)
 class Saved:
     inputs_digest: str
@@ -113,7 +88,7 @@ class BuildCache:
             return None
         keys = data["keys"]
         sizes = {name: data["listing"][name][0] for name in sorted(keys) if name in data["listing"]}
-        rendering = Rendering(OutputFiles(self.out, sizes), keys, data["inputs"], frozenset())
+        rendering = Rendering(WrittenFiles(self.out, sizes), keys, data["inputs"], frozenset())
         warnings = [Problem(Location(path, line), message, warning=True) for path, line, message in data["warnings"]]
         return Saved(data["inputs_digest"], rendering, data["counts"], warnings, data["records"], data["quotes"], data["layouts"])
 

@@ -87,26 +87,26 @@ class Staging:
         self._folders: set[str] = set()
 
     def write(self, name: str, data: bytes) -> None:
+        with open(self._target(name), "wb") as file:
+            file.write(data)
+
+    def link(self, name: str) -> bool:
+        """Hard-link `name` from the current tree; False where the file system cannot."""
+        try:
+            os.link(os.path.join(self.out, name), self._target(name))
+            return True
+        except OSError:
+            return False
+
+    def _target(self, name: str) -> str:
+        """Where `name` goes in the staging folder, its folder made; a name leading outside is refused."""
         if unsafe_path(name):
             raise BuildError([Problem(Location(name), OUTSIDE)])
         folder = posixpath.dirname(name)
         if folder and folder not in self._folders:
             os.makedirs(os.path.join(self.root, folder), exist_ok=True)
             self._folders.add(folder)
-        with open(os.path.join(self.root, name), "wb") as file:
-            file.write(data)
-
-    def link(self, name: str) -> bool:
-        """Hard-link `name` from the current tree; False where the file system cannot."""
-        folder = posixpath.dirname(name)
-        if folder and folder not in self._folders:
-            os.makedirs(os.path.join(self.root, folder), exist_ok=True)
-            self._folders.add(folder)
-        try:
-            os.link(os.path.join(self.out, name), os.path.join(self.root, name))
-            return True
-        except OSError:
-            return False
+        return os.path.join(self.root, name)
 
     def files(self, sizes: dict[str, int]) -> Mapping[str, bytes]:
         """The files written, by size, read back from `out` when asked for (after the commit)."""
@@ -128,7 +128,8 @@ class Staging:
 
 
 class WrittenFiles(Mapping[str, bytes]):
-    """Files of an output folder, by name and size, read when asked for."""
+    """Files of an output folder, by name and size, read when asked for (after a build that wrote
+    them, or from the build cache's checked listing)."""
 
     def __init__(self, out: Path, sizes: dict[str, int]):
         self.out = out

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.serve_latency import free_port, save  # as editors save: a temporary file renamed over the page
 from briefing.config import load_config
 from briefing.pipeline import build
 from briefing.serve import site_path
@@ -23,19 +24,6 @@ from tests.sitecheck import tree
 CONNECTED = "window.LiveReload && window.LiveReload.connector && window.LiveReload.connector.protocol >= 7"
 PREVIEW_SCRIPT = re.compile(rb"<script data-briefing-preview>.*?</script>\n", re.DOTALL)
 WAIT = 30  # seconds: a bound for waiting on the server, not a speed requirement
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def save(path: Path, text: str) -> None:
-    """Save as editors do: write a temporary file beside the page, then rename it over the page."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def replace_in(path: Path, old: str, new: str) -> None:
