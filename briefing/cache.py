@@ -22,7 +22,7 @@ from .inputs import Inputs, fingerprint
 from .render import Rendering
 from .write import WrittenFiles
 
-FORMAT = 3
+FORMAT = 4
 
 
 def generator_digest() -> str:
@@ -69,6 +69,8 @@ class Saved:
     records: dict[str, Any]  # what each page's bytes gave: title, citations ... (see content.page_record)
     quotes: dict[str, list]  # where each quote lies in a source's bytes, and its anchor (see link._locate)
     layouts: dict[str, list[list]]  # the paragraphs of each seed's bytes (see sources.load_source)
+    inputs: Inputs  # the digests that build read, with the file stats that let the next one skip reading
+    facts: dict[str, list]  # what other outputs read of each page (see pipeline.page_facts)
 
 
 class BuildCache:
@@ -88,14 +90,17 @@ class BuildCache:
             return None
         keys = data["keys"]
         sizes = {name: data["listing"][name][0] for name in sorted(keys) if name in data["listing"]}
-        rendering = Rendering(WrittenFiles(self.out, sizes), keys, data["inputs"], frozenset())
+        rendering = Rendering(WrittenFiles(self.out, sizes), keys, data["inputs"], frozenset(), data["digests"])
         warnings = [Problem(Location(path, line), message, warning=True) for path, line, message in data["warnings"]]
-        return Saved(data["inputs_digest"], rendering, data["counts"], warnings, data["records"], data["quotes"], data["layouts"])
+        inputs = Inputs(*data["digests of inputs"], stats=data["stats"])  # type: ignore[misc]
+        return Saved(data["inputs_digest"], rendering, data["counts"], warnings, data["records"], data["quotes"], data["layouts"],
+                     inputs, data["facts"])
 
     def save(self, inputs: Inputs, rendering: Rendering, counts: dict[str, int], warnings: list[Problem],
-             records: dict[str, Any], quotes: dict[str, list], layouts: dict[str, list[list]]) -> None:
+             records: dict[str, Any], quotes: dict[str, list], layouts: dict[str, list[list]], facts: dict[str, list]) -> None:
         data = {"generator": generator_digest(), "inputs_digest": inputs_digest(inputs), "keys": rendering.keys,
-                "records": records, "quotes": quotes, "layouts": layouts,
+                "records": records, "quotes": quotes, "layouts": layouts, "facts": facts, "digests": rendering.digests,
+                "digests of inputs": [inputs.config, inputs.pages, inputs.seeds, inputs.templates], "stats": inputs.stats,
                 "inputs": rendering.inputs, "counts": counts, "listing": listing(self.out),
                 "warnings": [[w.location.path, w.location.line, w.message] for w in warnings]}
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -94,18 +94,33 @@ def load_config(config_path: Path, output_dir: Path | None = None, base_url: str
         problems.error(Location(name), f"cannot read the configuration ({exc}); save it as UTF-8 text")
         problems.check()
         raise AssertionError("unreachable")
+    global _last
+    key = (root, name, text, output_dir, base_url)
+    if _last is not None and _last[0] == key:  # the same text as last time (the preview's rebuilds): only the seeds may differ
+        for source in _last[1].sources:
+            _check_source_file(source.file, _last[2][source.id], root, problems)
+        problems.check()
+        return _last[1]
     node = compose(text, name, problems)
     config = None
+    file_locations: dict[str, Location] = {}
     if node is None and not problems.errors:
         problems.error(Location(name, 1), "the configuration is empty; it needs at least `title:` and `sources:`")
     elif node is not None:
-        config = _read_site(node, root, name, problems, output_dir, base_url)
+        config = _read_site(node, root, name, problems, output_dir, base_url, file_locations)
+    _last = None
+    if config is not None and not problems.items:
+        _last = (key, config, file_locations)
     problems.check()
     assert config is not None
     return config
 
 
-def _read_site(node: Node, root: Path, name: str, problems: Problems, output_dir: Path | None, base_url_override: str | None) -> Config | None:
+_last: tuple[tuple, Config, dict[str, Location]] | None = None  # the last valid configuration read, and where each source names its file
+
+
+def _read_site(node: Node, root: Path, name: str, problems: Problems, output_dir: Path | None, base_url_override: str | None,
+               file_locations: dict[str, Location]) -> Config | None:
     fields = mapping(node, problems, name)
     if fields is None:
         return None
@@ -126,7 +141,7 @@ def _read_site(node: Node, root: Path, name: str, problems: Problems, output_dir
         problems.error(_loc(fields, "domain", node), f"`domain` must be a host name such as briefing.example.org, got {domain!r}")
     topics = _page_list(fields, "topics", problems, [])
     pages = _page_list(fields, "pages", problems, topics)
-    sources = _read_sources(fields, node, root, problems)
+    sources = _read_sources(fields, node, root, problems, file_locations)
     out = (output_dir if output_dir is not None else root / "output").resolve()
     if title is None:
         return None
@@ -162,7 +177,8 @@ def _page_list(fields: Fields, key: str, problems: Problems, taken: list[str]) -
     return names
 
 
-def _read_sources(fields: Fields, node: Node, root: Path, problems: Problems) -> list[SourceConfig]:
+def _read_sources(fields: Fields, node: Node, root: Path, problems: Problems, file_locations: dict[str, Location]) -> list[SourceConfig]:
+    """The `sources` entries; `file_locations` receives where each source (by id) names its file."""
     sources_node = fields.get("sources")
     if sources_node is None:
         problems.error(node.location, "missing required key `sources`; list the documents in seeds/ (id, file, title)")
@@ -203,6 +219,8 @@ def _read_sources(fields: Fields, node: Node, root: Path, problems: Problems) ->
             seen_ids.add(source_id)
         if file is not None:
             _check_source_file(file, _loc(entry, "file", item), root, problems)
+            if source_id is not None:
+                file_locations[source_id] = _loc(entry, "file", item)
             if file in seen_files:
                 problems.error(_loc(entry, "file", item), f"seeds/{file} is listed twice; list each document once")
             seen_files.add(file)
@@ -221,9 +239,12 @@ def _check_source_file(file: str, loc: Location, root: Path, problems: Problems)
         return
     path = root / "seeds" / file
     try:
-        linked = stat.S_ISLNK(os.lstat(path).st_mode)
+        mode = os.lstat(path).st_mode
     except OSError:
-        linked = False
+        mode = 0
+    if stat.S_ISREG(mode):  # a file itself, in seeds/ as its name has no `/`
+        return
+    linked = stat.S_ISLNK(mode)
     if not path.is_file():
         problems.error(loc, f"source file seeds/{file} does not exist; copy the document into seeds/ or fix the name")
         return

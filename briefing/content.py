@@ -162,13 +162,14 @@ PARALLEL_PAGES = 100  # pages to parse; below this, forking workers costs more t
 
 def load_pages(config: Config, problems: Problems, records: dict[str, Any] | None = None, jobs: int = 1,
                known: dict[str, tuple[Page, dict[str, Any]]] | None = None,
-               locate: Locate | None = None, quotes: dict | None = None) -> tuple[Page, ...]:
+               locate: Locate | None = None, quotes: dict | None = None, names: list[str] | None = None) -> tuple[Page, ...]:
     """Every content/*.md page. `records` (from the build cache, updated in place) holds what earlier
     builds learnt from pages by their bytes, so an unchanged page is not parsed again. The pages
     that must be parsed are parsed (and their bodies made into HTML) across `jobs` processes when
     there are enough of them. `known` (from the preview's last build) holds, by file name, the pages
     whose bytes have not changed since, with their records: those are taken as they are. `locate`
-    looks up the quotes of each page parsed, where it is parsed; what it finds goes into `quotes`."""
+    looks up the quotes of each page parsed, where it is parsed; what it finds goes into `quotes`.
+    `names` limits the pages loaded to these file names."""
     known = known or {}
     records = {} if records is None else records
     content_dir = config.content_dir
@@ -178,7 +179,7 @@ def load_pages(config: Config, problems: Problems, records: dict[str, Any] | Non
     allow_html = config.allow_html
     found: list[tuple[Problems, Page | None]] = []  # in file order, with each file's problems
     pending: list[tuple[int, str, str, str, str]] = []  # (position in `found`, slug, name, text, record key)
-    for file_name in page_files(content_dir):
+    for file_name in page_files(content_dir) if names is None else names:
         own = Problems()
         name = f"content/{file_name}"
         if name in known:

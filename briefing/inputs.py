@@ -10,7 +10,9 @@ import dataclasses
 import hashlib
 import marshal
 import os
-from dataclasses import dataclass
+import stat
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
@@ -50,6 +52,9 @@ class Inputs:
     pages: dict[str, str]  # "content/treaty.md" -> digest
     seeds: dict[str, str]  # "seeds/hur.txt" -> digest, for the sources site.yaml lists
     templates: dict[str, str]  # "page.html", "assets/style.css" -> digest: every file under templates/
+    # file path -> [mtime_ns, ctime_ns, size, inode, digest] for the files whose digest the next
+    # build may take again without reading them, while they still stat alike (see `Digests`)
+    stats: dict[str, list] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def model(self) -> str:
@@ -57,19 +62,53 @@ class Inputs:
         return fingerprint(self.config, sorted(self.pages.items()), sorted(self.seeds.items()))
 
 
-def read_inputs(config: Config) -> Inputs:
-    """Digest the files the loaders will read: the same globs and lists they use."""
+RACY_NS = 2_000_000_000  # a file changed this recently may change again within its timestamp's resolution
+
+
+class Digests:
+    """File digests that reuse an earlier build's when a file still stats alike (modification and
+    change times, size, inode), as git's index does. Like git, a digest taken while the file's
+    times were recent is not reused: a second write within the clock's resolution could leave
+    them as they were."""
+
+    def __init__(self, known: dict[str, list] | None):
+        self.known = known or {}
+        self.stats: dict[str, list] = {}
+        self.recent = time.time_ns() - RACY_NS  # taken before any file is looked at
+
+    def __call__(self, path: str) -> str:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return file_digest(path)  # says what is wrong
+        if not stat.S_ISREG(info.st_mode):
+            return file_digest(path)  # a link names its target: digest it each time
+        signature = [info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino]
+        entry = self.known.get(path)
+        if entry is not None and entry[:4] == signature:
+            digest = entry[4]
+        else:
+            digest = file_digest(path)
+        if max(info.st_mtime_ns, info.st_ctime_ns) < self.recent:
+            self.stats[path] = [*signature, digest]
+        return digest
+
+
+def read_inputs(config: Config, known: dict[str, list] | None = None) -> Inputs:
+    """Digest the files the loaders will read: the same globs and lists they use. `known` (an
+    earlier Inputs' stats) spares reading the files that have not changed since."""
+    digest = Digests(known)
     content = config.content_dir
     # Plain strings, not Paths: these run once per page and per seed.
     content_dir, seeds_dir = str(content), str(config.seeds_dir)
-    pages = {f"content/{name}": file_digest(os.path.join(content_dir, name)) for name in page_files(content)} if content.is_dir() else {}
-    seeds = {f"seeds/{source.file}": file_digest(os.path.join(seeds_dir, source.file)) for source in config.sources}
+    pages = {f"content/{name}": digest(os.path.join(content_dir, name)) for name in page_files(content)} if content.is_dir() else {}
+    seeds = {f"seeds/{source.file}": digest(os.path.join(seeds_dir, source.file)) for source in config.sources}
     templates_dir = config.templates_dir
     templates = {}
     if templates_dir.is_dir():
-        templates = {path.relative_to(templates_dir).as_posix(): file_digest(path)
+        templates = {path.relative_to(templates_dir).as_posix(): digest(str(path))
                      for path in sorted(templates_dir.rglob("*")) if path.is_file()}
-    return Inputs(settings_digest(config), pages, seeds, templates)
+    return Inputs(settings_digest(config), pages, seeds, templates, digest.stats)
 
 
 def settings_digest(config: Config) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection, Iterable
 from functools import cached_property
 from dataclasses import dataclass
 
@@ -98,27 +99,7 @@ def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], p
             problems.error(where, f"`{key}` lists `{slug}`, which has no page; create content/{slug}.md or remove it from `{key}`")
     excerpts: dict[tuple[str, int, int], Excerpt] = {}
     anchors: dict[tuple[str, str], tuple[int, int]] = {}
-    resolved = []
-    for page in _ordered(config, pages):
-        _check_links(page, slugs, problems)
-        citations = []
-        for use in page.citations:
-            ref = use.ref
-            source = by_id.get(ref.source_id)
-            if source is None:
-                if ref.source_id not in known:  # a known id whose file failed to load was reported already
-                    problems.error(ref.location, f"unknown source `@{ref.source_id}`; known ids are {', '.join(sorted(known)) or '(none)'} (see `sources` in site.yaml)")
-                continue
-            place = _locate(source, ref, quotes, used)
-            if isinstance(place, str):
-                problems.error(ref.location, place)
-                continue
-            start, end, base = place
-            key = (source.id, start, end)
-            if key not in excerpts:
-                excerpts[key] = Excerpt(source, start, end, _anchor(source.id, base, start, end, anchors))
-            citations.append(Citation(page, len(citations) + 1, excerpts[key], use.claim, ref.location))
-        resolved.append(PageCitations(page, tuple(citations)))
+    resolved = [_link_page(page, by_id, known, slugs, excerpts, anchors, problems, quotes, used) for page in _ordered(config, pages)]
     by_source: dict[str, list[Excerpt]] = {source.id: [] for source in sources}
     for excerpt in sorted(excerpts.values(), key=lambda e: (e.start, e.end)):
         by_source[excerpt.source.id].append(excerpt)
@@ -128,6 +109,63 @@ def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], p
             backlinks.setdefault((citation.excerpt.source.id, citation.excerpt.anchor), []).append(citation)
     return Site(config, sources, tuple(resolved), {k: tuple(v) for k, v in by_source.items()},
                 {k: tuple(v) for k, v in backlinks.items()})
+
+
+def link_page(config: Config, sources: dict[str, Source], page: Page, slugs: Collection[str],
+              anchors: Iterable[tuple[str, str, int, int]], problems: Problems, quotes: dict[str, list] | None = None) -> PageCitations:
+    """Link one page of a site whose other pages are as they were. `sources` holds the sources it
+    cites; `anchors`, as (source id, anchor, start, end), those its excerpts had in that site (an
+    excerpt that is new may collide with another page's and be numbered differently there: compare
+    `facts` to find out)."""
+    taken = {(source_id, anchor): (start, end) for source_id, anchor, start, end in anchors}
+    known = {source_config.id for source_config in config.sources}
+    return _link_page(page, sources, known, slugs, {}, taken, problems, quotes, None)
+
+
+def _link_page(page: Page, by_id: dict[str, Source], known: Collection[str], slugs: Collection[str],
+               excerpts: dict[tuple[str, int, int], Excerpt], anchors: dict[tuple[str, str], tuple[int, int]],
+               problems: Problems, quotes: dict[str, list] | None, used: set[str] | None) -> PageCitations:
+    """A page's citations, numbered, each with its excerpt (shared through `excerpts` with the
+    pages linked before it, and anchored apart from theirs through `anchors`)."""
+    _check_links(page, slugs, problems)
+    citations = []
+    for use in page.citations:
+        ref = use.ref
+        source = by_id.get(ref.source_id)
+        if source is None:
+            if ref.source_id not in known:  # a known id whose file failed to load was reported already
+                problems.error(ref.location, f"unknown source `@{ref.source_id}`; known ids are {', '.join(sorted(known)) or '(none)'} (see `sources` in site.yaml)")
+            continue
+        place = _locate(source, ref, quotes, used)
+        if isinstance(place, str):
+            problems.error(ref.location, place)
+            continue
+        start, end, base = place
+        key = (source.id, start, end)
+        if key not in excerpts:
+            excerpts[key] = Excerpt(source, start, end, _anchor(source.id, base, start, end, anchors))
+        citations.append(Citation(page, len(citations) + 1, excerpts[key], use.claim, ref.location))
+    return PageCitations(page, tuple(citations))
+
+
+def facts(page_citations: PageCitations) -> list:
+    """What the outputs of other pages and of sources read of a page, as plain data: while these
+    stay as they were, a change to the page changes its own output only."""
+    page = page_citations.page
+    return [page.title, page.summary, page.order, page.updated.isoformat() if page.updated else None,
+            [[c.excerpt.source.id, c.excerpt.start, c.excerpt.end, c.excerpt.anchor, c.claim] for c in page_citations.citations]]
+
+
+def with_pages(site: Site, linked: dict[str, PageCitations]) -> Site:
+    """The site with some pages (by path) linked again, each with the same `facts` as before: the
+    excerpts stay, and the backlinks name the new citations in place of the old."""
+    new = {id(old): citation for p in site.pages if p.page.path in linked
+           for old, citation in zip(p.citations, linked[p.page.path].citations, strict=True)}
+    backlinks = dict(site.backlinks)
+    for key in {(c.excerpt.source.id, c.excerpt.anchor) for p in linked.values() for c in p.citations}:
+        backlinks[key] = tuple(new.get(id(citation), citation) for citation in backlinks[key])
+    pages = tuple(linked.get(p.page.path, p) for p in site.pages)
+    return Site(site.config, site.sources, pages, site.excerpts, backlinks)
 
 
 def quote_key(source: Source, ref: CitationRef) -> str:
@@ -191,7 +229,7 @@ def _anchor(source_id: str, base: str, start: int, end: int, taken: dict[tuple[s
     return anchor
 
 
-def _check_links(page: Page, slugs: dict[str, Page], problems: Problems) -> None:
+def _check_links(page: Page, slugs: Collection[str], problems: Problems) -> None:
     for href, location in page.links:
         target = href.split("#", 1)[0]
         slug = target.rsplit("/", 1)[-1][: -len(".md")]

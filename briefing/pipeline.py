@@ -1,24 +1,25 @@
 """The whole build in one screen: load, link, check, render, write."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .cache import BuildCache, inputs_digest
+from .cache import BuildCache, Saved, inputs_digest
 from .config import Config
 from .content import load_pages, page_record_key
 from .errors import Problem, Problems
 from .inputs import Inputs, read_inputs
-from .link import Site, link, locate_quotes
-from .render import Rendering, render_site
+from .link import PageCitations, Site, facts, link, link_page, locate_quotes, with_pages
+from .render import Renderer, Rendering, SiteFiles, render_site
 from .sources import layout_key, load_sources
-from .write import Staging, changed_paths, check_output_dir, check_paths, update_site, write_site
+from .write import Staging, changed_paths, check_output_dir, check_paths, update_one, update_site, write_site
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    site: Site | None  # None when the build cache showed that nothing changed (nothing was loaded)
+    site: Site | None  # None when the build cache showed what changed, and the whole site was not loaded
     files: Mapping[str, bytes]  # read from output/ when asked for, for outputs an earlier build made
     warnings: tuple[Problem, ...]
     inputs: Inputs  # digests of the input files, read before loading them
@@ -28,10 +29,11 @@ class BuildResult:
     records: dict = field(default_factory=dict, repr=False)  # what each page's bytes gave (content.page_record)
     quotes: dict = field(default_factory=dict, repr=False)  # where each quote lies in its source (link.quote_key)
     layouts: dict = field(default_factory=dict, repr=False)  # each seed's paragraphs, by its bytes (sources.layout_key)
+    facts: dict = field(default_factory=dict, repr=False)  # what other outputs read of each page, by path (link.facts)
 
     @property
     def up_to_date(self) -> bool:
-        return self.site is None
+        return self.site is None and not self.rendering.rendered
 
 
 def build(config: Config, strict: bool = False, write: bool = True, previous: BuildResult | None = None,
@@ -46,16 +48,22 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     """
     problems = Problems()
     check_output_dir(config, problems)
-    inputs = read_inputs(config)                        # digest every input file before reading it
     cache = BuildCache(config) if use_cache and write and previous is None and not problems.errors else None
     saved = cache.load() if cache else None             # what the last build of this folder made, if trustworthy
-    if saved is not None and saved.inputs_digest == inputs_digest(inputs) and not (strict and saved.warnings):
-        return BuildResult(None, saved.rendering.files, tuple(saved.warnings), inputs, saved.rendering, (), saved.counts,
-                           saved.records, saved.quotes, saved.layouts)
-    if cache is not None:
-        cache.forget()                                  # until this build has written its output
     # What earlier builds learnt from unchanged pages and sources: from memory (serve) or the cache.
     known = previous if previous is not None else saved
+    inputs = read_inputs(config, known.inputs.stats if known else None)  # digest every input file before reading it
+    if saved is not None and saved.inputs_digest == inputs_digest(inputs) and not (strict and saved.warnings):
+        if inputs.stats != saved.inputs.stats:
+            cache.save(inputs, saved.rendering, saved.counts, saved.warnings, saved.records, saved.quotes, saved.layouts, saved.facts)
+        return BuildResult(None, saved.rendering.files, tuple(saved.warnings), inputs, saved.rendering, (), saved.counts,
+                           saved.records, saved.quotes, saved.layouts, saved.facts)
+    if cache is not None:
+        cache.forget()                                  # until this build has written its output
+    if known is not None and not problems.errors:
+        edited = edit_pages(config, inputs, known, strict, write, cache)  # only page texts changed: just those pages
+        if edited is not None:
+            return edited
     records, quotes, layouts = (dict(known.records), dict(known.quotes), dict(known.layouts)) if known is not None else ({}, {}, {})
     used: set[str] | None = None  # the quote locations linking needed (None: the Site is reused, so all of them)
     if previous is not None and previous.inputs.model == inputs.model:
@@ -87,9 +95,77 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
             update_site(rendering.files, changed, config.output_dir)  # unchanged files linked, the whole tree swapped in
     counts = {"pages": len(site.pages), "sources": len(site.sources), "citations": sum(len(p.citations) for p in site.pages)}
     records, quotes, layouts = _used(records, quotes, layouts, site, used)
+    page_facts = {p.page.path: facts(p) for p in site.pages}
     if cache is not None:
-        cache.save(inputs, rendering, counts, problems.warnings, records, quotes, layouts)
-    return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, changed, counts, records, quotes, layouts)
+        cache.save(inputs, rendering, counts, problems.warnings, records, quotes, layouts, page_facts)
+    return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, changed, counts, records, quotes, layouts, page_facts)
+
+
+EDITED_PAGES = 20  # at most this many pages changed: try linking and rendering them alone
+
+
+def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, strict: bool, write: bool,
+               cache: BuildCache | None) -> BuildResult | None:
+    """The build when only the texts of a few pages changed since `known` (settings, seeds,
+    templates and the list of pages as they were), without problems, and each changed page still
+    shows the others what it showed them (`facts`: title, summary, order, date, citations):
+    then only those pages' own outputs can change, and only they are read, linked and rendered.
+    None when that does not hold: the whole site is then built."""
+    before = known.inputs
+    if (inputs.config, inputs.seeds, inputs.templates) != (before.config, before.seeds, before.templates) or inputs.pages.keys() != before.pages.keys():
+        return None
+    edited = [path for path, digest in inputs.pages.items() if digest != before.pages[path]]
+    if not edited or len(edited) > EDITED_PAGES or any(w.location.path in edited for w in known.warnings) or (strict and known.warnings):
+        return None
+    problems = Problems()
+    records, quotes = dict(known.records), dict(known.quotes)
+    pages = load_pages(config, problems, records, names=[path.removeprefix("content/") for path in edited])
+    if problems.items or len(pages) != len(edited):
+        return None  # the whole build reports them, with everything else
+    cited = {use.ref.source_id for page in pages for use in page.citations}
+    whole = known.site if isinstance(known, BuildResult) else None  # the preview keeps the whole site in memory
+    if whole is not None:
+        sources = {source.id: source for source in whole.sources if source.id in cited}
+    else:
+        subset = dataclasses.replace(config, sources=tuple(s for s in config.sources if s.id in cited))
+        sources = {source.id: source for source in load_sources(subset, problems, (), dict(known.layouts))}
+    slugs = {path.removeprefix("content/").removesuffix(".md") for path in inputs.pages}
+    linked: dict[str, PageCitations] = {}
+    for page in pages:
+        before_facts = known.facts.get(page.path)
+        if before_facts is None:
+            return None
+        anchors = [(source_id, anchor, start, end) for source_id, start, end, anchor, _ in before_facts[4]]
+        linked[page.path] = link_page(config, sources, page, slugs, anchors, problems, quotes)
+        if problems.items or facts(linked[page.path]) != before_facts:
+            return None
+    if whole is not None:
+        site = with_pages(whole, linked)
+    else:  # from the cache: the pages the edited ones show (home, menu) besides them, loaded from their records
+        shown = [f"{slug}.md" for slug in ("index", *config.topics, *config.pages) if f"content/{slug}.md" in inputs.pages]
+        others = load_pages(config, problems, records, names=[name for name in shown if f"content/{name}" not in linked])
+        site = Site(config, tuple(sources.values()), (*(PageCitations(page, ()) for page in others), *linked.values()), {}, {})
+    renderer = Renderer(site, inputs, known.rendering.digests)
+    rendered: dict[str, bytes] = {}
+    keys, named = dict(known.rendering.keys), dict(known.rendering.inputs)
+    for page_citations in linked.values():
+        output = renderer.page_output(page_citations)
+        reads = renderer.template_inputs("home.html" if page_citations.page.slug == "index" else "page.html")[0]
+        if reads is None or reads & {"topics", "others", "sources"} or problems.items:
+            return None  # made from every page or source: not from these alone
+        keys[output.path], named[output.path] = output.key, output.inputs
+        rendered[output.path] = output.make()
+    rendering = Rendering(SiteFiles.of(list(keys), rendered, known.rendering.files), keys, named, frozenset(rendered), known.rendering.digests)
+    changed = changed_paths(rendering.files, known.rendering.files, rendering.rendered)
+    if write and changed:
+        update_one(rendering.files, changed, config.output_dir)
+    for path in edited:  # what the pages' earlier texts gave is not needed again
+        records.pop(page_record_key(path, before.pages[path], config.allow_html), None)
+    page_facts = dict(known.facts)
+    if cache is not None:
+        cache.save(inputs, rendering, known.counts, list(known.warnings), records, quotes, known.layouts, page_facts)
+    return BuildResult(site if whole is not None else None, rendering.files, tuple(known.warnings), inputs, rendering, changed,
+                       known.counts, records, quotes, known.layouts, page_facts)
 
 
 def _unchanged_pages(config: Config, inputs: Inputs, previous: BuildResult | None, records: dict) -> dict:

@@ -130,6 +130,7 @@ class Rendering:
     keys: dict[str, str]  # output path -> dependency key
     inputs: dict[str, dict[str, str]]  # output path -> the named inputs its key is the digest of
     rendered: frozenset[str]  # the outputs made this time; the others were reused from the previous rendering
+    digests: dict[str, str]  # what outputs read of the whole site, by name (Renderer.site_digests)
 
     def reasons(self, path: str, previous: Rendering | None) -> list[str]:
         """The names of the inputs of `path` that differ from `previous` (why it was rendered)."""
@@ -215,7 +216,9 @@ def _templates(directory: Path) -> Templates:
 class Renderer:
     """Lists the outputs of one Site, each with its dependency key, and makes them."""
 
-    def __init__(self, site: Site, inputs: Inputs | None = None):
+    def __init__(self, site: Site, inputs: Inputs | None = None, digests: dict[str, str] | None = None):
+        """`digests`: the fingerprints of the parts of the whole site that outputs read (`Rendering.digests`),
+        known from a build of the same site; given them, `site` may hold only the pages to render."""
         self.site = site
         self.config = site.config
         self.inputs = inputs
@@ -223,28 +226,49 @@ class Renderer:
         self.templates = _templates(self.config.templates_dir)
         self.templates.use(self.template_digests)
         self.env = self.templates.env
-        self.page_urls = {p.page.slug: p.page.url for p in site.pages}
-        self.claims_by_source = Counter(c.excerpt.source.id for p in site.pages for c in p.citations)
-        self.source_stats = {source.id: self._source_stats(source) for source in site.sources}
         self._template_inputs: dict[str, tuple[frozenset[str] | None, str]] = {}
-        # Fingerprints of the parts of the model that outputs read, each computed once.
-        self.config_digest = inputs.config if inputs is not None else settings_digest(self.config)
-        self.page_citations_digest, self.source_citations_digest = _citation_digests(site)
-        self.pages_digest = fingerprint(self.page_urls)
-        self.nav_digest = fingerprint([(p.page.title, p.page.url) for p in site.menu])
-        self.home_digest = fingerprint(site.home.page.title if site.home else None)
-        self.topics_digest = fingerprint([_summary_facts(p) for p in site.topics])
-        self.others_digest = fingerprint([_summary_facts(p) for p in site.other_pages])
-        self.sources_digest = fingerprint([self.source_stats[s.id] for s in site.sources])
+        self.partial = digests is not None
+        self.digests = digests if digests is not None else self.site_digests()
+
+    @cached_property
+    def _citation_digests(self) -> tuple[dict[str, str], dict[str, str]]:
+        return _citation_digests(self.site)
+
+    @property
+    def page_citations_digest(self) -> dict[str, str]:
+        return self._citation_digests[0]
+
+    @property
+    def source_citations_digest(self) -> dict[str, str]:
+        return self._citation_digests[1]
+
+    def site_digests(self) -> dict[str, str]:
+        """Fingerprints of the parts of the model that outputs read, each computed once."""
+        site = self.site
+        return {
+            "config": self.inputs.config if self.inputs is not None else settings_digest(self.config),
+            "pages": fingerprint({p.page.slug: p.page.url for p in site.pages}),
+            "nav": fingerprint([(p.page.title, p.page.url) for p in site.menu]),
+            "home_title": fingerprint(site.home.page.title if site.home else None),
+            "topics": fingerprint([_summary_facts(p) for p in site.topics]),
+            "others": fingerprint([_summary_facts(p) for p in site.other_pages]),
+            "sources": fingerprint([self.source_stats[s.id] for s in site.sources]),
+        }
+
+    @cached_property
+    def claims_by_source(self) -> Counter:
+        return Counter(c.excerpt.source.id for p in self.site.pages for c in p.citations)
+
+    @cached_property
+    def source_stats(self) -> dict[str, dict[str, Any]]:
+        return {source.id: self._source_stats(source) for source in self.site.sources}
 
     # -- the outputs ---------------------------------------------------------------------------
     def outputs(self) -> list[Output]:
         """Every file of the site, in a fixed order, with what it depends on; nothing is made yet."""
         site = self.site
         outputs = []
-        for page_citations in site.pages:
-            template = "home.html" if page_citations.page.slug == "index" else "page.html"
-            outputs.append(self.html(template, page_citations.page.url, self.page_variables(page_citations)))
+        outputs.extend(self.page_output(page_citations) for page_citations in site.pages)
         if site.home is None:
             outputs.append(self.html("home.html", "index.html", self.page_variables(None)))
         outputs.append(self.html("sources.html", "sources/index.html", {"sources": self.sources_variable("sources/index.html")}))
@@ -258,17 +282,21 @@ class Renderer:
         outputs.append(self.html("404.html", "404.html", {}, absolute_base=self.config.base_path))
         outputs.extend(self.assets())
         sitemap = [(p.page.url, p.page.updated) for p in site.pages] + [s.url for s in site.sources]
-        outputs.append(Output("sitemap.xml", {"config": self.config_digest, "pages": fingerprint(sitemap, site.home is None)}, self.sitemap))
-        outputs.append(Output("citations.json", {"config": self.config_digest, "citations": fingerprint(self.page_citations_digest),
+        outputs.append(Output("sitemap.xml", {"config": self.digests["config"], "pages": fingerprint(sitemap, site.home is None)}, self.sitemap))
+        outputs.append(Output("citations.json", {"config": self.digests["config"], "citations": fingerprint(self.page_citations_digest),
                                                  "claims": fingerprint(self.source_citations_digest)}, self.citations_json))
         return outputs
+
+    def page_output(self, page_citations: PageCitations) -> Output:
+        template = "home.html" if page_citations.page.slug == "index" else "page.html"
+        return self.html(template, page_citations.page.url, self.page_variables(page_citations))
 
     def html(self, template: str, url: str, variables: dict[str, Variable], absolute_base: str | None = None) -> Output:
         """A page made from a template: its key names the templates, the settings, the URL, and each variable read."""
         reads, templates_digest = self.template_inputs(template)
-        fingerprints = {"nav": self.nav_digest, "home_title": self.home_digest, **{n: v.fingerprint for n, v in variables.items()}}
+        fingerprints = {"nav": self.digests["nav"], "home_title": self.digests["home_title"], **{n: v.fingerprint for n, v in variables.items()}}
         read = sorted(fingerprints if reads is None else reads & fingerprints.keys())
-        inputs = {"templates": templates_digest, "config": self.config_digest, "url": url,
+        inputs = {"templates": templates_digest, "config": self.digests["config"], "url": url,
                   **{f"variable {name}": fingerprints[name] for name in read}}
         make = lambda: self.template(template, {**self.common_variables(url, absolute_base),  # noqa: E731
                                                 **{name: v.make() for name, v in variables.items() if reads is None or name in reads}})
@@ -308,16 +336,16 @@ class Renderer:
         else:
             page = page_citations.page
             text = self.page_text(page.path)
-            citations = self.page_citations_digest[page.url]
+            citations = fingerprint(_citation_facts(page_citations)) if self.partial else self.page_citations_digest[page.url]
             own = {
                 "page": Variable(fingerprint(page.path, text), lambda: page),
-                "body": Variable(fingerprint(page.path, text, citations, self.pages_digest), lambda: self.markdown(page_citations, url)),
+                "body": Variable(fingerprint(page.path, text, citations, self.digests["pages"]), lambda: self.markdown(page_citations, url)),
                 "notes": Variable(citations, lambda: [_note(c, url) for c in page_citations.citations]),
             }
         return {
             **own,
-            "topics": Variable(self.topics_digest, lambda: [_summary(p, url) for p in site.topics]),
-            "others": Variable(self.others_digest, lambda: [_summary(p, url) for p in site.other_pages]),
+            "topics": Variable(self.digests["topics"], lambda: [_summary(p, url) for p in site.topics]),
+            "others": Variable(self.digests["others"], lambda: [_summary(p, url) for p in site.other_pages]),
             "sources": self.sources_variable(url),
         }
 
@@ -327,7 +355,7 @@ class Renderer:
         return self.inputs.pages.get(path, unknown) if self.inputs is not None else unknown
 
     def sources_variable(self, url: str) -> Variable:
-        return Variable(self.sources_digest, lambda: [self.source_summary(s, url) for s in self.site.sources])
+        return Variable(self.digests["sources"], lambda: [self.source_summary(s, url) for s in self.site.sources])
 
     # -- making them ---------------------------------------------------------------------------
     def render(self, previous: Rendering | None = None, jobs: int = 1, sink: Sink | None = None) -> Rendering:
@@ -341,12 +369,12 @@ class Renderer:
         if sink is not None:
             assert previous is None, "a sink receives every output: only for a build from nothing"
             sizes = dict(zip((output.path for output in outputs), make_all(outputs, jobs, sink)))
-            return Rendering(sink.files(sizes), keys, inputs, frozenset(sizes))
+            return Rendering(sink.files(sizes), keys, inputs, frozenset(sizes), self.digests)
         reused = {o.path for o in outputs if previous is not None and previous.keys.get(o.path) == keys[o.path] and o.path in previous.files}
         todo = [output for output in outputs if output.path not in reused]
         made = dict(zip((output.path for output in todo), make_all(todo, jobs)))
         files = SiteFiles.of([o.path for o in outputs], made, previous.files if previous is not None else {})
-        return Rendering(files, keys, inputs, frozenset(made))
+        return Rendering(files, keys, inputs, frozenset(made), self.digests)
 
     def template(self, name: str, context: dict[str, Any]) -> bytes:
         try:
@@ -480,15 +508,17 @@ def _citation_digests(site: Site) -> tuple[dict[str, str], dict[str, str]]:
     by_source: dict[str, list[tuple]] = {}
     for page_citations in site.pages:
         page = page_citations.page
-        facts = []
         for citation in page_citations.citations:
             excerpt = citation.excerpt
-            source_id = excerpt.source.config.id
-            facts.append((source_id, excerpt.start, excerpt.end, excerpt.anchor, excerpt.quote))
-            by_source.setdefault(source_id, []).append(
+            by_source.setdefault(excerpt.source.config.id, []).append(
                 (page.url, page.title, citation.number, citation.claim, excerpt.start, excerpt.end, excerpt.anchor))
-        by_page[page.url] = fingerprint(facts)
+        by_page[page.url] = fingerprint(_citation_facts(page_citations))
     return by_page, {source_id: fingerprint(facts) for source_id, facts in by_source.items()}
+
+
+def _citation_facts(page_citations: PageCitations) -> list[tuple]:
+    """A page's citations as the page shows them."""
+    return [(c.excerpt.source.config.id, c.excerpt.start, c.excerpt.end, c.excerpt.anchor, c.excerpt.quote) for c in page_citations.citations]
 
 
 def _cited_paragraphs(source: Source, excerpts: tuple[Excerpt, ...]) -> set[int]:

@@ -5,7 +5,9 @@ makes a complete new tree in a staging folder (`.output.new-PID-XXXX` beside `ou
 it with the old one in a single step. A build stopped at any moment, even by SIGKILL, therefore
 leaves `output/` exactly as one build or the other wrote it, never a mix of the two and never
 missing. An incremental write hard-links the unchanged files from the old tree rather than
-writing them again: one link per file (about 30 ms for a site of 1,000 files). Nothing is flushed
+writing them again: one link per file (about 30 ms for a site of 1,000 files). A build that
+changes a single file of a folder it knows to be as the last build left it (`update_one`) writes
+that file beside the tree and renames it over the old one: as atomic, without the links. Nothing is flushed
 to the disk; after a power cut, what survives is the file system's business.
 
 The swap is Linux's `renameat2(RENAME_EXCHANGE)`: one system call trades the two folders' names.
@@ -24,6 +26,7 @@ import os
 import posixpath
 import re
 import shutil
+import stat
 import tempfile
 from pathlib import Path, PurePosixPath
 from collections.abc import Iterator, Mapping
@@ -171,10 +174,36 @@ def write_site(files: Mapping[str, bytes], out: Path, unchanged: Iterable[str] =
 def update_site(files: Mapping[str, bytes], changed: tuple[str, ...], out: Path) -> None:
     """Bring `out`, last written from an earlier build, in line with `files` (`changed` lists what differs).
 
-    Still a complete new tree swapped in at once, its unchanged files linked from the old one.
+    Still a complete new tree swapped in at once, its unchanged files linked from the old one
+    (any file that is not as the last build wrote it, by its size, is written anew).
     """
     changed_names = set(changed)
     write_site(files, out, unchanged=[name for name in files if name not in changed_names])
+
+
+def update_one(files: Mapping[str, bytes], changed: tuple[str, ...], out: Path) -> None:
+    """As update_site, for `out` as the last build left it (the preview's, or one the build cache
+    has checked): when a single file changed, its new version is written beside the tree and
+    renamed over the old one, a step as atomic as the swap, without linking every other file."""
+    if not (len(changed) == 1 and _replace(files, changed[0], out.resolve())):
+        update_site(files, changed, out)
+
+
+def _replace(files: Mapping[str, bytes], name: str, out: Path) -> bool:
+    """Write `name` beside `out` and rename it over the regular file of that name in `out`; False
+    (nothing done) where there is no such file to replace."""
+    target = os.path.join(out, name)
+    if name not in files or unsafe_path(name):
+        return False
+    try:
+        if not stat.S_ISREG(os.lstat(target).st_mode):
+            return False
+    except OSError:
+        return False
+    with Staging(out) as staging:
+        staging.write(name, files[name])
+        os.replace(staging._target(name), target)
+    return True
 
 
 def _existing(names: Iterable[str], files: Mapping[str, bytes], out: Path) -> set[str]:

@@ -115,3 +115,18 @@ def test_a_site_big_enough_for_parallel_work_rebuilds_like_a_cold_build(tmp_path
         EDITS[kind](root)
         assert run(root).startswith("built (")
         assert tree(root / "output") == cold(root, tmp_path / kind), kind
+
+
+def test_page_edits_one_after_another_render_only_those_pages_and_leave_a_sound_cache(site, tmp_path):
+    out = site / "output"
+    inodes = {path: path.stat().st_ino for path in out.rglob("*") if path.is_file()}
+    for number, name in enumerate(("page-0003.md", "page-0007.md", "page-0003.md")):
+        append(site / "content" / name, f"\nA closing sentence, edit {number}.\n")
+        assert run(site).startswith("built (1 changed)")
+        assert tree(out) == cold(site, tmp_path / f"edit-{number}")
+    assert {p: p.stat().st_ino for p in out.rglob("*") if p.is_file() and p.name not in ("page-0003.html", "page-0007.html")} == \
+        {p: inode for p, inode in inodes.items() if p.name not in ("page-0003.html", "page-0007.html")}
+    for kind in ("seed", "page title", "template"):  # what those builds left in the cache serves the next ones
+        EDITS[kind](site)
+        assert run(site).startswith("built (")
+        assert tree(out) == cold(site, tmp_path / kind), kind

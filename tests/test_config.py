@@ -105,3 +105,17 @@ def test_bad_base_url(tmp_path):
 def test_missing_config_file(tmp_path):
     lines = problems(tmp_path / "nope.yaml")
     assert lines == [f"{tmp_path / 'nope.yaml'}: no site configuration here; create site.yaml or pass --config PATH"]
+
+
+def test_the_same_text_read_again_still_checks_its_seeds(tmp_path):
+    path = write(tmp_path, GOOD + "  - id: b\n    file: b.txt\n    title: B\n")
+    (tmp_path / "seeds" / "b.txt").write_text("More text.\n", encoding="utf-8")
+    first = load_config(path)
+    assert load_config(path) is first  # not parsed again (the preview reads site.yaml before every rebuild)
+    (tmp_path / "seeds" / "b.txt").unlink()
+    (tmp_path / "seeds" / "a.txt").unlink()
+    (tmp_path / "seeds" / "a.txt").symlink_to(tmp_path / "site.yaml")
+    assert problems(path) == [
+        "site.yaml:4: seeds/a.txt is a link to a file outside seeds/; copy the document itself into seeds/",
+        "site.yaml:7: source file seeds/b.txt does not exist; copy the document into seeds/ or fix the name",
+    ]

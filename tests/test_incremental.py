@@ -2,12 +2,14 @@
 folder updated in place equals a cold build into another folder, and only what depends on the
 change was rendered again."""
 import os
+import time
 from pathlib import Path
 
 import pytest
 
 from briefing.config import load_config
 from briefing.errors import BuildError
+from briefing.inputs import RACY_NS
 from briefing.pipeline import BuildResult, build
 from tests.sitecheck import tree
 
@@ -173,3 +175,57 @@ def test_one_change_after_another(mini, first, tmp_path):
         step()
         result = rebuild(mini, result, tmp_path)
     assert not (mini / "output" / "alpha.html").exists() and not (mini / "output" / "assets" / "extra.css").exists()
+
+
+def test_a_page_edited_alone_is_linked_alone_and_backlinks_name_its_new_citations(mini, first, tmp_path):
+    edit(mini / "content" / "alpha.md", "A footnote.", "A footnote, and a new remark.")
+    result = rebuild(mini, first, tmp_path)
+    assert result.rendering.rendered == {"alpha.html"}
+    alpha = next(p for p in result.site.pages if p.page.slug == "alpha")
+    assert alpha.page is not next(p.page for p in first.site.pages if p.page.slug == "alpha")
+    assert [p.page for p in result.site.pages if p.page.slug != "alpha"] == [p.page for p in first.site.pages if p.page.slug != "alpha"]
+    cited = [citation for citations in result.site.backlinks.values() for citation in citations if citation.page.slug == "alpha"]
+    assert cited and all(citation.page is alpha.page for citation in cited)
+    # The site kept in memory is the one a whole build makes: source pages rendered from it agree.
+    edit(mini / "templates" / "source.html", "<h1", "<h1 data-edited")
+    result = rebuild(mini, result, tmp_path)
+    assert {"sources/wire.html", "sources/essay.html"} <= result.rendering.rendered
+
+
+def test_a_page_edit_that_changes_what_others_show_builds_the_whole_site(mini, first, tmp_path):
+    edit(mini / "content" / "beta.md", "The essay calls", "The essay, they say, calls")  # the claim, shown on the source page
+    result = rebuild(mini, first, tmp_path)
+    assert result.rendering.rendered == {"beta.html", "sources/essay.html", "citations.json"}
+    edit(mini / "content" / "beta.md", '"argues the pact is fragile" prefix="The essay"', '"the pact is fragile" n=2')  # same words, another place
+    result = rebuild(mini, result, tmp_path)
+    assert "sources/essay.html" in result.rendering.rendered
+
+
+def test_a_page_edited_alone_replaces_its_file_in_place(mini, first, tmp_path):
+    out = mini / "output"
+    inodes = {path: path.stat().st_ino for path in out.rglob("*") if path.is_file()}
+    edit(mini / "content" / "alpha.md", "A footnote.", "A footnote, and a new remark.")
+    rebuild(mini, first, tmp_path)
+    assert {path: path.stat().st_ino for path in out.rglob("*") if path.is_file() and path.name != "alpha.html"} == \
+        {path: inode for path, inode in inodes.items() if path.name != "alpha.html"}  # the others untouched, not even linked again
+    assert (out / "alpha.html").stat().st_ino != inodes[out / "alpha.html"]  # written beside and renamed over, never half-written
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".output")] == []
+
+
+def test_a_file_rewritten_with_its_old_size_and_time_is_still_read(mini, first, tmp_path):
+    page = mini / "content" / "alpha.md"
+    time.sleep(RACY_NS / 1e9 + 0.1)  # the files are old enough now for their stats to be trusted
+    result = rebuild(mini, first, tmp_path)
+    assert str(page) in result.inputs.stats
+    before = page.stat()
+    edit(page, "Officials gave a figure", "Officials GAVE a figure")  # same size
+    os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same modification time: the change time differs
+    result = rebuild(mini, result, tmp_path)
+    assert "alpha.html" in result.rendering.rendered
+
+
+def test_a_file_changed_moments_before_a_build_is_read_again_by_the_next(mini, first, tmp_path):
+    page = mini / "content" / "beta.md"
+    edit(page, "The essay calls", "The essay calls")  # just written: its stats would not tell a second write in the same tick
+    result = rebuild(mini, first, tmp_path)
+    assert str(page) not in result.inputs.stats
