@@ -110,7 +110,8 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
     templates and the list of pages as they were), without problems, and each changed page still
     shows the others what it showed them (`facts`: title, summary, order, date, citations):
     then only those pages' own outputs can change, and only they are read, linked and rendered.
-    None when that does not hold: the whole site is then built."""
+    None when that does not hold, or when `known` is the cache's (which does not hold the whole
+    site) and a page's template lists every page or source: the whole site is then built."""
     before = known.inputs
     if (inputs.config, inputs.seeds, inputs.templates) != (before.config, before.seeds, before.templates) or inputs.pages.keys() != before.pages.keys():
         return None
@@ -151,8 +152,8 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
     for page_citations in linked.values():
         output = renderer.page_output(page_citations)
         reads = renderer.template_inputs("home.html" if page_citations.page.slug == "index" else "page.html")[0]
-        if reads is None or reads & {"topics", "others", "sources"} or problems.items:
-            return None  # made from every page or source: not from these alone
+        if whole is None and (reads is None or reads & {"topics", "others", "sources"}):
+            return None  # made from every page or source, which the cache does not hold
         keys[output.path], named[output.path] = output.key, output.inputs
         rendered[output.path] = output.make()
     rendering = Rendering(SiteFiles.of(list(keys), rendered, known.rendering.files), keys, named, frozenset(rendered), known.rendering.digests)

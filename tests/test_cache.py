@@ -44,6 +44,7 @@ EDITS = {
     "page": lambda s: append(s / "content" / "page-0003.md", "\nA new closing sentence.\n"),
     "page title": lambda s: (s / "content" / "page-0001.md").write_text(
         (s / "content" / "page-0001.md").read_text().replace("title: Topic 1", "title: Topic One"), encoding="utf-8"),
+    "home page": lambda s: append(s / "content" / "index.md", "\nA closing remark.\n"),
     "seed": lambda s: append(s / "seeds" / "src002.txt", "\nAn added paragraph.\n"),
     "template": lambda s: append(s / "templates" / "page.html", "\n{# edited #}<!-- edited -->\n"),
     "stylesheet": lambda s: append(s / "templates" / "assets" / "style.css", "\nbody { margin: 0 }\n"),

@@ -229,3 +229,9 @@ def test_a_file_changed_moments_before_a_build_is_read_again_by_the_next(mini, f
     edit(page, "The essay calls", "The essay calls")  # just written: its stats would not tell a second write in the same tick
     result = rebuild(mini, first, tmp_path)
     assert str(page) not in result.inputs.stats
+
+
+def test_the_home_page_edited_alone_is_rendered_alone(mini, first, tmp_path):
+    edit(mini / "content" / "index.md", "See [Alpha]", "For the figures, see [Alpha]")
+    result = rebuild(mini, first, tmp_path)
+    assert result.rendering.rendered == {"index.html"}
