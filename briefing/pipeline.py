@@ -58,6 +58,9 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
             cache.save(inputs, saved.rendering, saved.counts, saved.warnings, saved.records, saved.quotes, saved.layouts, saved.facts)
         return BuildResult(None, saved.rendering.files, tuple(saved.warnings), inputs, saved.rendering, (), saved.counts,
                            saved.records, saved.quotes, saved.layouts, saved.facts)
+    if (previous is not None and inputs == previous.inputs and previous.site is not None and not (strict and previous.warnings)
+            and (not write or config.output_dir.is_dir())):  # a save that changed no byte
+        return dataclasses.replace(previous, inputs=inputs, changed=(), rendering=dataclasses.replace(previous.rendering, rendered=frozenset()))
     if cache is not None:
         cache.forget()                                  # until this build has written its output
     if known is not None and not problems.errors:

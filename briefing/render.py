@@ -459,7 +459,7 @@ class Renderer:
             "quote": c.excerpt.quote, "start": c.excerpt.start, "end": c.excerpt.end, "href": c.excerpt.url,
         } for p in self.site.pages for c in p.citations]
         # One citation per line (easy to diff and grep), each encoded by json's C encoder.
-        lines = ",\n".join(json.dumps(entry, ensure_ascii=False) for entry in entries)
+        lines = ",\n".join(map(_JSON.encode, entries))
         return ('{"citations": [\n' + lines + ("\n" if entries else "") + "]}\n").encode("utf-8")
 
 
@@ -472,6 +472,9 @@ def render_site(site: Site, inputs: Inputs, previous: Rendering | None = None, j
     """Every file of the site with its dependency key; with `previous`, only changed outputs are made;
     with `sink`, each is handed over as it is made (see Renderer.render)."""
     return Renderer(site, inputs).render(previous, jobs, sink)
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder for every entry: json.dumps with options makes one per call
 
 
 PARALLEL_MINIMUM = 300  # outputs; below this, starting processes costs more than it saves
