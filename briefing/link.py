@@ -77,6 +77,11 @@ class Site:
         return tuple(p for p in self.pages if p.page.slug != "index" and p.page.slug not in self.config.topics)
 
     @cached_property
+    def positions(self) -> dict[str, int]:
+        """Each page's place in `pages`, by path."""
+        return {p.page.path: index for index, p in enumerate(self.pages)}
+
+    @cached_property
     def menu(self) -> tuple[PageCitations, ...]:
         """The navigation: topics, then the pages site.yaml lists under `pages` (a large site lists the rest on its home page)."""
         by_slug = {p.page.slug: p for p in self.pages}
@@ -157,15 +162,42 @@ def facts(page_citations: PageCitations) -> list:
 
 
 def with_pages(site: Site, linked: dict[str, PageCitations]) -> Site:
-    """The site with some pages (by path) linked again, each with the same `facts` as before: the
-    excerpts stay, and the backlinks name the new citations in place of the old."""
-    new = {id(old): citation for p in site.pages if p.page.path in linked
-           for old, citation in zip(p.citations, linked[p.page.path].citations, strict=True)}
-    backlinks = dict(site.backlinks)
-    for key in {(c.excerpt.source.id, c.excerpt.anchor) for p in linked.values() for c in p.citations}:
-        backlinks[key] = tuple(new.get(id(citation), citation) for citation in backlinks[key])
+    """The site with some pages (by path) linked again (`link_page`) and nothing else changed:
+    their sources' excerpts and backlinks made again from the other pages' citations and theirs.
+    As a whole link would make it, where `anchored_alike` holds for each page."""
     pages = tuple(linked.get(p.page.path, p) for p in site.pages)
-    return Site(site.config, site.sources, pages, site.excerpts, backlinks)
+    before = [p for p in site.pages if p.page.path in linked]
+    gone = {id(c) for p in before for c in p.citations}
+    position = {p.page.path: index for index, p in enumerate(pages)}
+    excerpts, backlinks = dict(site.excerpts), dict(site.backlinks)
+    for source_id in {c.excerpt.source.id for p in (*before, *linked.values()) for c in p.citations}:
+        cited: dict[tuple[str, str], list[Citation]] = {}
+        spans: dict[tuple[int, int], Excerpt] = {}
+        for excerpt in site.excerpts.get(source_id, ()):
+            key = (source_id, excerpt.anchor)
+            kept = [c for c in backlinks.pop(key, ()) if id(c) not in gone]
+            if kept:
+                cited[key], spans[(excerpt.start, excerpt.end)] = kept, excerpt
+        for citation in (c for p in linked.values() for c in p.citations if c.excerpt.source.id == source_id):
+            cited.setdefault((source_id, citation.excerpt.anchor), []).append(citation)
+            spans.setdefault((citation.excerpt.start, citation.excerpt.end), citation.excerpt)
+        for key, citations in cited.items():
+            backlinks[key] = tuple(sorted(citations, key=lambda c: (position[c.page.path], c.number)))
+        excerpts[source_id] = tuple(sorted(spans.values(), key=lambda e: (e.start, e.end)))
+    return Site(site.config, site.sources, pages, excerpts, backlinks)
+
+
+def anchored_alike(site: Site, before: PageCitations, after: PageCitations) -> bool:
+    """Whether a page linked again (`after`, seeded with the anchors of its sources' excerpts in
+    `site`) has the anchors a whole link would give it, and whether its old excerpts (`before`)
+    leave the others' as they were: so when every excerpt involved has its plain anchor, and no
+    other excerpt of its source shares that anchor's words and paragraph (a numbered anchor)."""
+    for citation in (*before.citations, *after.citations):
+        excerpt = citation.excerpt
+        base = _anchor_base(excerpt.source, excerpt.start, excerpt.end)
+        if excerpt.anchor != base or any(e.anchor.startswith(base + "-") for e in site.excerpts.get(excerpt.source.id, ())):
+            return False
+    return True
 
 
 def quote_key(source: Source, ref: CitationRef) -> str:

@@ -11,8 +11,8 @@ from .config import Config
 from .content import load_pages, page_record_key
 from .errors import Problem, Problems
 from .inputs import Inputs, read_inputs
-from .link import PageCitations, Site, facts, link, link_page, locate_quotes, with_pages
-from .render import Renderer, Rendering, SiteFiles, render_site
+from .link import PageCitations, Site, anchored_alike, facts, link, link_page, locate_quotes, with_pages
+from .render import Memo, Renderer, Rendering, SiteFiles, render_site
 from .sources import layout_key, load_sources
 from .write import Staging, changed_paths, check_output_dir, check_paths, update_one, update_site, write_site
 
@@ -135,41 +135,82 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
         sources = {source.id: source for source in load_sources(subset, problems, (), dict(known.layouts))}
     slugs = {path.removeprefix("content/").removesuffix(".md") for path in inputs.pages}
     linked: dict[str, PageCitations] = {}
+    same = True  # every page shows the others what it showed them
     for page in pages:
         before_facts = known.facts.get(page.path)
         if before_facts is None:
             return None
-        anchors = [(source_id, anchor, start, end) for source_id, start, end, anchor, _ in before_facts[4]]
+        if whole is not None:  # anchored among all the excerpts of its sources, as a whole link would
+            anchors = [(s, e.anchor, e.start, e.end) for s in sources for e in whole.excerpts.get(s, ())]
+        else:
+            anchors = [(source_id, anchor, start, end) for source_id, start, end, anchor, _ in before_facts[4]]
         linked[page.path] = link_page(config, sources, page, slugs, anchors, problems, quotes)
-        if problems.items or facts(linked[page.path]) != before_facts:
+        if problems.items:
             return None
+        after_facts = facts(linked[page.path])
+        if after_facts != before_facts:
+            # Only its citations changed, and only on this page: its sources' pages, the lists
+            # counting citations and citations.json change with it (in the preview, which holds
+            # the whole site), as long as no other excerpt's anchor moves.
+            before_page = whole.pages[whole.positions[page.path]] if whole is not None else None
+            if (before_page is None or len(edited) > 1 or after_facts[:4] != before_facts[:4]
+                    or not anchored_alike(whole, before_page, linked[page.path])):
+                return None
+            same = False
+    changed_sources: set[str] = set()
     if whole is not None:
+        if not same:
+            changed_sources = {c.excerpt.source.id for path in linked for p in (whole.pages[whole.positions[path]], linked[path])
+                               for c in p.citations}
         site = with_pages(whole, linked)
     else:  # from the cache: the pages the edited ones show (home, menu) besides them, loaded from their records
         shown = [f"{slug}.md" for slug in ("index", *config.topics, *config.pages) if f"content/{slug}.md" in inputs.pages]
         others = load_pages(config, problems, records, names=[name for name in shown if f"content/{name}" not in linked])
         site = Site(config, tuple(sources.values()), (*(PageCitations(page, ()) for page in others), *linked.values()), {}, {})
-    renderer = Renderer(site, inputs, known.rendering.digests)
+    renderer = Renderer(site, inputs, known.rendering, changed_sources)
+    todo = [p.page.url for p in linked.values()]
+    if not same:
+        renderer_changed = renderer.refresh()  # the digests of the whole site that the edit changed
+        todo += [s.url for s in site.sources if s.id in changed_sources] + ["citations.json"]
+        todo += [path for path, named in known.rendering.inputs.items()
+                 if path not in todo and any(f"variable {name}" in named for name in renderer_changed)]
     rendered: dict[str, bytes] = {}
     keys, named = dict(known.rendering.keys), dict(known.rendering.inputs)
-    for page_citations in linked.values():
-        output = renderer.page_output(page_citations)
-        reads = renderer.template_inputs("home.html" if page_citations.page.slug == "index" else "page.html")[0]
-        if whole is None and (reads is None or reads & {"topics", "others", "sources"}):
-            return None  # made from every page or source, which the cache does not hold
+    for path in todo:
+        output = renderer.output_for(path)
+        if output is None:
+            return None
+        if whole is None:
+            reads = renderer.template_inputs("home.html" if path == "index.html" else "page.html")[0]
+            if reads is None or reads & {"topics", "others", "sources"}:
+                return None  # made from every page or source, which the cache does not hold
         keys[output.path], named[output.path] = output.key, output.inputs
-        rendered[output.path] = output.make()
-    rendering = Rendering(SiteFiles.of(list(keys), rendered, known.rendering.files), keys, named, frozenset(rendered), known.rendering.digests)
+        if output.key != known.rendering.keys.get(output.path):
+            rendered[output.path] = output.make()
+    rendering = Rendering(SiteFiles.of(list(keys), rendered, known.rendering.files), keys, named, frozenset(rendered),
+                          renderer.digests, _memo(renderer, site) if whole is not None else None)
     changed = changed_paths(rendering.files, known.rendering.files, rendering.rendered)
     if write and changed:
         update_one(rendering.files, changed, config.output_dir)
     for path in edited:  # what the pages' earlier texts gave is not needed again
         records.pop(page_record_key(path, before.pages[path], config.allow_html), None)
-    page_facts = dict(known.facts)
+    page_facts = {**known.facts, **{path: facts(p) for path, p in linked.items()}}
+    counts = dict(known.counts)
+    if whole is not None:
+        counts["citations"] = sum(len(p.citations) for p in site.pages)
     if cache is not None:
-        cache.save(inputs, rendering, known.counts, list(known.warnings), records, quotes, known.layouts, page_facts)
+        cache.save(inputs, rendering, counts, list(known.warnings), records, quotes, known.layouts, page_facts)
     return BuildResult(site if whole is not None else None, rendering.files, tuple(known.warnings), inputs, rendering, changed,
-                       known.counts, records, quotes, known.layouts, page_facts)
+                       counts, records, quotes, known.layouts, page_facts)
+
+
+def _memo(renderer: Renderer, site: Site) -> Memo:
+    """What the renderer computed, with the rest of the known rendering's memo that still holds."""
+    known = renderer.known.memo if renderer.known is not None and renderer.known.memo is not None else Memo()
+    alive = {id(p) for p in site.pages}
+    return Memo({**{k: v for k, v in known.pages.items() if k in alive}, **renderer.memo.pages},
+                {**{k: v for k, v in known.lines.items() if k in alive}, **renderer.memo.lines},
+                {**{k: v for k, v in known.sources.items() if k not in renderer.changed_sources}, **renderer.memo.sources})
 
 
 def _unchanged_pages(config: Config, inputs: Inputs, previous: BuildResult | None, records: dict) -> dict:

@@ -16,9 +16,8 @@ import html
 import json
 import os
 import traceback
-from collections import Counter
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Protocol
@@ -131,11 +130,22 @@ class Rendering:
     inputs: dict[str, dict[str, str]]  # output path -> the named inputs its key is the digest of
     rendered: frozenset[str]  # the outputs made this time; the others were reused from the previous rendering
     digests: dict[str, str]  # what outputs read of the whole site, by name (Renderer.site_digests)
+    memo: Memo | None = field(default=None, compare=False, repr=False)  # per page and source, for the preview's next build
 
     def reasons(self, path: str, previous: Rendering | None) -> list[str]:
         """The names of the inputs of `path` that differ from `previous` (why it was rendered)."""
         before = previous.inputs.get(path, {}) if previous is not None else {}
         return sorted(name for name in self.inputs[path].keys() | before.keys() if self.inputs[path].get(name) != before.get(name))
+
+
+@dataclass
+class Memo:
+    """What a rendering computed per page (by the identity of its PageCitations, which are
+    immutable and kept alive here) and per source (valid while no page citing it changed)."""
+
+    pages: dict[int, tuple[PageCitations, str]] = field(default_factory=dict)  # citations digest
+    lines: dict[int, tuple[PageCitations, str]] = field(default_factory=dict)  # citations.json entries
+    sources: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)  # stats, citations digest
 
 
 class Templates:
@@ -216,9 +226,11 @@ def _templates(directory: Path) -> Templates:
 class Renderer:
     """Lists the outputs of one Site, each with its dependency key, and makes them."""
 
-    def __init__(self, site: Site, inputs: Inputs | None = None, digests: dict[str, str] | None = None):
-        """`digests`: the fingerprints of the parts of the whole site that outputs read (`Rendering.digests`),
-        known from a build of the same site; given them, `site` may hold only the pages to render."""
+    def __init__(self, site: Site, inputs: Inputs | None = None, known: Rendering | None = None, changed_sources: Collection[str] = ()):
+        """With `known` (the rendering of an earlier build of the same site, but for a few pages
+        linked again), what it computed of the whole site is taken from it, and for pages and
+        sources from its memo, but for the sources in `changed_sources` (those pages cite them);
+        `site` may then hold only the pages to render, when none of those pages' facts changed."""
         self.site = site
         self.config = site.config
         self.inputs = inputs
@@ -227,20 +239,10 @@ class Renderer:
         self.templates.use(self.template_digests)
         self.env = self.templates.env
         self._template_inputs: dict[str, tuple[frozenset[str] | None, str]] = {}
-        self.partial = digests is not None
-        self.digests = digests if digests is not None else self.site_digests()
-
-    @cached_property
-    def _citation_digests(self) -> tuple[dict[str, str], dict[str, str]]:
-        return _citation_digests(self.site)
-
-    @property
-    def page_citations_digest(self) -> dict[str, str]:
-        return self._citation_digests[0]
-
-    @property
-    def source_citations_digest(self) -> dict[str, str]:
-        return self._citation_digests[1]
+        self.known = known
+        self.changed_sources = frozenset(changed_sources)
+        self.memo = Memo()
+        self.digests = dict(known.digests) if known is not None else self.site_digests()
 
     def site_digests(self) -> dict[str, str]:
         """Fingerprints of the parts of the model that outputs read, each computed once."""
@@ -250,18 +252,74 @@ class Renderer:
             "pages": fingerprint({p.page.slug: p.page.url for p in site.pages}),
             "nav": fingerprint([(p.page.title, p.page.url) for p in site.menu]),
             "home_title": fingerprint(site.home.page.title if site.home else None),
-            "topics": fingerprint([_summary_facts(p) for p in site.topics]),
-            "others": fingerprint([_summary_facts(p) for p in site.other_pages]),
-            "sources": fingerprint([self.source_stats[s.id] for s in site.sources]),
+            "topics": self.topics_digest(),
+            "others": self.others_digest(),
+            "sources": self.sources_digest(),
         }
 
-    @cached_property
-    def claims_by_source(self) -> Counter:
-        return Counter(c.excerpt.source.id for p in self.site.pages for c in p.citations)
+    def topics_digest(self) -> str:
+        return fingerprint([_summary_facts(p) for p in self.site.topics])
 
-    @cached_property
-    def source_stats(self) -> dict[str, dict[str, Any]]:
-        return {source.id: self._source_stats(source) for source in self.site.sources}
+    def others_digest(self) -> str:
+        return fingerprint([_summary_facts(p) for p in self.site.other_pages])
+
+    def sources_digest(self) -> str:
+        return fingerprint([self.source_stats(s) for s in self.site.sources])
+
+    def refresh(self) -> list[str]:
+        """After pages were linked again (`known` given, the whole site held): the names of the
+        whole-site digests that changed, brought up to date."""
+        changed = []
+        for name, digest in (("topics", self.topics_digest), ("others", self.others_digest), ("sources", self.sources_digest)):
+            if name == "sources" and all(self.source_stats(s) == self._known_source(s.id)[0] for s in self.site.sources if s.id in self.changed_sources):
+                continue
+            value = digest()
+            if value != self.digests[name]:
+                self.digests[name] = value
+                changed.append(name)
+        return changed
+
+    # -- per page and per source, computed once (and, with `known`, taken from its memo) --------
+    def page_citations_digest(self, page_citations: PageCitations) -> str:
+        """A digest of a page's citations, as the page shows them."""
+        entry = self.memo.pages.get(id(page_citations))
+        if entry is None:
+            before = self.known.memo.pages.get(id(page_citations)) if self.known is not None and self.known.memo else None
+            entry = before if before is not None and before[0] is page_citations else (page_citations, fingerprint(_citation_facts(page_citations)))
+            self.memo.pages[id(page_citations)] = entry
+        return entry[1]
+
+    def citation_lines(self, page_citations: PageCitations) -> str:
+        """A page's entries of citations.json, one per line."""
+        entry = self.memo.lines.get(id(page_citations))
+        if entry is None:
+            before = self.known.memo.lines.get(id(page_citations)) if self.known is not None and self.known.memo else None
+            entry = before if before is not None and before[0] is page_citations else (page_citations, _citation_lines(page_citations))
+            self.memo.lines[id(page_citations)] = entry
+        return entry[1]
+
+    def _known_source(self, source_id: str) -> tuple[dict[str, Any], str] | tuple[None, None]:
+        memo = self.known.memo if self.known is not None else None
+        return memo.sources.get(source_id, (None, None)) if memo is not None else (None, None)
+
+    def _source(self, source: Source) -> tuple[dict[str, Any], str]:
+        entry = self.memo.sources.get(source.id)
+        if entry is None:
+            before = self._known_source(source.id)
+            if before[0] is not None and source.id not in self.changed_sources:
+                entry = before  # type: ignore[assignment]
+            else:
+                entry = (self._source_stats(source), fingerprint(_source_citation_facts(self.site, source)))
+            self.memo.sources[source.id] = entry
+        return entry
+
+    def source_stats(self, source: Source) -> dict[str, Any]:
+        """What the summaries of a source say, whatever page they are on (all but the links)."""
+        return self._source(source)[0]
+
+    def source_citations_digest(self, source: Source) -> str:
+        """A digest of a source's citations, as its page shows them (the claims, their pages, the excerpts)."""
+        return self._source(source)[1]
 
     # -- the outputs ---------------------------------------------------------------------------
     def outputs(self) -> list[Output]:
@@ -271,21 +329,55 @@ class Renderer:
         outputs.extend(self.page_output(page_citations) for page_citations in site.pages)
         if site.home is None:
             outputs.append(self.html("home.html", "index.html", self.page_variables(None)))
-        outputs.append(self.html("sources.html", "sources/index.html", {"sources": self.sources_variable("sources/index.html")}))
+        outputs.append(self.sources_output())
         for source in site.sources:
-            outputs.append(self.html("source.html", source.url, {
-                "source": Variable(fingerprint(self.source_stats[source.id]), lambda s=source: self.source_summary(s, s.url)),
-                "paragraphs": Variable(fingerprint(source.sha256, self.source_citations_digest.get(source.id)),
-                                       lambda s=source: self.source_paragraphs(s)),
-            }))
-            outputs.append(Output(source.file_url, {"file": source.sha256}, lambda s=source: s.text.encode("utf-8")))
-        outputs.append(self.html("404.html", "404.html", {}, absolute_base=self.config.base_path))
+            outputs.extend(self.source_outputs(source))
+        outputs.append(self.not_found_output())
         outputs.extend(self.assets())
-        sitemap = [(p.page.url, p.page.updated) for p in site.pages] + [s.url for s in site.sources]
-        outputs.append(Output("sitemap.xml", {"config": self.digests["config"], "pages": fingerprint(sitemap, site.home is None)}, self.sitemap))
-        outputs.append(Output("citations.json", {"config": self.digests["config"], "citations": fingerprint(self.page_citations_digest),
-                                                 "claims": fingerprint(self.source_citations_digest)}, self.citations_json))
+        outputs.append(self.sitemap_output())
+        outputs.append(self.citations_output())
         return outputs
+
+    def output_for(self, path: str) -> Output | None:
+        """The output at `path`, as `outputs` lists it (None for a copied file or one it does not know)."""
+        page = self._by_url.get(path)
+        if isinstance(page, PageCitations):
+            return self.page_output(page)
+        if path == "index.html" and self.site.home is None:
+            return self.html("home.html", "index.html", self.page_variables(None))
+        source = page
+        if isinstance(source, Source):
+            return self.source_outputs(source)[0]
+        makers = {"sources/index.html": self.sources_output, "404.html": self.not_found_output,
+                  "sitemap.xml": self.sitemap_output, "citations.json": self.citations_output}
+        return makers[path]() if path in makers else None
+
+    @cached_property
+    def _by_url(self) -> dict[str, PageCitations | Source]:
+        return {**{p.page.url: p for p in self.site.pages}, **{s.url: s for s in self.site.sources}}
+
+    def sources_output(self) -> Output:
+        return self.html("sources.html", "sources/index.html", {"sources": self.sources_variable("sources/index.html")})
+
+    def source_outputs(self, source: Source) -> list[Output]:
+        return [self.html("source.html", source.url, {
+                    "source": Variable(fingerprint(self.source_stats(source)), lambda: self.source_summary(source, source.url)),
+                    "paragraphs": Variable(fingerprint(source.sha256, self.source_citations_digest(source)), lambda: self.source_paragraphs(source)),
+                }),
+                Output(source.file_url, {"file": source.sha256}, lambda: source.text.encode("utf-8"))]
+
+    def not_found_output(self) -> Output:
+        return self.html("404.html", "404.html", {}, absolute_base=self.config.base_path)
+
+    def sitemap_output(self) -> Output:
+        sitemap = [(p.page.url, p.page.updated) for p in self.site.pages] + [s.url for s in self.site.sources]
+        return Output("sitemap.xml", {"config": self.digests["config"], "pages": fingerprint(sitemap, self.site.home is None)}, self.sitemap)
+
+    def citations_output(self) -> Output:
+        pages = {p.page.url: self.page_citations_digest(p) for p in self.site.pages}
+        sources = {s.id: self.source_citations_digest(s) for s in self.site.sources if self.site.excerpts.get(s.id)}
+        return Output("citations.json", {"config": self.digests["config"], "citations": fingerprint(pages), "claims": fingerprint(sources)},
+                      self.citations_json)
 
     def page_output(self, page_citations: PageCitations) -> Output:
         template = "home.html" if page_citations.page.slug == "index" else "page.html"
@@ -336,7 +428,7 @@ class Renderer:
         else:
             page = page_citations.page
             text = self.page_text(page.path)
-            citations = fingerprint(_citation_facts(page_citations)) if self.partial else self.page_citations_digest[page.url]
+            citations = self.page_citations_digest(page_citations)
             own = {
                 "page": Variable(fingerprint(page.path, text), lambda: page),
                 "body": Variable(fingerprint(page.path, text, citations, self.digests["pages"]), lambda: self.markdown(page_citations, url)),
@@ -369,12 +461,12 @@ class Renderer:
         if sink is not None:
             assert previous is None, "a sink receives every output: only for a build from nothing"
             sizes = dict(zip((output.path for output in outputs), make_all(outputs, jobs, sink)))
-            return Rendering(sink.files(sizes), keys, inputs, frozenset(sizes), self.digests)
+            return Rendering(sink.files(sizes), keys, inputs, frozenset(sizes), self.digests, self.memo)
         reused = {o.path for o in outputs if previous is not None and previous.keys.get(o.path) == keys[o.path] and o.path in previous.files}
         todo = [output for output in outputs if output.path not in reused]
         made = dict(zip((output.path for output in todo), make_all(todo, jobs)))
         files = SiteFiles.of([o.path for o in outputs], made, previous.files if previous is not None else {})
-        return Rendering(files, keys, inputs, frozenset(made), self.digests)
+        return Rendering(files, keys, inputs, frozenset(made), self.digests, self.memo)
 
     def template(self, name: str, context: dict[str, Any]) -> bytes:
         try:
@@ -406,13 +498,14 @@ class Renderer:
         share = len([p for p in article if p.index in cited]) / len(article) if article else 0.0
         return {
             "id": source.id, "config": source.config, "sha256": source.sha256,
-            "claims": self.claims_by_source.get(source.id, 0), "paragraphs": len(article),
+            "claims": sum(len(self.site.backlinks.get((source.id, e.anchor), ())) for e in self.site.excerpts.get(source.id, ())),
+            "paragraphs": len(article),
             "cited_paragraphs": len([p for p in article if p.index in cited]),
             "share": share, "percent": round(share * 100),
         }
 
     def source_summary(self, source: Source, url: str) -> dict[str, Any]:
-        stats = self.source_stats[source.id]
+        stats = self.source_stats(source)
         return {
             "id": source.id, "config": source.config, "href": relative(url, source.url),
             "file_href": relative(url, source.file_url), "sha256": source.sha256,
@@ -454,13 +547,8 @@ class Renderer:
         return ("\n".join(lines) + "\n").encode("utf-8")
 
     def citations_json(self) -> bytes:
-        entries = [{
-            "page": c.page.url, "claim": c.claim, "source": c.excerpt.source.config.file,
-            "quote": c.excerpt.quote, "start": c.excerpt.start, "end": c.excerpt.end, "href": c.excerpt.url,
-        } for p in self.site.pages for c in p.citations]
-        # One citation per line (easy to diff and grep), each encoded by json's C encoder.
-        lines = ",\n".join(map(_JSON.encode, entries))
-        return ('{"citations": [\n' + lines + ("\n" if entries else "") + "]}\n").encode("utf-8")
+        lines = ",\n".join(line for line in map(self.citation_lines, self.site.pages) if line)
+        return ('{"citations": [\n' + lines + ("\n" if lines else "") + "]}\n").encode("utf-8")
 
 
 def render(site: Site) -> Files:
@@ -504,19 +592,20 @@ def _digest_tree(directory: Path) -> dict[str, str]:
     return {p.relative_to(directory).as_posix(): file_digest(p) for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-def _citation_digests(site: Site) -> tuple[dict[str, str], dict[str, str]]:
-    """In one pass over every citation: a digest of each page's citations, as the page shows them
-    (by page URL), and of each source's, as the source page shows them (by source id)."""
-    by_page: dict[str, str] = {}
-    by_source: dict[str, list[tuple]] = {}
-    for page_citations in site.pages:
-        page = page_citations.page
-        for citation in page_citations.citations:
-            excerpt = citation.excerpt
-            by_source.setdefault(excerpt.source.config.id, []).append(
-                (page.url, page.title, citation.number, citation.claim, excerpt.start, excerpt.end, excerpt.anchor))
-        by_page[page.url] = fingerprint(_citation_facts(page_citations))
-    return by_page, {source_id: fingerprint(facts) for source_id, facts in by_source.items()}
+def _source_citation_facts(site: Site, source: Source) -> list[tuple]:
+    """A source's citations as its page shows them: in page order, then in each page's order."""
+    position = site.positions
+    citations = [c for e in site.excerpts.get(source.id, ()) for c in site.backlinks.get((source.id, e.anchor), ())]
+    citations.sort(key=lambda c: (position[c.page.path], c.number))
+    return [(c.page.url, c.page.title, c.number, c.claim, c.excerpt.start, c.excerpt.end, c.excerpt.anchor) for c in citations]
+
+
+def _citation_lines(page_citations: PageCitations) -> str:
+    """A page's citations as citations.json lists them, one per line (easy to diff and grep)."""
+    return ",\n".join(_JSON.encode({
+        "page": c.page.url, "claim": c.claim, "source": c.excerpt.source.config.file,
+        "quote": c.excerpt.quote, "start": c.excerpt.start, "end": c.excerpt.end, "href": c.excerpt.url,
+    }) for c in page_citations.citations)
 
 
 def _citation_facts(page_citations: PageCitations) -> list[tuple]:

@@ -235,3 +235,38 @@ def test_the_home_page_edited_alone_is_rendered_alone(mini, first, tmp_path):
     edit(mini / "content" / "index.md", "See [Alpha]", "For the figures, see [Alpha]")
     result = rebuild(mini, first, tmp_path)
     assert result.rendering.rendered == {"index.html"}
+
+
+def same_objects(result: BuildResult, previous: BuildResult, but: str) -> bool:
+    """Whether every page but `but` is the very PageCitations of the previous build (not linked again)."""
+    return all(p is q for p, q in zip(result.site.pages, previous.site.pages) if p.page.slug != but)
+
+
+def test_a_claim_edited_alone_relinks_that_page_alone(mini, first, tmp_path):
+    edit(mini / "content" / "beta.md", "The essay calls the pact fragile", "The essay calls the pact rather fragile")
+    result = rebuild(mini, first, tmp_path)
+    assert result.rendering.rendered == {"beta.html", "sources/essay.html", "citations.json"}
+    assert same_objects(result, first, but="beta")
+    assert "rather fragile" in result.files["sources/essay.html"].decode()
+
+
+def test_a_citation_added_and_one_dropped_update_the_sources_and_the_counts(mini, first, tmp_path):
+    edit(mini / "content" / "beta.md", '[@essay "argues the pact is fragile" prefix="The essay"].',
+         '[@essay "argues the pact is fragile" prefix="The essay"]. It rests on the war [@essay "because it rests"].')
+    result = rebuild(mini, first, tmp_path)
+    assert same_objects(result, first, but="beta")
+    assert {"beta.html", "sources/essay.html", "citations.json", "sources/index.html", "index.html"} <= result.rendering.rendered
+    assert result.counts["citations"] == first.counts["citations"] + 1
+    edit(mini / "content" / "beta.md", ' [@essay "argues the pact is fragile" prefix="The essay"].', ".")  # its only excerpt of that sentence
+    second = rebuild(mini, result, tmp_path)
+    assert same_objects(second, result, but="beta")
+    assert len(second.site.excerpts["essay"]) == len(result.site.excerpts["essay"]) - 1
+
+
+def test_a_quote_whose_anchor_would_be_numbered_links_the_whole_site(mini, first, tmp_path):
+    # The same words as alpha's second "again" sentence, in the same paragraph: the anchor is numbered
+    # by page order, so the whole site is linked again.
+    edit(mini / "content" / "beta.md", "fragile [@essay", 'fragile [@wire "The factory made shells again." n=1; @essay')
+    result = rebuild(mini, first, tmp_path)
+    assert not same_objects(result, first, but="beta")
+    assert "sources/wire.html" in result.rendering.rendered
