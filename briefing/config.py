@@ -237,13 +237,13 @@ def _check_source_file(file: str, loc: Location, root: Path, problems: Problems)
     if not SAFE_FILE.fullmatch(file):
         problems.error(loc, f"the file name {file!r} has characters that are unsafe in a URL; rename it using letters, digits, '.', '-' and '_'")
         return
-    path = root / "seeds" / file
     try:
-        mode = os.lstat(path).st_mode
+        mode = os.lstat(os.path.join(root, "seeds", file)).st_mode  # a string path: this runs once per source
     except OSError:
         mode = 0
     if stat.S_ISREG(mode):  # a file itself, in seeds/ as its name has no `/`
         return
+    path = root / "seeds" / file
     linked = stat.S_ISLNK(mode)
     if not path.is_file():
         problems.error(loc, f"source file seeds/{file} does not exist; copy the document into seeds/ or fix the name")

@@ -162,13 +162,14 @@ def facts(page_citations: PageCitations) -> list:
 
 
 def with_pages(site: Site, linked: dict[str, PageCitations]) -> Site:
-    """The site with some pages (by path) linked again (`link_page`) and nothing else changed:
+    """The site with some pages (by path) linked again (`link_page`), their titles, summaries,
+    orders and dates as they were, and nothing else changed:
     their sources' excerpts and backlinks made again from the other pages' citations and theirs.
     As a whole link would make it, where `anchored_alike` holds for each page."""
     pages = tuple(linked.get(p.page.path, p) for p in site.pages)
     before = [p for p in site.pages if p.page.path in linked]
     gone = {id(c) for p in before for c in p.citations}
-    position = {p.page.path: index for index, p in enumerate(pages)}
+    position = site.positions  # the pages keep their places: their titles and order are as they were
     excerpts, backlinks = dict(site.excerpts), dict(site.backlinks)
     for source_id in {c.excerpt.source.id for p in (*before, *linked.values()) for c in p.citations}:
         cited: dict[tuple[str, str], list[Citation]] = {}
@@ -184,7 +185,9 @@ def with_pages(site: Site, linked: dict[str, PageCitations]) -> Site:
         for key, citations in cited.items():
             backlinks[key] = tuple(sorted(citations, key=lambda c: (position[c.page.path], c.number)))
         excerpts[source_id] = tuple(sorted(spans.values(), key=lambda e: (e.start, e.end)))
-    return Site(site.config, site.sources, pages, excerpts, backlinks)
+    new = Site(site.config, site.sources, pages, excerpts, backlinks)
+    new.__dict__["positions"] = position  # as the cached property would store it
+    return new
 
 
 def anchored_alike(site: Site, before: PageCitations, after: PageCitations) -> bool:

@@ -14,7 +14,7 @@ from .inputs import Inputs, read_inputs
 from .link import PageCitations, Site, anchored_alike, facts, link, link_page, locate_quotes, with_pages
 from .render import Memo, Renderer, Rendering, SiteFiles, render_site
 from .sources import layout_key, load_sources
-from .write import Staging, changed_paths, check_output_dir, check_paths, update_one, update_site, write_site
+from .write import Staging, changed_paths, check_output_dir, check_paths, folder_state, output_folders, update_one, update_site, write_site
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class BuildResult:
     quotes: dict = field(default_factory=dict, repr=False)  # where each quote lies in its source (link.quote_key)
     layouts: dict = field(default_factory=dict, repr=False)  # each seed's paragraphs, by its bytes (sources.layout_key)
     facts: dict = field(default_factory=dict, repr=False)  # what other outputs read of each page, by path (link.facts)
+    output_state: tuple = ()  # the output folder's state after this build wrote it (write.folder_state)
 
     @property
     def up_to_date(self) -> bool:
@@ -59,7 +60,7 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
         return BuildResult(None, saved.rendering.files, tuple(saved.warnings), inputs, saved.rendering, (), saved.counts,
                            saved.records, saved.quotes, saved.layouts, saved.facts)
     if (previous is not None and inputs == previous.inputs and previous.site is not None and not (strict and previous.warnings)
-            and (not write or config.output_dir.is_dir())):  # a save that changed no byte
+            and not problems.errors and (not write or _as_left(config, previous))):  # a save that changed no byte
         return dataclasses.replace(previous, inputs=inputs, changed=(), rendering=dataclasses.replace(previous.rendering, rendered=frozenset()))
     if cache is not None:
         cache.forget()                                  # until this build has written its output
@@ -101,7 +102,9 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     page_facts = {p.page.path: facts(p) for p in site.pages}
     if cache is not None:
         cache.save(inputs, rendering, counts, problems.warnings, records, quotes, layouts, page_facts)
-    return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, changed, counts, records, quotes, layouts, page_facts)
+    state = folder_state(config.output_dir, output_folders(rendering.files)) if write and keep_files else ()  # for the preview's next build
+    return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, changed, counts, records, quotes, layouts,
+                       page_facts, state)
 
 
 EDITED_PAGES = 20  # at most this many pages changed: try linking and rendering them alone
@@ -176,8 +179,9 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
                  if path not in todo and any(f"variable {name}" in named for name in renderer_changed)]
     rendered: dict[str, bytes] = {}
     keys, named = dict(known.rendering.keys), dict(known.rendering.inputs)
+    by_url = {p.page.url: p for p in linked.values()}
     for path in todo:
-        output = renderer.output_for(path)
+        output = renderer.page_output(by_url[path]) if path in by_url else renderer.output_for(path)
         if output is None:
             return None
         if whole is None:
@@ -188,10 +192,13 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
         if output.key != known.rendering.keys.get(output.path):
             rendered[output.path] = output.make()
     rendering = Rendering(SiteFiles.of(list(keys), rendered, known.rendering.files), keys, named, frozenset(rendered),
-                          renderer.digests, _memo(renderer, site) if whole is not None else None)
+                          renderer.digests, _memo(renderer, [whole.pages[whole.positions[path]] for path in linked]) if whole is not None else None)
     changed = changed_paths(rendering.files, known.rendering.files, rendering.rendered)
-    if write and changed:
-        update_one(rendering.files, changed, config.output_dir)
+    if write and not (isinstance(known, BuildResult) and not _as_left(config, known)):  # the cache checked the whole listing
+        if changed:
+            update_one(rendering.files, changed, config.output_dir)
+    elif write:  # another program changed the folder: made whole again, as update_site does
+        update_site(rendering.files, changed, config.output_dir)
     for path in edited:  # what the pages' earlier texts gave is not needed again
         records.pop(page_record_key(path, before.pages[path], config.allow_html), None)
     page_facts = {**known.facts, **{path: facts(p) for path, p in linked.items()}}
@@ -200,17 +207,26 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
         counts["citations"] = sum(len(p.citations) for p in site.pages)
     if cache is not None:
         cache.save(inputs, rendering, counts, list(known.warnings), records, quotes, known.layouts, page_facts)
+    state = folder_state(config.output_dir, [f for f, _, _ in known.output_state]) if write and whole is not None and known.output_state else ()
     return BuildResult(site if whole is not None else None, rendering.files, tuple(known.warnings), inputs, rendering, changed,
-                       counts, records, quotes, known.layouts, page_facts)
+                       counts, records, quotes, known.layouts, page_facts, state)
 
 
-def _memo(renderer: Renderer, site: Site) -> Memo:
-    """What the renderer computed, with the rest of the known rendering's memo that still holds."""
+def _as_left(config: Config, previous: BuildResult) -> bool:
+    """Whether the output folder is as the preview's last build left it (no other program changed its folders)."""
+    folders = [folder for folder, _, _ in previous.output_state]
+    return bool(folders) and previous.output_state == folder_state(config.output_dir, folders)
+
+
+def _memo(renderer: Renderer, replaced: list[PageCitations]) -> Memo:
+    """What the renderer computed, with what the known rendering's memo holds of the pages not replaced."""
     known = renderer.known.memo if renderer.known is not None and renderer.known.memo is not None else Memo()
-    alive = {id(p) for p in site.pages}
-    return Memo({**{k: v for k, v in known.pages.items() if k in alive}, **renderer.memo.pages},
-                {**{k: v for k, v in known.lines.items() if k in alive}, **renderer.memo.lines},
-                {**{k: v for k, v in known.sources.items() if k not in renderer.changed_sources}, **renderer.memo.sources})
+    pages, lines = dict(known.pages), dict(known.lines)
+    for page_citations in replaced:
+        pages.pop(id(page_citations), None)
+        lines.pop(id(page_citations), None)
+    sources = {k: v for k, v in known.sources.items() if k not in renderer.changed_sources}
+    return Memo({**pages, **renderer.memo.pages}, {**lines, **renderer.memo.lines}, {**sources, **renderer.memo.sources})
 
 
 def _unchanged_pages(config: Config, inputs: Inputs, previous: BuildResult | None, records: dict) -> dict:

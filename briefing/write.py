@@ -181,6 +181,25 @@ def update_site(files: Mapping[str, bytes], changed: tuple[str, ...], out: Path)
     write_site(files, out, unchanged=[name for name in files if name not in changed_names])
 
 
+def output_folders(names: Iterable[str]) -> list[str]:
+    """The folders that output `names` lie in, the output folder itself ("") first."""
+    return sorted({posixpath.dirname(name) for name in names} | {""})
+
+
+def folder_state(out: Path, folders: Iterable[str]) -> tuple:
+    """The inode and modification time of each of `folders` of `out` (see output_folders): a
+    file added, removed, renamed or replaced there by another program, or another build's swap,
+    changes them. What the preview compares before it trusts `out` to be as it left it."""
+    state = []
+    for folder in folders:
+        try:
+            info = os.lstat(os.path.join(out, folder))
+            state.append((folder, info.st_ino, info.st_mtime_ns))
+        except OSError:
+            state.append((folder, -1, -1))
+    return tuple(state)
+
+
 def update_one(files: Mapping[str, bytes], changed: tuple[str, ...], out: Path) -> None:
     """As update_site, for `out` as the last build left it (the preview's, or one the build cache
     has checked): when a single file changed, its new version is written beside the tree and

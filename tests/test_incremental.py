@@ -2,6 +2,7 @@
 folder updated in place equals a cold build into another folder, and only what depends on the
 change was rendered again."""
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -270,3 +271,39 @@ def test_a_quote_whose_anchor_would_be_numbered_links_the_whole_site(mini, first
     result = rebuild(mini, first, tmp_path)
     assert not same_objects(result, first, but="beta")
     assert "sources/wire.html" in result.rendering.rendered
+
+
+def test_a_date_with_a_time_of_day_shows_the_day(mini, tmp_path):
+    edit(mini / "content" / "alpha.md", "updated: 2024-02-02", "updated: 2024-02-02 10:30:00")
+    first = build(load_config(mini / "site.yaml"))
+    assert '<time datetime="2024-02-02">' in first.files["alpha.html"].decode()
+    edit(mini / "content" / "alpha.md", "A footnote.", "A footnote, and a new remark.")
+    rebuild(mini, first, tmp_path)
+
+
+TICK = 0.05  # longer than the file system clock's tick: a folder changed within the same tick as a build's write looks untouched
+
+
+def test_a_page_edit_after_another_program_removed_an_output_restores_it(mini, first, tmp_path):
+    time.sleep(TICK)
+    (mini / "output" / "beta.html").unlink()
+    edit(mini / "content" / "alpha.md", "A footnote.", "A footnote, and a new remark.")
+    rebuild(mini, first, tmp_path)  # equal to a cold build: beta.html is back
+
+
+def test_a_save_that_changed_nothing_after_an_output_was_replaced_restores_it(mini, first, tmp_path):
+    time.sleep(TICK)
+    target = mini / "output" / "sources" / "wire.html"
+    target.unlink()
+    target.symlink_to(mini / "site.yaml")
+    os.utime(mini / "content" / "alpha.md")
+    rebuild(mini, first, tmp_path)
+    assert not target.is_symlink()
+
+
+def test_a_save_that_changed_nothing_still_checks_the_output_folder(mini, first, tmp_path):
+    shutil.rmtree(mini / "output")
+    (mini / "output").symlink_to(mini / "templates")
+    with pytest.raises(BuildError) as info:
+        build(load_config(mini / "site.yaml"), previous=first)
+    assert "overlaps the input folder templates/" in str(info.value)
