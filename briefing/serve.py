@@ -53,6 +53,7 @@ QUIET_PERIOD = 0.015  # seconds without events before rebuilding: one rebuild pe
 LONGEST_WAIT = 0.5  # ... but never wait longer than this while events keep coming
 COLLECT_AFTER = 1.0  # seconds after the last rebuild: garbage is collected while the author reads
 COLLECT_EVERY = 20  # ... or after this many rebuilds without such a pause
+FULL_COLLECTION_EVERY = 10  # collections; the others look only at objects made since the one before
 STATUS_URL = "/__briefing__/status"
 HEADER_TIMEOUT = 15  # seconds to send a whole request's headers (and the longest a kept-alive connection idles)
 MAX_BODY = 64 * 1024  # bytes: only GET and HEAD are answered, so no request needs a body
@@ -172,6 +173,7 @@ class Preview:
         self.warnings: tuple[Problem, ...] = ()
         self.collector: asyncio.TimerHandle | None = None  # the next idle garbage collection
         self.uncollected = 0  # rebuilds since the last garbage collection
+        self.collections = 0  # garbage collections so far
 
     @property
     def files(self) -> dict[str, bytes]:
@@ -195,9 +197,17 @@ class Preview:
             self.collector = self.loop.call_later(COLLECT_AFTER, self.collect)
 
     def collect(self) -> None:
+        """Collect the garbage of the rebuilds since the last collection. What survives is frozen
+        (the site most rebuilds keep: 0.6 s to walk at 10,000 pages, against a few ms for what a
+        page edit makes); the first collection, then every FULL_COLLECTION_EVERY-th, unfreezes it
+        and walks everything, so cycles in what was frozen and then dropped are freed too."""
         self.collector = None
         self.uncollected = 0
+        if self.collections % FULL_COLLECTION_EVERY == 0:
+            gc.unfreeze()
+        self.collections += 1
         gc.collect()
+        gc.freeze()
 
     def _rebuild(self, reason: str, jobs: int) -> None:
         started = time.perf_counter()
@@ -470,6 +480,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
             sock.close()
         for number, handler in previous_handlers.items():
             signal.signal(number, handler)
+        gc.unfreeze()  # what collect() froze
         if collecting:
             gc.enable()
     if not args.quiet:

@@ -1,5 +1,7 @@
 """`python build.py serve`, as an author uses it: a real server process on a copy of the fixture
 site, real files saved the way editors save them, a real Chromium watching the page."""
+import argparse
+import gc
 import json
 import os
 import re
@@ -10,6 +12,7 @@ import sys
 import threading
 import time
 import urllib.request
+import weakref
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,7 @@ import pytest
 from benchmarks.serve_latency import free_port, save  # as editors save: a temporary file renamed over the page
 from briefing.config import load_config
 from briefing.pipeline import build
-from briefing.serve import site_path
+from briefing.serve import FULL_COLLECTION_EVERY, Preview, site_path
 from tests.conftest import ROOT
 from tests.sitecheck import tree
 
@@ -377,3 +380,31 @@ def test_a_page_saved_during_the_first_build_is_built_before_long(tmp_path):
         assert tree(site / "output") == tree(tmp_path / "cold")
     finally:
         assert server.stop() == 0
+
+
+class Cyclic:
+    def __init__(self) -> None:
+        self.itself = self  # freed only by the cyclic collector
+
+
+def test_idle_collections_skip_what_survived_but_free_it_in_every_tenth(mini):
+    preview = Preview(load_config(mini / "site.yaml"), argparse.Namespace(config=str(mini / "site.yaml"), output=None, base_url=None,
+                                                                          strict=False, quiet=True, verbose=False))
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        kept = Cyclic()
+        kept_ref = weakref.ref(kept)
+        preview.collect()  # the first collection walks everything, then freezes what survived: `kept`
+        del kept
+        young = weakref.ref(Cyclic())  # made after the freeze: the next collection frees it
+        for _ in range(FULL_COLLECTION_EVERY - 1):
+            preview.collect()
+            assert young() is None
+            assert kept_ref() is not None  # frozen: not walked
+        preview.collect()
+        assert kept_ref() is None  # the tenth walks everything again
+    finally:
+        gc.unfreeze()
+        if collecting:
+            gc.enable()
