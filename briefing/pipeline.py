@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 from .cache import BuildCache, Saved, inputs_digest
 from .config import Config
-from .content import load_pages, page_record_key
+from .content import Page, load_pages, page_record_key
 from .errors import Problem, Problems
 from .inputs import Inputs, read_inputs
 from .link import PageCitations, Site, anchored_alike, facts, link, link_page, locate_quotes, with_pages
 from .render import Memo, Renderer, Rendering, SiteFiles, render_site
-from .sources import layout_key, load_sources
+from .sources import Source, layout_key, load_sources
 from .write import Staging, changed_paths, check_output_dir, check_paths, folder_state, output_folders, update_one, update_site, write_site
 
 
@@ -116,72 +116,116 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
     templates and the list of pages as they were), without problems, and each changed page still
     shows the others what it showed them (`facts`: title, summary, order, date, citations):
     then only those pages' own outputs can change, and only they are read, linked and rendered.
-    None when that does not hold, or when `known` is the cache's (which does not hold the whole
-    site) and a page's template lists every page or source: the whole site is then built."""
-    before = known.inputs
-    if (inputs.config, inputs.seeds, inputs.templates) != (before.config, before.seeds, before.templates) or inputs.pages.keys() != before.pages.keys():
-        return None
-    edited = [path for path, digest in inputs.pages.items() if digest != before.pages[path]]
-    if not edited or len(edited) > EDITED_PAGES or any(w.location.path in edited for w in known.warnings) or (strict and known.warnings):
+    In the preview (`known` holds the whole site), one page whose citations alone changed is
+    linked alone too, with the outputs that show them. None when that does not hold, or when
+    `known` is the cache's and a page's template lists every page or source: the whole site is
+    then built."""
+    edited = _edited(inputs, known, strict)
+    if not edited:
         return None
     problems = Problems()
     records, quotes = dict(known.records), dict(known.quotes)
     pages = load_pages(config, problems, records, names=[path.removeprefix("content/") for path in edited])
     if problems.items or len(pages) != len(edited):
         return None  # the whole build reports them, with everything else
-    cited = {use.ref.source_id for page in pages for use in page.citations}
     whole = known.site if isinstance(known, BuildResult) else None  # the preview keeps the whole site in memory
+    sources = _cited_sources(config, pages, whole, known.layouts, problems)
+    relinked = _link_alone(config, inputs, known.facts, whole, pages, sources, problems, quotes)
+    if relinked is None:
+        return None
+    linked, changed_sources = relinked
     if whole is not None:
-        sources = {source.id: source for source in whole.sources if source.id in cited}
-    else:
-        subset = dataclasses.replace(config, sources=tuple(s for s in config.sources if s.id in cited))
-        sources = {source.id: source for source in load_sources(subset, problems, (), dict(known.layouts))}
+        site = with_pages(whole, linked)
+    else:  # from the cache: the pages the edited ones show (home, menu) besides them, loaded from their records
+        shown = [f"{slug}.md" for slug in ("index", *config.topics, *config.pages) if f"content/{slug}.md" in inputs.pages]
+        others = load_pages(config, problems, records, names=[name for name in shown if f"content/{name}" not in linked])
+        site = Site(config, tuple(sources.values()), (*(PageCitations(page, ()) for page in others), *linked.values()), {}, {})
+    rendering = _render_alone(site, inputs, known.rendering, whole, linked, changed_sources)
+    if rendering is None:
+        return None
+    changed = changed_paths(rendering.files, known.rendering.files, rendering.rendered)
+    if write and isinstance(known, BuildResult) and not _as_left(config, known):
+        update_site(rendering.files, changed, config.output_dir)  # another program changed the folder: made whole again
+    elif write and changed:  # as the preview left it, or as the cache's listing says
+        update_one(rendering.files, changed, config.output_dir)
+    for path in edited:  # what the pages' earlier texts gave is not needed again
+        records.pop(page_record_key(path, known.inputs.pages[path], config.allow_html), None)
+    page_facts = {**known.facts, **{path: facts(p) for path, p in linked.items()}}
+    counts = {**known.counts, "citations": sum(len(p.citations) for p in site.pages)} if whole is not None else known.counts
+    if cache is not None:
+        cache.save(inputs, rendering, counts, list(known.warnings), records, quotes, known.layouts, page_facts)
+    state = folder_state(config.output_dir, [f for f, _, _ in known.output_state]) if write and whole is not None and known.output_state else ()
+    return BuildResult(site if whole is not None else None, rendering.files, tuple(known.warnings), inputs, rendering, changed,
+                       counts, records, quotes, known.layouts, page_facts, state)
+
+
+def _edited(inputs: Inputs, known: BuildResult | Saved, strict: bool) -> list[str]:
+    """The pages whose texts alone changed since `known`, if there are few, and none had warnings."""
+    before = known.inputs
+    if (inputs.config, inputs.seeds, inputs.templates) != (before.config, before.seeds, before.templates) or inputs.pages.keys() != before.pages.keys():
+        return []
+    edited = [path for path, digest in inputs.pages.items() if digest != before.pages[path]]
+    if len(edited) > EDITED_PAGES or any(w.location.path in edited for w in known.warnings) or (strict and known.warnings):
+        return []
+    return edited
+
+
+def _cited_sources(config: Config, pages: tuple[Page, ...], whole: Site | None, layouts: dict, problems: Problems) -> dict[str, Source]:
+    """The sources the pages cite: from the preview's site, or loaded from seeds/ (those alone)."""
+    cited = {use.ref.source_id for page in pages for use in page.citations}
+    if whole is not None:
+        return {source.id: source for source in whole.sources if source.id in cited}
+    subset = dataclasses.replace(config, sources=tuple(s for s in config.sources if s.id in cited))
+    return {source.id: source for source in load_sources(subset, problems, (), dict(layouts))}
+
+
+def _link_alone(config: Config, inputs: Inputs, known_facts: dict, whole: Site | None, pages: tuple[Page, ...],
+                sources: dict[str, Source], problems: Problems, quotes: dict) -> tuple[dict[str, PageCitations], set[str]] | None:
+    """Each page linked alone, by path, and the sources whose citations changed (none when every
+    page shows the others what it showed them); None when a whole link is needed."""
     slugs = {path.removeprefix("content/").removesuffix(".md") for path in inputs.pages}
     linked: dict[str, PageCitations] = {}
-    same = True  # every page shows the others what it showed them
+    changed_sources: set[str] = set()
     for page in pages:
-        before_facts = known.facts.get(page.path)
+        before_facts = known_facts.get(page.path)
         if before_facts is None:
             return None
         if whole is not None:  # anchored among all the excerpts of its sources, as a whole link would
             anchors = [(s, e.anchor, e.start, e.end) for s in sources for e in whole.excerpts.get(s, ())]
         else:
             anchors = [(source_id, anchor, start, end) for source_id, start, end, anchor, _ in before_facts[4]]
-        linked[page.path] = link_page(config, sources, page, slugs, anchors, problems, quotes)
+        linked[page.path] = after = link_page(config, sources, page, slugs, anchors, problems, quotes)
         if problems.items:
             return None
-        after_facts = facts(linked[page.path])
+        after_facts = facts(after)
         if after_facts != before_facts:
             # Only its citations changed, and only on this page: its sources' pages, the lists
             # counting citations and citations.json change with it (in the preview, which holds
             # the whole site), as long as no other excerpt's anchor moves.
             before_page = whole.pages[whole.positions[page.path]] if whole is not None else None
-            if (before_page is None or len(edited) > 1 or after_facts[:4] != before_facts[:4]
-                    or not anchored_alike(whole, before_page, linked[page.path])):
+            if (before_page is None or len(pages) > 1 or after_facts[:4] != before_facts[:4]
+                    or not anchored_alike(whole, before_page, after)):  # type: ignore[arg-type]
                 return None
-            same = False
-    changed_sources: set[str] = set()
-    if whole is not None:
-        if not same:
-            changed_sources = {c.excerpt.source.id for path in linked for p in (whole.pages[whole.positions[path]], linked[path])
-                               for c in p.citations}
-        site = with_pages(whole, linked)
-    else:  # from the cache: the pages the edited ones show (home, menu) besides them, loaded from their records
-        shown = [f"{slug}.md" for slug in ("index", *config.topics, *config.pages) if f"content/{slug}.md" in inputs.pages]
-        others = load_pages(config, problems, records, names=[name for name in shown if f"content/{name}" not in linked])
-        site = Site(config, tuple(sources.values()), (*(PageCitations(page, ()) for page in others), *linked.values()), {}, {})
-    renderer = Renderer(site, inputs, known.rendering, changed_sources)
-    todo = [p.page.url for p in linked.values()]
-    if not same:
-        renderer_changed = renderer.refresh()  # the digests of the whole site that the edit changed
+            changed_sources = {c.excerpt.source.id for p in (before_page, after) for c in p.citations}
+    return linked, changed_sources
+
+
+def _render_alone(site: Site, inputs: Inputs, known: Rendering, whole: Site | None, linked: dict[str, PageCitations],
+                  changed_sources: set[str]) -> Rendering | None:
+    """The linked pages' outputs (and, when their citations changed, those that show them) made
+    again; the others as `known` has them. None when an output needs what the cache does not hold."""
+    renderer = Renderer(site, inputs, known, changed_sources)
+    pages = {p.page.url: p for p in linked.values()}
+    todo = list(pages)
+    if changed_sources:
+        changed_digests = renderer.refresh()  # the digests of the whole site that the edit changed
         todo += [s.url for s in site.sources if s.id in changed_sources] + ["citations.json"]
-        todo += [path for path, named in known.rendering.inputs.items()
-                 if path not in todo and any(f"variable {name}" in named for name in renderer_changed)]
+        todo += [path for path, named in known.inputs.items()
+                 if path not in todo and any(f"variable {name}" in named for name in changed_digests)]
     rendered: dict[str, bytes] = {}
-    keys, named = dict(known.rendering.keys), dict(known.rendering.inputs)
-    by_url = {p.page.url: p for p in linked.values()}
+    keys, named = dict(known.keys), dict(known.inputs)
     for path in todo:
-        output = renderer.page_output(by_url[path]) if path in by_url else renderer.output_for(path)
+        output = renderer.page_output(pages[path]) if path in pages else renderer.output_for(path)
         if output is None:
             return None
         if whole is None:
@@ -189,27 +233,10 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
             if reads is None or reads & {"topics", "others", "sources"}:
                 return None  # made from every page or source, which the cache does not hold
         keys[output.path], named[output.path] = output.key, output.inputs
-        if output.key != known.rendering.keys.get(output.path):
+        if output.key != known.keys.get(output.path):
             rendered[output.path] = output.make()
-    rendering = Rendering(SiteFiles.of(list(keys), rendered, known.rendering.files), keys, named, frozenset(rendered),
-                          renderer.digests, _memo(renderer, [whole.pages[whole.positions[path]] for path in linked]) if whole is not None else None)
-    changed = changed_paths(rendering.files, known.rendering.files, rendering.rendered)
-    if write and not (isinstance(known, BuildResult) and not _as_left(config, known)):  # the cache checked the whole listing
-        if changed:
-            update_one(rendering.files, changed, config.output_dir)
-    elif write:  # another program changed the folder: made whole again, as update_site does
-        update_site(rendering.files, changed, config.output_dir)
-    for path in edited:  # what the pages' earlier texts gave is not needed again
-        records.pop(page_record_key(path, before.pages[path], config.allow_html), None)
-    page_facts = {**known.facts, **{path: facts(p) for path, p in linked.items()}}
-    counts = dict(known.counts)
-    if whole is not None:
-        counts["citations"] = sum(len(p.citations) for p in site.pages)
-    if cache is not None:
-        cache.save(inputs, rendering, counts, list(known.warnings), records, quotes, known.layouts, page_facts)
-    state = folder_state(config.output_dir, [f for f, _, _ in known.output_state]) if write and whole is not None and known.output_state else ()
-    return BuildResult(site if whole is not None else None, rendering.files, tuple(known.warnings), inputs, rendering, changed,
-                       counts, records, quotes, known.layouts, page_facts, state)
+    memo = _memo(renderer, [whole.pages[whole.positions[path]] for path in linked]) if whole is not None else None
+    return Rendering(SiteFiles.of(list(keys), rendered, known.files), keys, named, frozenset(rendered), renderer.digests, memo)
 
 
 def _as_left(config: Config, previous: BuildResult) -> bool:
