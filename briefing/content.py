@@ -349,7 +349,7 @@ def read_front_matter(meta_text: str, name: str, problems: Problems) -> dict[str
     updated = None
     if fields.get("updated") is not None:
         updated = scalar(fields.get("updated"), dt.date, problems, "updated")
-        if isinstance(updated, dt.datetime):  # `updated: 2024-02-02 10:30` is YAML for a time of day: the page shows the day
+        if isinstance(updated, dt.datetime):  # `updated: 2024-02-02 10:30:00` is YAML for a time of day: the page shows the day
             updated = updated.date()
     if len(problems.errors) > before or title is None:
         return None

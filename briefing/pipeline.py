@@ -93,8 +93,8 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
         check_paths(rendering.files, problems)
         problems.check(strict)
         changed = changed_paths(rendering.files, before.files if before else {}, rendering.rendered if before else None)
-        if write and before is None:
-            write_site(rendering.files, config.output_dir)             # a fresh folder, swapped into place
+        if write and (before is None or (previous is not None and not _as_left(config, previous))):
+            write_site(rendering.files, config.output_dir)             # a fresh folder (none of the old one trusted), swapped in
         elif write:
             update_site(rendering.files, changed, config.output_dir)  # unchanged files linked, the whole tree swapped in
     counts = {"pages": len(site.pages), "sources": len(site.sources), "citations": sum(len(p.citations) for p in site.pages)}
@@ -145,7 +145,7 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
         return None
     changed = changed_paths(rendering.files, known.rendering.files, rendering.rendered)
     if write and isinstance(known, BuildResult) and not _as_left(config, known):
-        update_site(rendering.files, changed, config.output_dir)  # another program changed the folder: made whole again
+        write_site(rendering.files, config.output_dir)  # another program changed the folder: none of it is trusted
     elif write and changed:  # as the preview left it, or as the cache's listing says
         update_one(rendering.files, changed, config.output_dir)
     for path in edited:  # what the pages' earlier texts gave is not needed again

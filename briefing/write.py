@@ -182,8 +182,13 @@ def update_site(files: Mapping[str, bytes], changed: tuple[str, ...], out: Path)
 
 
 def output_folders(names: Iterable[str]) -> list[str]:
-    """The folders that output `names` lie in, the output folder itself ("") first."""
-    return sorted({posixpath.dirname(name) for name in names} | {""})
+    """The folders that output `names` lie in, and the folders holding those, the output folder itself ("") first."""
+    folders = {""}
+    for folder in {posixpath.dirname(name) for name in names}:
+        while folder not in folders:
+            folders.add(folder)
+            folder = posixpath.dirname(folder)
+    return sorted(folders)
 
 
 def folder_state(out: Path, folders: Iterable[str]) -> tuple:

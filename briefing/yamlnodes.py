@@ -25,7 +25,11 @@ class Node:
         return Location(self.path, self.node.start_mark.line + 1 + self.line_offset)
 
     def value(self) -> Any:
-        return _constructor.construct_object(self.node, deep=True)
+        try:
+            return _constructor.construct_object(self.node, deep=True)
+        finally:  # the constructor remembers every node it made until a document ends: forget them
+            _constructor.constructed_objects.clear()
+            _constructor.recursive_objects.clear()
 
 
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it

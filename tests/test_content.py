@@ -1,9 +1,12 @@
 """Pages: front matter, Markdown, citations with file:line and their claims."""
 import datetime as dt
+import gc
+import weakref
 
 import pytest
 
 from briefing.content import CITATION_PLACEHOLDER, make_markdown, parse_page
+from briefing import yamlnodes
 from briefing.errors import Problems
 
 MD = make_markdown(allow_html=False)
@@ -78,3 +81,17 @@ def test_no_nul_reaches_body_html_so_citation_placeholders_are_unambiguous(allow
     page = parse_page(text, "x", "content/x.md", make_markdown(allow_html), Problems())
     assert CITATION_PLACEHOLDER.findall(page.html) == ["0", "1"]
     assert page.html.count("\x00") == 4
+
+
+def test_reading_front_matter_keeps_no_node_alive():
+    page, _ = parse("---\ntitle: X\nsummary: S\nupdated: 2024-05-01\n---\nText.\n")
+    assert page is not None
+    # The YAML constructor is shared by every read: what it made must not outlive the read (the
+    # preview parses pages for hours).
+    assert yamlnodes._constructor.constructed_objects == {} and yamlnodes._constructor.recursive_objects == {}
+    node = yamlnodes.compose("key: value\n", "x.yaml", Problems())
+    inner = weakref.ref(node.node)
+    assert node.value() == {"key": "value"}
+    del node
+    gc.collect()
+    assert inner() is None

@@ -307,3 +307,26 @@ def test_a_save_that_changed_nothing_still_checks_the_output_folder(mini, first,
     with pytest.raises(BuildError) as info:
         build(load_config(mini / "site.yaml"), previous=first)
     assert "overlaps the input folder templates/" in str(info.value)
+
+
+def test_a_file_another_program_left_in_a_folder_of_folders_is_removed(mini, tmp_path):
+    font = mini / "templates" / "assets" / "fonts" / "sans" / "a.woff2"  # assets/fonts holds only a folder
+    font.parent.mkdir(parents=True)
+    font.write_bytes(b"font")
+    first = build(load_config(mini / "site.yaml"))
+    time.sleep(TICK)
+    (mini / "output" / "assets" / "fonts" / "stray.html").write_text("left by another program")
+    edit(mini / "content" / "alpha.md", "A footnote.", "A footnote, and a new remark.")
+    rebuild(mini, first, tmp_path)
+
+
+@pytest.mark.parametrize("edit_page", [True, False], ids=["page edited", "nothing changed"])
+def test_after_another_build_swapped_in_its_tree_the_preview_writes_all_of_its_own(mini, first, tmp_path, edit_page):
+    time.sleep(TICK)
+    # Another build of the same folder, with a base URL as long as the configured one: same sizes, other bytes.
+    build(load_config(mini / "site.yaml", base_url="https://example.org/mimi/"))
+    if edit_page:
+        edit(mini / "content" / "alpha.md", "A footnote.", "A footnote, and a new remark.")
+    else:
+        os.utime(mini / "content" / "alpha.md")
+    rebuild(mini, first, tmp_path)
