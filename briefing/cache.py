@@ -70,7 +70,7 @@ class Saved:
     quotes: dict[str, list]  # where each quote lies in a source's bytes, and its anchor (see link._locate)
     layouts: dict[str, list[list]]  # the paragraphs of each seed's bytes (see sources.load_source)
     inputs: Inputs  # the digests that build read, with the file stats that let the next one skip reading
-    facts: dict[str, list]  # what other outputs read of each page (see pipeline.page_facts)
+    facts: dict[str, list]  # what other outputs read of each page (see link.facts)
 
 
 class BuildCache:

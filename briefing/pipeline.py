@@ -12,7 +12,7 @@ from .content import Page, load_pages, page_record_key
 from .errors import Problem, Problems
 from .inputs import Inputs, read_inputs
 from .link import PageCitations, Site, anchored_alike, facts, link, link_page, locate_quotes, with_pages
-from .render import Memo, Renderer, Rendering, SiteFiles, render_site
+from .render import Renderer, Rendering, SiteFiles, reads_any, render_site
 from .sources import Source, layout_key, load_sources
 from .write import Staging, changed_paths, check_output_dir, check_paths, folder_state, output_folders, update_one, update_site, write_site
 
@@ -154,7 +154,7 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
     counts = {**known.counts, "citations": sum(len(p.citations) for p in site.pages)} if whole is not None else known.counts
     if cache is not None:
         cache.save(inputs, rendering, counts, list(known.warnings), records, quotes, known.layouts, page_facts)
-    state = folder_state(config.output_dir, [f for f, _, _ in known.output_state]) if write and whole is not None and known.output_state else ()
+    state = _state_now(config, known.output_state) if write and whole is not None and known.output_state else ()
     return BuildResult(site if whole is not None else None, rendering.files, tuple(known.warnings), inputs, rendering, changed,
                        counts, records, quotes, known.layouts, page_facts, state)
 
@@ -220,40 +220,30 @@ def _render_alone(site: Site, inputs: Inputs, known: Rendering, whole: Site | No
     if changed_sources:
         changed_digests = renderer.refresh()  # the digests of the whole site that the edit changed
         todo += [s.url for s in site.sources if s.id in changed_sources] + ["citations.json"]
-        todo += [path for path, named in known.inputs.items()
-                 if path not in todo and any(f"variable {name}" in named for name in changed_digests)]
+        todo += [path for path, named in known.inputs.items() if path not in todo and reads_any(named, changed_digests)]
     rendered: dict[str, bytes] = {}
     keys, named = dict(known.keys), dict(known.inputs)
     for path in todo:
         output = renderer.page_output(pages[path]) if path in pages else renderer.output_for(path)
         if output is None:
             return None
-        if whole is None:
-            reads = renderer.template_inputs("home.html" if path == "index.html" else "page.html")[0]
-            if reads is None or reads & {"topics", "others", "sources"}:
-                return None  # made from every page or source, which the cache does not hold
+        if whole is None and reads_any(output.inputs, ("topics", "others", "sources")):
+            return None  # made from every page or source, which the cache does not hold
         keys[output.path], named[output.path] = output.key, output.inputs
         if output.key != known.keys.get(output.path):
             rendered[output.path] = output.make()
-    memo = _memo(renderer, [whole.pages[whole.positions[path]] for path in linked]) if whole is not None else None
+    memo = renderer.memo_after([whole.pages[whole.positions[path]] for path in linked]) if whole is not None else None
     return Rendering(SiteFiles.of(list(keys), rendered, known.files), keys, named, frozenset(rendered), renderer.digests, memo)
 
 
 def _as_left(config: Config, previous: BuildResult) -> bool:
     """Whether the output folder is as the preview's last build left it (no other program changed its folders)."""
-    folders = [folder for folder, _, _ in previous.output_state]
-    return bool(folders) and previous.output_state == folder_state(config.output_dir, folders)
+    return bool(previous.output_state) and previous.output_state == _state_now(config, previous.output_state)
 
 
-def _memo(renderer: Renderer, replaced: list[PageCitations]) -> Memo:
-    """What the renderer computed, with what the known rendering's memo holds of the pages not replaced."""
-    known = renderer.known.memo if renderer.known is not None and renderer.known.memo is not None else Memo()
-    pages, lines = dict(known.pages), dict(known.lines)
-    for page_citations in replaced:
-        pages.pop(id(page_citations), None)
-        lines.pop(id(page_citations), None)
-    sources = {k: v for k, v in known.sources.items() if k not in renderer.changed_sources}
-    return Memo({**pages, **renderer.memo.pages}, {**lines, **renderer.memo.lines}, {**sources, **renderer.memo.sources})
+def _state_now(config: Config, state: tuple) -> tuple:
+    """The output folder's state now, for the folders an earlier `state` lists."""
+    return folder_state(config.output_dir, [folder for folder, _, _ in state])
 
 
 def _unchanged_pages(config: Config, inputs: Inputs, previous: BuildResult | None, records: dict) -> dict:

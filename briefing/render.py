@@ -16,7 +16,7 @@ import html
 import json
 import os
 import traceback
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -71,6 +71,11 @@ class Output:
     @property
     def key(self) -> str:
         return fingerprint(sorted(self.inputs.items()))
+
+
+def reads_any(inputs: dict[str, str], variables: Iterable[str]) -> bool:
+    """Whether an output with these named inputs (Output.inputs) reads any of the template `variables`."""
+    return any(f"variable {name}" in inputs for name in variables)
 
 
 class SiteFiles(Mapping[str, bytes]):
@@ -269,10 +274,11 @@ class Renderer:
     def refresh(self) -> list[str]:
         """After pages were linked again (`known` given, the whole site held): the names of the
         whole-site digests that changed, brought up to date."""
+        made = {"topics": self.topics_digest, "others": self.others_digest}
+        if any(self.source_stats(s) != self._known_source(s.id)[0] for s in self.site.sources if s.id in self.changed_sources):
+            made["sources"] = self.sources_digest  # walks every source: only when the changed ones' stats did change
         changed = []
-        for name, digest in (("topics", self.topics_digest), ("others", self.others_digest), ("sources", self.sources_digest)):
-            if name == "sources" and all(self.source_stats(s) == self._known_source(s.id)[0] for s in self.site.sources if s.id in self.changed_sources):
-                continue
+        for name, digest in made.items():
             value = digest()
             if value != self.digests[name]:
                 self.digests[name] = value
@@ -282,21 +288,31 @@ class Renderer:
     # -- per page and per source, computed once (and, with `known`, taken from its memo) --------
     def page_citations_digest(self, page_citations: PageCitations) -> str:
         """A digest of a page's citations, as the page shows them."""
-        entry = self.memo.pages.get(id(page_citations))
-        if entry is None:
-            before = self.known.memo.pages.get(id(page_citations)) if self.known is not None and self.known.memo else None
-            entry = before if before is not None and before[0] is page_citations else (page_citations, fingerprint(_citation_facts(page_citations)))
-            self.memo.pages[id(page_citations)] = entry
-        return entry[1]
+        return self._per_page("pages", page_citations, lambda: fingerprint(_citation_facts(page_citations)))
 
     def citation_lines(self, page_citations: PageCitations) -> str:
         """A page's entries of citations.json, one per line."""
-        entry = self.memo.lines.get(id(page_citations))
+        return self._per_page("lines", page_citations, lambda: _citation_lines(page_citations))
+
+    def _per_page(self, kind: str, page_citations: PageCitations, make: Callable[[], str]) -> str:
+        """What `make` gives for a page, made once, or taken from the known memo's `kind` entries."""
+        mine: dict[int, tuple[PageCitations, str]] = getattr(self.memo, kind)
+        entry = mine.get(id(page_citations))
         if entry is None:
-            before = self.known.memo.lines.get(id(page_citations)) if self.known is not None and self.known.memo else None
-            entry = before if before is not None and before[0] is page_citations else (page_citations, _citation_lines(page_citations))
-            self.memo.lines[id(page_citations)] = entry
+            before = getattr(self.known.memo, kind).get(id(page_citations)) if self.known is not None and self.known.memo else None
+            entry = before if before is not None and before[0] is page_citations else (page_citations, make())
+            mine[id(page_citations)] = entry
         return entry[1]
+
+    def memo_after(self, replaced: list[PageCitations]) -> Memo:
+        """What this renderer computed, with what the known memo holds of the pages not `replaced` and of the sources not changed."""
+        known = self.known.memo if self.known is not None and self.known.memo is not None else Memo()
+        pages, lines = dict(known.pages), dict(known.lines)
+        for page_citations in replaced:
+            pages.pop(id(page_citations), None)
+            lines.pop(id(page_citations), None)
+        sources = {k: v for k, v in known.sources.items() if k not in self.changed_sources}
+        return Memo({**pages, **self.memo.pages}, {**lines, **self.memo.lines}, {**sources, **self.memo.sources})
 
     def _known_source(self, source_id: str) -> tuple[dict[str, Any], str] | tuple[None, None]:
         memo = self.known.memo if self.known is not None else None
@@ -340,14 +356,13 @@ class Renderer:
 
     def output_for(self, path: str) -> Output | None:
         """The output at `path`, as `outputs` lists it (None for a copied file or one it does not know)."""
-        page = self._by_url.get(path)
-        if isinstance(page, PageCitations):
-            return self.page_output(page)
+        found = self._by_url.get(path)
+        if isinstance(found, PageCitations):
+            return self.page_output(found)
+        if isinstance(found, Source):
+            return self.source_outputs(found)[0]
         if path == "index.html" and self.site.home is None:
             return self.html("home.html", "index.html", self.page_variables(None))
-        source = page
-        if isinstance(source, Source):
-            return self.source_outputs(source)[0]
         makers = {"sources/index.html": self.sources_output, "404.html": self.not_found_output,
                   "sitemap.xml": self.sitemap_output, "citations.json": self.citations_output}
         return makers[path]() if path in makers else None
