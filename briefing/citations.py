@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 from .errors import Location
-from .sources import Source, normalize
+from .sources import Source
+from .text import fold, is_word_boundary, visible, word_around
 
 _ID = re.compile(r"[A-Za-z0-9_-]+")
 _OPTION = re.compile(r"(n|prefix|suffix)=")
 _DIGITS = re.compile(r"[0-9]+")
-_WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -118,23 +120,29 @@ def _read_string(text: str, i: int) -> tuple[str, int]:
 
 @dataclass(frozen=True)
 class Match:
-    start: int
+    start: int  # code-point offsets into Source.text
     end: int
 
 
 def find_quote(source: Source, ref: CitationRef) -> Match | str:
-    """Locate ref.quote in the source; a string is the reason it could not be located."""
-    needle = normalize(ref.quote)
-    haystack = source.index.text
-    hits = source.index.find_all(needle)
+    """Locate ref.quote in the source: both folded (text.fold), the match starting and ending on word
+    boundaries (text.is_word_boundary), inside one paragraph, and unique once `prefix`, `suffix` and
+    `n` have chosen. A string is the reason it could not be located, for `file:line: reason`."""
+    needle = fold(ref.quote)
+    index = source.index
+    haystack = index.text
+    found = index.find_all(needle)
+    hits = [h for h in found if is_word_boundary(haystack, h) and is_word_boundary(haystack, h + len(needle))]
     if not hits:
+        if found:
+            return _inside_words(source, ref, found)
         return _not_found(source, ref, needle)
     if ref.prefix is not None:
-        prefix = normalize(ref.prefix)
-        hits = [h for h in hits if haystack[:h].rstrip().endswith(prefix)]
+        prefix = fold(ref.prefix)
+        hits = [h for h in hits if haystack.endswith(prefix, 0, h - 1 if haystack[h - 1 : h] == " " else h)]
     if ref.suffix is not None:
-        suffix = normalize(ref.suffix)
-        hits = [h for h in hits if haystack[h + len(needle):].lstrip().startswith(suffix)]
+        suffix = fold(ref.suffix)
+        hits = [h for h in hits if haystack.startswith(suffix, h + len(needle) + (haystack[h + len(needle) : h + len(needle) + 1] == " "))]
     if not hits:
         return f"no occurrence of the quote in {source.id} has that prefix/suffix right beside it; check the prefix= and suffix= text"
     if ref.occurrence is not None:
@@ -142,41 +150,128 @@ def find_quote(source: Source, ref: CitationRef) -> Match | str:
             return f"n={ref.occurrence}, but the quote occurs only {len(hits)} time(s) in {source.id}"
         hits = [hits[ref.occurrence - 1]]
     if len(hits) > 1:
-        lines = ", ".join(str(_line_of(source, source.index.offset(h))) for h in hits)
+        lines = ", ".join(str(source.line_at(index.offset(h))) for h in hits[:20]) + (", ..." if len(hits) > 20 else "")
         return (f"the quote occurs {len(hits)} times in {source.location.path} (lines {lines}); "
                 f'quote more words, or add n=2 (which occurrence), prefix="..." or suffix="..."')
-    start, end = source.index.span(hits[0], hits[0] + len(needle))
+    start, end = index.span(hits[0], hits[0] + len(needle))
     paragraph = source.paragraph_at(start)
     if paragraph is None or end > paragraph.end:
         return "the quote runs across a paragraph break in the source; cite each paragraph's words separately"
     return Match(start, end)
 
 
-def _line_of(source: Source, offset: int) -> int:
-    return source.text.count("\n", 0, offset) + 1
+def _inside_words(source: Source, ref: CitationRef, found: list[int]) -> str:
+    """The message for a quote found only where it starts or ends inside a word of the source."""
+    index = source.index
+    needle_length = len(fold(ref.quote))
+    start, end = word_around(index.text, found[0], found[0] + needle_length)
+    original = source.text[slice(*index.span(start, end))]
+    line = source.line_at(index.offset(found[0]))
+    others = f" (and {len(found) - 1} more place(s))" if len(found) > 1 else ""
+    return (f'the quote "{visible(ref.quote)}" occurs in {source.location.path} only inside longer words: '
+            f'line {line} has "{visible(" ".join(original.split()))}"{others}; '
+            f"a quote must start and end on whole words: quote the whole word")
 
 
 def _not_found(source: Source, ref: CitationRef, needle: str) -> str:
-    passage, line = closest_passage(source, needle)
-    hint = f'; closest passage (line {line}): "{passage}"' if passage else ""
-    return f"quote not found in {source.location.path}: \"{ref.quote}\"{hint}; copy the words exactly as the source has them"
+    passage = closest_passage(source, needle)
+    hint = ""
+    if passage is not None:
+        start, end = passage
+        original = " ".join(source.text[start:end].split())
+        kind = difference(needle, fold(original))
+        hint = f'; closest passage (line {source.line_at(start)}): "{visible(original)}"' + (f" ({kind})" if kind else "")
+    return f'quote not found in {source.location.path}: "{visible(ref.quote)}"{hint}; copy the words exactly as the source has them'
 
 
-def closest_passage(source: Source, needle: str) -> tuple[str, int]:
-    """The run of source words most like the quote (as the source spells it), for the not-found hint."""
-    words_needed = max(1, len(needle.split()))
-    best = (0.0, "", 0)
+def difference(quote: str, passage: str) -> str:
+    """Names a difference between a folded quote and a folded passage when it is of one kind only:
+    letter case, a joiner (U+200C/U+200D), or compatibility forms (NFKC: full-width letters,
+    ligatures, superscripts). Empty when the difference is of words."""
+    if quote == passage:
+        return ""
+    if quote.casefold() == passage.casefold():
+        return "differs only in upper/lower case"
+    joiners = str.maketrans("", "", "\u200c\u200d")
+    if quote.translate(joiners) == passage.translate(joiners):
+        return "differs only by an invisible joiner (U+200C ZERO WIDTH NON-JOINER or U+200D ZERO WIDTH JOINER)"
+    if unicodedata.normalize("NFKC", quote) == unicodedata.normalize("NFKC", passage):
+        return "differs only in compatibility forms such as full-width letters or ligatures (Unicode NFKC)"
+    return ""
+
+
+def closest_passage(source: Source, needle: str) -> tuple[int, int] | None:
+    """The source passage most like a folded quote that was not found, as original [start, end)
+    code-point offsets, or None when nothing is alike. Candidates come from character n-grams of the
+    quote found in the folded text (str.find, so any script, spaces or none), voted by where they
+    put the quote's start; only the best few are compared in full (difflib). Bounded: at most
+    `_GRAMS` n-grams, each ignored past `_HITS_PER_GRAM` occurrences, `_CANDIDATES` comparisons."""
+    text = source.index.text
+    if not needle or not text:
+        return None
+    size = max(2, min(8, len(needle) // 4))
+    votes: Counter[int] = Counter()
+    step = max(1, (len(needle) - size) // _GRAMS)
+    bucket = max(4, len(needle) // 4)
+    for offset in range(0, max(1, len(needle) - size + 1), step):
+        gram = needle[offset : offset + size]
+        if not gram.strip():
+            continue
+        at, seen = text.find(gram), 0
+        positions = []
+        while at != -1 and seen <= _HITS_PER_GRAM:
+            positions.append(at)
+            seen += 1
+            at = text.find(gram, at + 1)
+        if seen > _HITS_PER_GRAM:
+            continue  # too common to say where the quote is
+        for position in positions:
+            votes[(position - offset) // bucket] += 1
+    if not votes:
+        return None
     matcher = difflib.SequenceMatcher(autojunk=False)
     matcher.set_seq2(needle)
-    for paragraph in source.paragraphs:
-        words = [m.span() for m in _WORD.finditer(source.text, paragraph.start, paragraph.end)]
-        for span in sorted({max(1, min(len(words), words_needed + d)) for d in (-1, 0, 1)}):
-            for i in range(0, max(1, len(words) - span + 1)):
-                original = source.text[words[i][0] : words[i + span - 1][1]]
-                matcher.set_seq1(normalize(original))
-                if matcher.real_quick_ratio() <= best[0] or matcher.quick_ratio() <= best[0]:
-                    continue
-                ratio = matcher.ratio()
-                if ratio > best[0]:
-                    best = (ratio, original, paragraph.line)
-    return (" ".join(best[1].split()), best[2]) if best[0] >= 0.5 else ("", 0)
+    best: tuple[float, int, int] = (0.0, 0, 0)
+    for key, _ in votes.most_common(_CANDIDATES):
+        low = max(0, key * bucket - bucket)
+        high = min(len(text), key * bucket + len(needle) + 2 * bucket)
+        matcher.set_seq1(text[low:high])
+        blocks = [b for b in matcher.get_matching_blocks() if b.size >= min(size, 3)] or matcher.get_matching_blocks()[:1]
+        first, last = blocks[0], blocks[-1]
+        start = min(high, max(low, low + first.a - first.b))
+        end = max(start, min(high, low + last.a + last.size + len(needle) - last.b - last.size))
+        for start, end in _near_words(text, start, end):
+            matcher.set_seq1(text[start:end])
+            ratio = matcher.ratio()
+            if ratio > best[0]:
+                best = (ratio, start, end)
+    if best[0] < 0.5:
+        return None
+    return source.index.span(best[1], best[2])
+
+
+def _near_words(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) snapped to word boundaries, and with one word more or less at either end."""
+    start, end = word_around(text, start, end)
+    starts = {start, _next_word(text, start), _previous_word(text, start)}
+    ends = {end, _next_word(text, end), _previous_word(text, end)}
+    return [(s, e) for s in sorted(starts) for e in sorted(ends) if e > s and text[s:e].strip() == text[s:e]]
+
+
+def _next_word(text: str, index: int) -> int:
+    index = min(len(text), index + 1)
+    while index < len(text) and not is_word_boundary(text, index):
+        index += 1
+    return index
+
+
+def _previous_word(text: str, index: int) -> int:
+    index = max(0, index - 1)
+    while index > 0 and not is_word_boundary(text, index):
+        index -= 1
+    return index
+
+
+_GRAMS = 64
+_HITS_PER_GRAM = 200
+_CANDIDATES = 8

@@ -1,6 +1,7 @@
 """Stage 2: read content/*.md: front matter, Markdown tokens, the citations and links each page makes."""
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import hashlib
@@ -11,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
+import regex
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
@@ -22,13 +24,13 @@ from .citations import CitationRef, CitationSyntaxError, parse_citation
 from .config import ID_PATTERN, Config
 from .errors import Location, Problem, Problems
 from .parallel import can_fork, map_ranges
+from .text import sentence_bounds
 from .urls import relative
 from .yamlnodes import compose, mapping, scalar
 
 FRONT_MATTER_KEYS = ("title", "summary", "order", "updated")
 RESERVED_SLUGS = ("404", "sitemap", "citations")
 CITATION_PLACEHOLDER = re.compile("\x00([0-9]+)\x00")  # in Page.html: where citation number N+1 goes
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,10 @@ class Page:
         return Location(self.path, 1)
 
 
-@functools.lru_cache(maxsize=2)
-def markdown_parser(allow_html: bool) -> MarkdownIt:
-    return make_markdown(allow_html)
+@functools.lru_cache(maxsize=4)
+def markdown_parser(allow_html: bool, language: str = "en") -> MarkdownIt:
+    """The page parser; `language` (a BCP 47 tag) decides where claims' sentences end."""
+    return make_markdown(allow_html, language)
 
 
 @functools.lru_cache(maxsize=2)
@@ -127,8 +130,8 @@ def _render_link_open(self: Any, tokens: list[Token], idx: int, options: Any, en
     return self.renderToken(tokens, idx, options, env)
 
 
-def make_markdown(allow_html: bool) -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": allow_html, "typographer": False})
+def make_markdown(allow_html: bool, language: str = "en") -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": allow_html, "typographer": False, "language": language})
     md.enable("table").enable("strikethrough")
     md.use(footnote_plugin)
     md.use(anchors_plugin, min_level=2, max_level=4, permalink=False)
@@ -189,7 +192,7 @@ def load_pages(config: Config, problems: Problems, records: dict[str, Any] | Non
             found.append((own, page))
             continue
         found.append((own, None))
-        read = read_page(content_dir / file_name, name, allow_html, own, config.root)
+        read = read_page(content_dir / file_name, name, allow_html, own, config.root, config.language)
         if read is None:
             continue
         slug, name, text, key = read
@@ -197,7 +200,7 @@ def load_pages(config: Config, problems: Problems, records: dict[str, Any] | Non
             found[-1] = (own, page_from_record(records[key], text, slug, name, allow_html, own))
         else:
             pending.append((len(found) - 1, slug, name, text, key))
-    for (position, slug, name, _, key), (record, body, html, items, places) in zip(pending, parse_all(pending, allow_html, jobs, locate)):
+    for (position, slug, name, _, key), (record, body, html, items, places) in zip(pending, parse_all(pending, allow_html, jobs, locate, config.language)):
         if quotes is not None:
             quotes.update(places)
         own = found[position][0]
@@ -221,11 +224,11 @@ def page_files(content_dir: Path) -> list[str]:
         return sorted(entry.name for entry in entries if entry.name.endswith(".md") and not entry.name.startswith((".", "#")))
 
 
-def page_record_key(name: str, sha256: str, allow_html: bool) -> str:
-    return f"{name} {sha256} html={allow_html}"
+def page_record_key(name: str, sha256: str, allow_html: bool, language: str) -> str:
+    return f"{name} {sha256} html={allow_html} lang={language}"
 
 
-def read_page(path: Path, name: str, allow_html: bool, problems: Problems, root: Path | None = None) -> tuple[str, str, str, str] | None:
+def read_page(path: Path, name: str, allow_html: bool, problems: Problems, root: Path | None = None, language: str = "en") -> tuple[str, str, str, str] | None:
     """(slug, name, text, record key) of a page file, or None with the problem reported."""
     if path.is_symlink() and root is not None and root.resolve() not in path.resolve().parents:
         problems.error(Location(name), "this is a link to a file outside the project; copy the page into content/")
@@ -235,7 +238,7 @@ def read_page(path: Path, name: str, allow_html: bool, problems: Problems, root:
         problems.error(Location(name), f"the file name {path.name!r} cannot be a page address; use lower-case letters, digits, - or _ (and not {', '.join(RESERVED_SLUGS)})")
         return None
     data = path.read_bytes()
-    key = page_record_key(name, hashlib.sha256(data).hexdigest(), allow_html)
+    key = page_record_key(name, hashlib.sha256(data).hexdigest(), allow_html, language)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -248,21 +251,22 @@ Parsed = tuple[dict[str, Any] | None, str, str, list[Problem], dict]  # (record 
 Locate = Callable[[tuple[CitationUse, ...]], dict]  # a page's citations -> where their quotes lie (see link.locate_quotes)
 
 
-def parse_all(pending: list[tuple[int, str, str, str, str]], allow_html: bool, jobs: int = 1, locate: Locate | None = None) -> list[Parsed]:
+def parse_all(pending: list[tuple[int, str, str, str, str]], allow_html: bool, jobs: int = 1, locate: Locate | None = None,
+              language: str = "en") -> list[Parsed]:
     """Parse each (position, slug, name, text, key), in forked workers when `jobs` > 1 and there are
     enough pages; only plain data (records, body HTML, problems) comes back, never tokens. With
     `locate`, each page's quotes are also looked up in its sources where the page is parsed."""
     def work(start: int, end: int) -> list[Parsed]:
-        return [_parse_one(slug, name, text, allow_html, locate) for _, slug, name, text, _ in pending[start:end]]
+        return [_parse_one(slug, name, text, allow_html, locate, language) for _, slug, name, text, _ in pending[start:end]]
 
     if jobs < 2 or len(pending) < PARALLEL_PAGES or not can_fork():
         return work(0, len(pending))
     return map_ranges(work, len(pending), jobs)
 
 
-def _parse_one(slug: str, name: str, text: str, allow_html: bool, locate: Locate | None = None) -> Parsed:
+def _parse_one(slug: str, name: str, text: str, allow_html: bool, locate: Locate | None = None, language: str = "en") -> Parsed:
     problems = Problems()
-    page = parse_page(text, slug, name, markdown_parser(allow_html), problems)
+    page = parse_page(text, slug, name, markdown_parser(allow_html, language), problems)
     if page is None:
         return None, "", "", problems.items, {}
     places = locate(page.citations) if locate is not None else {}
@@ -304,7 +308,7 @@ def parse_page(text: str, slug: str, name: str, md: MarkdownIt, problems: Proble
         return None
     env: dict[str, Any] = {}
     tokens = md.parse(body, env)
-    citations, links = _collect(tokens, name, body_line, problems)
+    citations, links = _collect(tokens, name, body_line, problems, md.options.get("language", "en"))
     page = Page(slug=slug, path=name, title=meta["title"], summary=meta["summary"], order=meta["order"],
                 updated=meta["updated"], citations=tuple(citations), links=tuple(links), body=body,
                 allow_html=bool(md.options.get("html")))
@@ -356,7 +360,10 @@ def read_front_matter(meta_text: str, name: str, problems: Problems) -> dict[str
     return {"title": title, "summary": summary or "", "order": order or 0, "updated": updated}
 
 
-def _collect(tokens: list[Token], name: str, body_line: int, problems: Problems) -> tuple[list[CitationUse], list[tuple[str, Location]]]:
+_NEWLINE = re.compile("\n")
+
+
+def _collect(tokens: list[Token], name: str, body_line: int, problems: Problems, language: str) -> tuple[list[CitationUse], list[tuple[str, Location]]]:
     """Give every citation its file:line and its claim; gather links to other pages."""
     citations: list[CitationUse] = []
     links: list[tuple[str, Location]] = []
@@ -365,14 +372,15 @@ def _collect(tokens: list[Token], name: str, body_line: int, problems: Problems)
         if block.type != "inline" or not block.children or not any(child.type in _COLLECTED for child in block.children):
             continue
         first_line = body_line + 1 + (block.map[0] if block.map else 0)
-        for child, claim in _claims(block.children):
+        breaks = [m.start() for m in _NEWLINE.finditer(block.content)]
+        for child, claim in _claims(block.children, language):
             if child.type not in _COLLECTED:
                 continue
             if not claim and row_text is None:
                 row_text = _table_rows(tokens)
             if not claim and index in row_text:  # a table cell holding only citations: the claim is its row
                 claim = row_text[index]
-            offset_line = lambda offset: first_line + block.content.count("\n", 0, offset)  # noqa: E731
+            offset_line = lambda offset: first_line + bisect.bisect_left(breaks, offset)  # noqa: E731
             if child.type == "citation_error":
                 problems.error(Location(name, offset_line(child.meta["offset"])), child.meta["message"])
             elif child.type == "citation":
@@ -406,8 +414,15 @@ def _table_rows(tokens: list[Token]) -> dict[int, str]:
     return rows
 
 
-def _claims(children: list[Token]) -> list[tuple[Token, str]]:
-    """Each inline token paired with the plain-text sentence it sits in (for citation claims)."""
+CLAIM_LIMIT = 400  # code points; a longer sentence's claim is the words just before its marker
+
+
+def _claims(children: list[Token], language: str) -> list[tuple[Token, str]]:
+    """Each inline token paired with the plain-text sentence it sits in (for citation claims):
+    sentences as ICU finds them for `language` (text.sentence_bounds); a marker placed after a
+    sentence's full stop at the end of the text belongs to that sentence. A sentence longer than
+    CLAIM_LIMIT is cut to the CLAIM_LIMIT code points before the marker, from a word start, after
+    "…", so claims, and citations.json, stay linear in size however long a sentence runs."""
     text_parts: list[str] = []
     positions: list[int] = []
     length = 0
@@ -420,24 +435,32 @@ def _claims(children: list[Token]) -> list[tuple[Token, str]]:
             text_parts.append(" ")
             length += 1
     text = "".join(text_parts)
-    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text) + 1]
+    bounds = [*sentence_bounds(text, language), len(text)]
     result = []
     for child, position in zip(children, positions):
         if child.type not in _COLLECTED:  # only citations need their claim
             result.append((child, ""))
             continue
-        claim = ""
-        for start, end in zip(bounds, bounds[1:]):
-            if start <= position < end or (position == len(text) and end == len(text) + 1):
-                claim = text[start:end].strip()
-                if not claim and start > 0:  # marker placed after the full stop: the claim is the sentence before
-                    previous = bounds[bounds.index(start) - 1]
-                    claim = text[previous:start].strip()
-                break
-        result.append((child, _tidy(claim)))
+        k = min(bisect.bisect_right(bounds, position) - 1, len(bounds) - 2)
+        start, end = bounds[k], bounds[k + 1]
+        if not text[start:end].strip() and k > 0:  # marker placed after the full stop: the claim is the sentence before
+            start, end = bounds[k - 1], bounds[k]
+        if end - start > CLAIM_LIMIT:
+            end = max(min(end, position), start + 1)
+            cut = max(start, end - CLAIM_LIMIT)
+            if cut > start:
+                space = text.find(" ", cut, end)
+                cut = space + 1 if space != -1 else cut
+                result.append((child, "…" + _tidy(text[cut:end])))
+                continue
+        result.append((child, _tidy(text[start:end].strip())))
     return result
 
 
+_SPACE_BEFORE_PUNCTUATION = regex.compile(r"\s+(\p{Terminal_Punctuation})")  # . , ; : ! ? 。 、 ؟ ، । ...
+
+
 def _tidy(claim: str) -> str:
-    """Plain text of a claim: single spaces, no space left where a citation marker stood."""
-    return re.sub(r"\s+([.,;:!?])", r"\1", " ".join(claim.split()))
+    """Plain text of a claim: single spaces, no space left where a citation marker stood before
+    punctuation (Unicode Terminal_Punctuation, so `।`, `。` and `؟` as well as `.`)."""
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(claim.split()))

@@ -10,7 +10,8 @@ from .citations import CitationRef, Match, find_quote
 from .config import Config
 from .content import CitationUse, Page
 from .errors import Location, Problems
-from .sources import Source, normalize
+from .sources import Source
+from .text import fold
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,7 @@ def _ordered(config: Config, pages: tuple[Page, ...]) -> list[Page]:
 def _anchor_base(source: Source, start: int, end: int) -> str:
     """Anchor = paragraph anchor + hash of the quoted words: stable while those words stay put."""
     paragraph = source.paragraph_at(start)
-    return f"{paragraph.anchor if paragraph else 'x'}-q{hashlib.sha1(normalize(source.text[start:end]).encode()).hexdigest()[:6]}"
+    return f"{paragraph.anchor if paragraph else 'x'}-q{hashlib.sha1(fold(source.text[start:end]).encode()).hexdigest()[:6]}"
 
 
 def _anchor(source_id: str, base: str, start: int, end: int, taken: dict[tuple[str, str], tuple[int, int]]) -> str:

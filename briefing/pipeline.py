@@ -149,7 +149,7 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
     elif write and changed:  # as the preview left it, or as the cache's listing says
         update_one(rendering.files, changed, config.output_dir)
     for path in edited:  # what the pages' earlier texts gave is not needed again
-        records.pop(page_record_key(path, known.inputs.pages[path], config.allow_html), None)
+        records.pop(page_record_key(path, known.inputs.pages[path], config.allow_html, config.language), None)
     page_facts = {**known.facts, **{path: facts(p) for path, p in linked.items()}}
     counts = {**known.counts, "citations": sum(len(p.citations) for p in site.pages)} if whole is not None else known.counts
     if cache is not None:
@@ -254,7 +254,7 @@ def _unchanged_pages(config: Config, inputs: Inputs, previous: BuildResult | Non
     for page_citations in previous.site.pages:
         page = page_citations.page
         digest = inputs.pages.get(page.path)
-        key = page_record_key(page.path, digest or "", config.allow_html)
+        key = page_record_key(page.path, digest or "", config.allow_html, config.language)
         if digest is not None and digest == previous.inputs.pages.get(page.path) and page.allow_html == config.allow_html and key in records:
             unchanged[page.path] = (page, records[key])
     return unchanged

@@ -247,6 +247,7 @@ class Renderer:
         self.known = known
         self.changed_sources = frozenset(changed_sources)
         self.memo = Memo()
+        self._paragraphs: dict[str, list[dict[str, Any]]] = {}  # the last source's, for its page and its style
         self.digests = dict(known.digests) if known is not None else self.site_digests()
 
     def site_digests(self) -> dict[str, str]:
@@ -378,6 +379,7 @@ class Renderer:
         return [self.html("source.html", source.url, {
                     "source": Variable(fingerprint(self.source_stats(source)), lambda: self.source_summary(source, source.url)),
                     "paragraphs": Variable(fingerprint(source.sha256, self.source_citations_digest(source)), lambda: self.source_paragraphs(source)),
+                    "landing_style": Variable(fingerprint(source.sha256, self.source_citations_digest(source)), lambda: self.landing_style(source)),
                 }),
                 Output(source.file_url, {"file": source.sha256}, lambda: source.text.encode("utf-8"))]
 
@@ -530,10 +532,18 @@ class Renderer:
         }
 
     def source_paragraphs(self, source: Source) -> list[dict[str, Any]]:
-        excerpts = self.site.excerpts.get(source.id, ())
+        """Each paragraph of a source as its page shows it: highlighted excerpts and the claims citing
+        them (made once per source: the page's style reads them too)."""
+        if source.id not in self._paragraphs:
+            self._paragraphs = {source.id: self._source_paragraphs(source)}
+        return self._paragraphs[source.id]
+
+    def _source_paragraphs(self, source: Source) -> list[dict[str, Any]]:
+        excerpts = self.site.excerpts.get(source.id, ())  # in text order
+        starts = [excerpt.start for excerpt in excerpts]
         result = []
         for paragraph in source.paragraphs:
-            inside = [e for e in excerpts if paragraph.start <= e.start < paragraph.end]
+            inside = excerpts[bisect.bisect_left(starts, paragraph.start) : bisect.bisect_left(starts, paragraph.end)]
             backlinks = []
             for excerpt in inside:
                 cited_by = self.site.backlinks.get((source.id, excerpt.anchor), ())
@@ -542,11 +552,19 @@ class Renderer:
                     "quote": _shorten(excerpt.quote),
                     "claims": [{"href": relative(source.url, c.url), "page": c.page.title, "number": c.number, "claim": c.claim} for c in cited_by],
                 })
+            html, split = _highlight(source.text, paragraph, list(inside))
             result.append({
                 "anchor": paragraph.anchor, "line": paragraph.line, "furniture": paragraph.furniture,
-                "html": _highlight(source.text, paragraph, inside), "backlinks": backlinks,
+                "html": html, "backlinks": backlinks, "split": split,
             })
         return result
+
+    def landing_style(self, source: Source) -> Markup:
+        """CSS that highlights every part of a split excerpt (see _highlight) when its anchor is the
+        target: one rule per split excerpt, none for the others (`:target` does it)."""
+        rules = [f'.source-text:has(#{anchor}:target) mark[data-of="{anchor}"], .source-text:has(#{anchor}:target) mark[data-of="{anchor}"] mark'
+                 for paragraph in self.source_paragraphs(source) for anchor in paragraph["split"]]
+        return Markup(",\n".join(rules) + " { background: var(--target); color: var(--mark-fg); }" if rules else "")
 
     def sitemap(self) -> bytes:
         base = self.config.base_url
@@ -676,27 +694,56 @@ def _shorten(text: str, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _highlight(text: str, paragraph: Paragraph, excerpts: list[Excerpt]) -> Markup:
-    """Paragraph HTML with each excerpt in a <mark> carrying its anchor. Overlapping excerpts share
-    one highlighted run, wrapped in one element per anchor so every anchor contains its whole quote."""
+def _highlight(text: str, paragraph: Paragraph, excerpts: list[Excerpt]) -> tuple[Markup, list[str]]:
+    """Paragraph HTML with each excerpt in <mark> elements covering exactly its words, and the
+    anchors of the excerpts that had to be split. Excerpts nest where they can (a longer one
+    outside a shorter one it contains); one that crosses another is closed where the other ends and
+    reopened after it, so its first <mark> carries its anchor (`id`) and the others name it
+    (`data-of`): a reader who follows a citation sees exactly its words highlighted (`:target`, and
+    for a split excerpt a rule in the page's style), told apart from every other quote. Linear in
+    the paragraph's length plus its excerpts, times how many excerpts cross at one place."""
     out: list[str] = []
     cursor = paragraph.start
-    groups: list[list[Excerpt]] = []
-    for excerpt in sorted(excerpts, key=lambda e: (e.start, -e.end)):
-        if groups and excerpt.start < max(e.end for e in groups[-1]):
-            groups[-1].append(excerpt)
+    ordered = sorted(excerpts, key=lambda e: (e.start, -e.end))
+    stack: list[Excerpt] = []
+    opened: set[str] = set()
+    split: list[str] = []
+
+    def text_to(position: int) -> None:
+        nonlocal cursor
+        if position > cursor:
+            out.append(str(escape(text[cursor:position])))
+            cursor = position
+
+    def open_mark(excerpt: Excerpt) -> None:
+        if excerpt.anchor in opened:
+            out.append(f'<mark class="excerpt excerpt-cont" data-of="{excerpt.anchor}">')
+            if not split or split[-1] != excerpt.anchor:
+                split.append(excerpt.anchor)
         else:
-            groups.append([excerpt])
-    for group in groups:
-        start = group[0].start
-        end = max(min(e.end, paragraph.end) for e in group)
-        out.append(str(escape(text[cursor:start])))
-        opening = "".join(f'<span class="excerpt-anchor" id="{e.anchor}">' for e in group[1:])
-        closing = "</span>" * (len(group) - 1)
-        out.append(f'<mark class="excerpt" id="{group[0].anchor}">{opening}{escape(text[start:end])}{closing}</mark>')
-        cursor = end
-    out.append(str(escape(text[cursor : paragraph.end])))
-    return Markup("".join(out))
+            opened.add(excerpt.anchor)
+            out.append(f'<mark class="excerpt" id="{excerpt.anchor}">')
+        stack.append(excerpt)
+
+    index = 0
+    while index < len(ordered) or stack:
+        next_start = ordered[index].start if index < len(ordered) else None
+        next_end = min(min(e.end, paragraph.end) for e in stack) if stack else None
+        if next_end is not None and (next_start is None or next_end <= next_start):
+            text_to(next_end)
+            lowest = next(i for i, e in enumerate(stack) if min(e.end, paragraph.end) == next_end)
+            above = stack[lowest:]
+            out.append("</mark>" * len(above))
+            del stack[lowest:]
+            for excerpt in above:
+                if min(excerpt.end, paragraph.end) > next_end:
+                    open_mark(excerpt)
+            continue
+        text_to(next_start)
+        open_mark(ordered[index])
+        index += 1
+    text_to(paragraph.end)
+    return Markup("".join(out)), sorted(set(split))
 
 
 def _template_problem(exc: jinja2.TemplateError, templates_dir: Path) -> Problem:

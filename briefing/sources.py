@@ -4,63 +4,35 @@ from __future__ import annotations
 import hashlib
 import re
 from bisect import bisect_right
-from functools import cached_property
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+
+import regex
 
 from .config import Config, SourceConfig
 from .errors import Location, Problems
-
-# Typographic variants that an author may type differently from the source; everything else must match.
-_FOLD = str.maketrans({
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u0060": "'", "\u00b4": "'",
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
-})
-
+from .text import Folded, fold, line_at, line_starts
 
 _WORD = re.compile(r"\S+")
-_COLLAPSE = re.compile(r"\s{2,}")
 # Texts up to this many characters are scanned for each quote; longer ones get a word index.
 SCAN_LIMIT = 200_000
 
 
-def normalize(text: str) -> str:
-    """The form quotes are compared in: typographic quotes, apostrophes and dashes folded, white space collapsed."""
-    return " ".join(text.translate(_FOLD).split())
+class QuoteIndex:
+    """A source text folded for quoting (text.Folded), with the ways to find a folded quote in it."""
 
-
-@dataclass(frozen=True)
-class NormalizedText:
-    """A normalised copy of a text, mapped back to the original by runs: folding keeps lengths, so
-    offsets shift only where white space collapses, and a run boundary list locates any offset."""
-
-    text: str
-    run_starts: tuple[int, ...]  # normalised offsets where a run begins (sorted, first is 0)
-    run_shifts: tuple[int, ...]  # original offset minus normalised offset within that run
-
-    @classmethod
-    def of(cls, original: str) -> "NormalizedText":
-        folded = original.translate(_FOLD)
-        text = " ".join(folded.split())
-        # Offsets shift only where white space is dropped: at the start, and where a run of two or
-        # more white-space characters becomes one space (a single one is replaced in place).
-        removed = len(folded) - len(folded.lstrip())  # original offset minus normalised offset, so far
-        starts, shifts = [0], [removed]
-        for run in _COLLAPSE.finditer(folded, removed, len(folded.rstrip())):
-            begin, end = run.span()
-            removed += end - begin - 1
-            starts.append(end - removed)  # the first character after the run
-            shifts.append(removed)
-        return cls(text, tuple(starts), tuple(shifts))
-
-    def offset(self, index: int) -> int:
-        """Original offset of the normalised character at `index`."""
-        return index + self.run_shifts[bisect_right(self.run_starts, index) - 1]
+    def __init__(self, original: str):
+        self.folded = Folded.of(original)
+        self.text = self.folded.text
 
     def span(self, start: int, end: int) -> tuple[int, int]:
-        """Original [start, end) offsets of the normalised range [start, end)."""
-        return self.offset(start), self.offset(end - 1) + 1
+        """Original [start, end) code-point offsets of the folded range [start, end)."""
+        return self.folded.span(start, end)
+
+    def offset(self, index: int) -> int:
+        """Original offset of the folded code point at `index`."""
+        return self.folded.span(index, index + 1)[0]
 
     @cached_property
     def word_index(self) -> dict[str, list[int]]:
@@ -71,7 +43,7 @@ class NormalizedText:
         return index
 
     def find_all(self, needle: str) -> list[int]:
-        """Every start offset of `needle` (normalised) in the text, overlapping ones included."""
+        """Every start offset of `needle` (folded) in the folded text, overlapping ones included."""
         if len(self.text) <= SCAN_LIMIT or needle.count(" ") < 2:
             return self.scan(needle)
         return self.lookup(needle)
@@ -113,9 +85,18 @@ class Source:
     paragraphs: tuple[Paragraph, ...]
 
     @cached_property
-    def index(self) -> NormalizedText:
-        """The normalised text that quotes are matched in, made when a quote must be looked up."""
-        return NormalizedText.of(self.text)
+    def index(self) -> QuoteIndex:
+        """The folded text that quotes are matched in, made when a quote must be looked up."""
+        return QuoteIndex(self.text)
+
+    @cached_property
+    def line_starts(self) -> tuple[int, ...]:
+        """Offsets where the text's lines begin (text.line_starts)."""
+        return line_starts(self.text)
+
+    def line_at(self, offset: int) -> int:
+        """The 1-based line of code-point `offset`, as editors and `grep -n` number lines."""
+        return line_at(self.line_starts, offset)
 
     @property
     def id(self) -> str:
@@ -213,19 +194,26 @@ def decode_seed(data: bytes, where: Location, problems: Problems) -> str | None:
         return None
 
 
+_BREAKS = re.compile(r"\r\n|\r|\n|\f")
+_BLANK = regex.compile(r"[\s\p{Default_Ignorable_Code_Point}]*", regex.V1)
+
+
 def split_paragraphs(text: str, mode: str) -> tuple[Paragraph, ...]:
-    """Paragraph spans: each non-blank line ("lines"), or each block between blank lines ("blank-lines")."""
+    """Paragraph spans, each numbered by the line it starts on (text.line_starts: `\n`, `\r\n`, lone
+    `\r`). `lines`: each non-blank line is a paragraph; `blank-lines`: each block of non-blank lines
+    between blank ones. In both, a form feed (a page break in text from PDFs) ends a paragraph
+    without being a line. A byte-order mark at the start belongs to no paragraph. A line holding only
+    white space and invisible characters is blank. Linear in the text's length."""
     spans: list[tuple[int, int, int]] = []  # start, end, line
-    offset = 0
-    line_no = 0
+    line_no = 1
     block: tuple[int, int, int] | None = None
-    for raw_line in text.splitlines(keepends=True):
-        line_no += 1
-        content = raw_line.rstrip("\r\n")
-        stripped = content.strip()
-        if stripped:
-            start = offset + (len(content) - len(content.lstrip()))
-            end = offset + len(content.rstrip())
+    position = 1 if text.startswith("\ufeff") else 0
+    for breaker in (*_BREAKS.finditer(text, position), None):
+        finish = breaker.start() if breaker else len(text)
+        content = text[position:finish]
+        if content and not _BLANK.fullmatch(content):
+            start = position + (len(content) - len(content.lstrip()))
+            end = position + len(content.rstrip())
             if mode == "lines":
                 spans.append((start, end, line_no))
             else:
@@ -233,14 +221,19 @@ def split_paragraphs(text: str, mode: str) -> tuple[Paragraph, ...]:
         elif block:
             spans.append(block)
             block = None
-        offset += len(raw_line)
+        if breaker is not None and breaker.group() == "\f" and block:
+            spans.append(block)  # a page break ends the paragraph
+            block = None
+        if breaker is not None and breaker.group() != "\f":
+            line_no += 1
+        position = breaker.end() if breaker else len(text)
     if block:
         spans.append(block)
     anchors: dict[str, int] = {}
     paragraphs = []
     for index, (start, end, line) in enumerate(spans):
         # Anchors come from the paragraph's own words, so editing another paragraph never moves them.
-        anchor = "p-" + hashlib.sha1(normalize(text[start:end]).encode()).hexdigest()[:8]
+        anchor = "p-" + hashlib.sha1(fold(text[start:end]).encode()).hexdigest()[:8]
         anchors[anchor] = anchors.get(anchor, 0) + 1
         if anchors[anchor] > 1:
             anchor += f"-{anchors[anchor]}"
@@ -249,14 +242,14 @@ def split_paragraphs(text: str, mode: str) -> tuple[Paragraph, ...]:
 
 
 def _mark_furniture(text: str, paragraphs: tuple[Paragraph, ...], source_config: SourceConfig, problems: Problems) -> tuple[Paragraph, ...]:
-    by_text = {normalize(item.text): item for item in source_config.furniture if item.text is not None}
+    by_text = {fold(item.text): item for item in source_config.furniture if item.text is not None}
     by_line = {item.line: item for item in source_config.furniture if item.line is not None}
     used: set[int] = set()
     marked = []
     if not source_config.furniture:
         return paragraphs
     for paragraph in paragraphs:
-        item = by_line.get(paragraph.line) or (by_text.get(normalize(text[paragraph.start : paragraph.end])) if by_text else None)
+        item = by_line.get(paragraph.line) or (by_text.get(fold(text[paragraph.start : paragraph.end])) if by_text else None)
         if item is not None:
             used.add(id(item))
         marked.append(Paragraph(paragraph.index, paragraph.start, paragraph.end, paragraph.line, paragraph.anchor, item is not None))

@@ -88,7 +88,7 @@ CASES = [
          ("content/beta.md:4: unknown source `@esay`; known ids are essay, wire (see `sources` in site.yaml)",)),
     Case("quote not found", edit(PAGE, '"argues the pact is fragile"', '"argues the treaty is fragile"'),
          ('content/beta.md:4: quote not found in seeds/essay.txt: "argues the treaty is fragile"; '
-          'closest passage (line 1): "argues the pact is fragile."; copy the words exactly as the source has them',)),
+          'closest passage (line 1): "argues the pact is fragile"; copy the words exactly as the source has them',)),
     Case("ambiguous quote", edit(PAGE, '"argues the pact is fragile" prefix="The essay"', '"the pact is fragile"'),
          ('content/beta.md:4: the quote occurs 2 times in seeds/essay.txt (lines 1, 2); quote more words, or add n=2 '
           '(which occurrence), prefix="..." or suffix="..."',)),
@@ -98,7 +98,7 @@ CASES = [
          ('content/beta.md:4: the quote is not closed; end it with a straight `"` (write \\" for a quote mark inside it)',)),
     Case("empty quote", edit(PAGE, '"argues the pact is fragile" prefix="The essay"', '""'),
          ("content/beta.md:4: the quote for `@essay` is empty; quote the exact words the claim rests on",)),
-    Case("nested brackets", edit(PAGE, 'prefix="The essay"]', '[@wire "x"]]'),
+    Case("nested brackets", edit(PAGE, 'prefix="The essay"]', '[@wire "record"]]'),
          ("content/beta.md:4: a citation cannot contain brackets; close it with `]` before starting another",)),
     Case("link to a missing page", edit(PAGE, "The essay calls", "See [gamma](gamma.md). The essay calls"),
          ("content/beta.md:4: link to 'gamma.md', but there is no such page in content/; link to one of alpha.md, beta.md, index.md",)),

@@ -73,7 +73,7 @@ def test_misquote_fails_with_location_hint_and_keeps_output(mini):
     assert result.stderr.splitlines() == [
         "content/alpha.md:4: unknown source `@nobody`; known ids are essay, wire (see `sources` in site.yaml)",
         'content/beta.md:4: quote not found in seeds/essay.txt: "argues that the pact is fragile"; '
-        'closest passage (line 1): "argues the pact is fragile."; copy the words exactly as the source has them',
+        'closest passage (line 1): "argues the pact is fragile"; copy the words exactly as the source has them',
         "build failed: 2 problem(s); the previous output was left as it was",
     ]
     assert "Traceback" not in result.stderr

@@ -58,7 +58,7 @@ def test_apostrophe_folding():
 def test_not_found_gives_closest_passage():
     message = find_quote(make_source(), ref("around 6 million artillery shells"))
     assert message == ('quote not found in seeds/hur.txt: "around 6 million artillery shells"; closest passage (line 1): '
-                       '"“around 5 million artillery shells”"; copy the words exactly as the source has them')
+                       '"around 5 million artillery shells"; copy the words exactly as the source has them')
 
 
 def test_ambiguous_quote_needs_disambiguation():

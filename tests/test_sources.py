@@ -3,7 +3,8 @@ from pathlib import Path
 
 from briefing.config import Furniture, SourceConfig
 from briefing.errors import Location, Problems
-from briefing.sources import NormalizedText, decode_seed, load_source, normalize, split_paragraphs
+from briefing.sources import QuoteIndex, decode_seed, load_source, split_paragraphs
+from briefing.text import fold as normalize
 
 
 def source_config(file="a.txt", paragraphs="lines", furniture=()):
@@ -17,7 +18,7 @@ def test_normalize_folds_quotes_dashes_and_space():
 
 def test_normalized_text_maps_back_to_original_offsets():
     original = "A  “quote” —\n here"
-    index = NormalizedText.of(original)
+    index = QuoteIndex(original)
     assert index.text == 'A "quote" - here'
     start = index.text.index('"quote"')
     a, b = index.span(start, start + len('"quote" - here'))

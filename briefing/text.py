@@ -1,0 +1,288 @@
+"""Text as quotes see it: one folding for sources and quotes alike, offsets back to the file, lines,
+word boundaries and sentences, in any script.
+
+Folding (`fold`, `Folded`) turns a text into the form quotes are compared in, by these steps in order:
+
+1. Default-ignorable code points are removed (Unicode `Default_Ignorable_Code_Point`: soft hyphen
+   U+00AD, zero-width space U+200B, word joiner U+2060, byte-order mark U+FEFF, variation
+   selectors ...), except the zero-width non-joiner U+200C and joiner U+200D, which change how
+   Persian, Indic scripts and emoji read, and so must be quoted as the source has them.
+2. Typographic quotes and apostrophes (“ ” „ ‟ « » ″ ‘ ’ ‚ ‛ ′ ` ´) become `"` and `'`; the dashes
+   ‐ ‑ ‒ – — ― − become `-`.
+3. White space (what `str.split()` splits on: spaces, tabs, line breaks, form feeds, NBSP, U+3000 ...)
+   collapses: each run becomes one space, none at either end. A run holding a line break between two
+   characters of a script written without spaces (Han, kana, Thai, Lao, Khmer, Myanmar, Tibetan, Yi,
+   CJK punctuation) becomes nothing: a hard wrap inside a Japanese sentence is not a space.
+4. Canonical composition, NFC (Unicode Standard Annex #15), cluster by cluster.
+
+Offsets into the original text are code points of the file decoded from UTF-8 with nothing removed
+(`open(f, encoding="utf-8", newline="")`): a byte-order mark and each CR count.
+"""
+from __future__ import annotations
+
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+
+import regex
+
+# What str.split() treats as white space (so the quick path, " ".join(s.split()), agrees with this one).
+WHITE_SPACE_CHARS = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+WHITE_SPACE = "".join(f"\\u{ord(c):04x}" for c in WHITE_SPACE_CHARS)  # as a regex character class body
+_IGNORABLE = r"[\p{Default_Ignorable_Code_Point}--[\u200c\u200d]]"
+# Scripts written without spaces between words, and the punctuation used with them.
+_NO_SPACE = (r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}\p{Yi}"
+             r"\u3000-\u303f\u30fc\uff01-\uff60\uffe0-\uffee]")
+
+_FOLD = str.maketrans({
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u0060": "'", "\u00b4": "'",
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+    **{char: " " for char in WHITE_SPACE_CHARS},
+})
+
+# Where folding changes lengths: runs of white space and ignorables (but a single white-space
+# character, which folds in place, only where it is a line break between two no-space characters).
+_RUN = regex.compile(
+    rf"[{WHITE_SPACE}]*{_IGNORABLE}[{WHITE_SPACE}\p{{Default_Ignorable_Code_Point}}--[\u200c\u200d]]*"
+    rf"|[{WHITE_SPACE}]{{2,}}|(?<={_NO_SPACE})[\n\r](?={_NO_SPACE})", regex.V1)
+_LINE_BREAK_IN = regex.compile(r"[\n\r]")
+_NO_SPACE_CHAR = regex.compile(_NO_SPACE, regex.V1)
+_SLOW = regex.compile(rf"{_IGNORABLE}|{_NO_SPACE}", regex.V1)
+_CLUSTER = regex.compile(r"\X")
+_WORD_BOUNDARY = regex.compile(r"\b", regex.WORD | regex.V1)
+_LINE = regex.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class OffsetMap:
+    """Where each code point of a folded text came from, as pieces: piece k covers folded offsets
+    [`folded[k]`, `folded[k+1]`) and original offsets from `original[k]` on, `lengths[k]` code
+    points long. A piece of equal lengths maps code point to code point; any other (a run of white
+    space folded to one space, a cluster composed by NFC) is atomic: it maps as a whole. Original
+    code points between pieces (ignorables, a line break between no-space characters) were removed."""
+
+    folded: tuple[int, ...]
+    original: tuple[int, ...]
+    lengths: tuple[int, ...]
+    size: int  # folded length
+
+    def start(self, index: int) -> int:
+        """Original offset where the folded code point at `index` begins."""
+        k = bisect_right(self.folded, index) - 1
+        inside = index - self.folded[k]
+        return self.original[k] + (inside if self._identity(k) else 0)
+
+    def end(self, index: int) -> int:
+        """Original offset where the folded range ending (exclusive) at `index` > 0 ends."""
+        k = bisect_right(self.folded, index - 1) - 1
+        if self._identity(k):
+            return self.original[k] + index - self.folded[k]
+        return self.original[k] + self.lengths[k]
+
+    def _identity(self, k: int) -> bool:
+        following = self.folded[k + 1] if k + 1 < len(self.folded) else self.size
+        return following - self.folded[k] == self.lengths[k]
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A text in folded form (`text`), mapped back to the original through one or two OffsetMaps
+    (the second only for texts that NFC changes)."""
+
+    text: str
+    first: OffsetMap
+    composed: OffsetMap | None = None
+
+    @classmethod
+    def of(cls, original: str) -> "Folded":
+        """Fold `original` (steps 1-3, then 4 where the text is not already NFC). Linear in its length."""
+        text, first = _fold_runs(original)
+        if unicodedata.is_normalized("NFC", text):
+            return cls(text, first)
+        composed, second = _compose(text)
+        return cls(composed, first, second)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original [start, end) code-point offsets of the folded range [start, end), end > start."""
+        if self.composed is not None:
+            start, end = self.composed.start(start), self.composed.end(end)
+        return self.first.start(start), self.first.end(end)
+
+
+def fold(text: str) -> str:
+    """`text` in the form quotes are compared in (see the module docstring)."""
+    if _SLOW.search(text) is None and unicodedata.is_normalized("NFC", text):
+        return " ".join(text.translate(_FOLD).split())
+    return Folded.of(text).text
+
+
+def _fold_runs(original: str) -> tuple[str, OffsetMap]:
+    translated = original.translate(_FOLD)
+    lead = len(translated) - len(translated.lstrip(" "))
+    tail = len(translated.rstrip(" "))
+    parts: list[str] = []
+    folded: list[int] = []
+    origins: list[int] = []
+    lengths: list[int] = []
+    size = 0
+    cursor = lead
+
+    def piece(text: str, at: int, length: int) -> None:
+        nonlocal size
+        if text:
+            folded.append(size)
+            origins.append(at)
+            lengths.append(length)
+            parts.append(text)
+            size += len(text)
+
+    for run in _RUN.finditer(original, lead, max(lead, tail)):
+        begin, finish = run.span()
+        piece(translated[cursor:begin], cursor, begin - cursor)
+        cursor = finish
+        chunk = run.group()
+        if not any(char.isspace() for char in chunk):
+            continue  # ignorables alone: removed
+        if (_LINE_BREAK_IN.search(chunk) and begin > 0 and finish < len(original)
+                and _NO_SPACE_CHAR.match(original, begin - 1) and _NO_SPACE_CHAR.match(original, finish)):
+            continue  # a hard wrap between two no-space characters: removed
+        if begin == lead or finish == tail:
+            continue  # white space at either end: removed
+        piece(" ", begin, finish - begin)
+    piece(translated[cursor:max(cursor, tail)], cursor, max(cursor, tail) - cursor)
+    return "".join(parts), OffsetMap(tuple(folded), tuple(origins), tuple(lengths), size)
+
+
+def _compose(text: str) -> tuple[str, OffsetMap]:
+    """NFC of a folded text, cluster by cluster (composition never crosses an extended grapheme
+    cluster), with the map from composed back to folded offsets."""
+    parts: list[str] = []
+    folded: list[int] = []
+    origins: list[int] = []
+    lengths: list[int] = []
+    size = 0
+    cursor = 0
+    for cluster in _changed_clusters(text):
+        chars = cluster.group()
+        if len(chars) == 1 and chars < "\u0300":
+            continue
+        composed = unicodedata.normalize("NFC", chars)
+        if composed == chars:
+            continue
+        begin, finish = cluster.span()
+        if begin > cursor:
+            folded.append(size), origins.append(cursor), lengths.append(begin - cursor), parts.append(text[cursor:begin])
+            size += begin - cursor
+        folded.append(size), origins.append(begin), lengths.append(finish - begin), parts.append(composed)
+        size += len(composed)
+        cursor = finish
+    if cursor < len(text):
+        folded.append(size), origins.append(cursor), lengths.append(len(text) - cursor), parts.append(text[cursor:])
+        size += len(text) - cursor
+    return "".join(parts), OffsetMap(tuple(folded), tuple(origins), tuple(lengths), size)
+
+
+def _changed_clusters(text: str, chunk: int = 4096):  # type: ignore[no-untyped-def]
+    """The extended grapheme clusters of `text` in the stretches that are not NFC (stretches end
+    before a space, where no cluster continues)."""
+    start = 0
+    while start < len(text):
+        end = text.find(" ", start + chunk)
+        end = len(text) if end == -1 else end
+        if not unicodedata.is_normalized("NFC", text[start:end]):
+            yield from _CLUSTER.finditer(text, start, end)
+        start = end
+
+
+def is_word_boundary(text: str, index: int) -> bool:
+    """Whether `index` lies on a word boundary of `text`: a Unicode default word boundary (UAX #29,
+    so `8.5`, `2,000` and `can't` are one word each), or, beside a character of a script written
+    without spaces, any character boundary except one between two digits."""
+    if index <= 0 or index >= len(text):
+        return True
+    if _WORD_BOUNDARY.match(text, index) is not None:
+        return True
+    before, after = text[index - 1], text[index]
+    if before.isdigit() and after.isdigit():
+        return False
+    return _NO_SPACE_CHAR.match(before) is not None or _NO_SPACE_CHAR.match(after) is not None
+
+
+def word_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end) widened to the nearest word boundaries on both sides."""
+    while start > 0 and not is_word_boundary(text, start):
+        start -= 1
+    while end < len(text) and not is_word_boundary(text, end):
+        end += 1
+    return start, end
+
+
+def line_starts(text: str) -> tuple[int, ...]:
+    """Offsets where each line begins, counting lines as editors and `grep -n` do: after each `\\n`,
+    `\\r\\n` or lone `\\r` (a form feed or U+2028 is not a line break)."""
+    return (0, *(match.end() for match in _LINE.finditer(text)))
+
+
+def line_at(starts: tuple[int, ...], offset: int) -> int:
+    """The 1-based line holding code-point `offset`, given `line_starts` of the text."""
+    return bisect_right(starts, offset)
+
+
+def visible(text: str) -> str:
+    """`text` with every invisible or combining code point shown as ⟨U+XXXX⟩ after what it follows,
+    for messages: `configu⟨U+00AD⟩ration`, `s⟨U+0301⟩`. Control characters are shown the same way."""
+    return "".join(f"⟨U+{ord(char):04X}⟩" if _invisible(char) else char for char in text)
+
+
+def _invisible(char: str) -> bool:
+    if char.isspace() and char in "\t\n\r\x0c ":
+        return False
+    category = unicodedata.category(char)
+    return category in ("Mn", "Me", "Cf", "Cc", "Zl", "Zp") or (category == "Zs" and char != " ") or _IS_IGNORABLE.match(char) is not None
+
+
+_IS_IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}", regex.V1)
+
+
+def has_invisible(text: str) -> bool:
+    """Whether `visible(text)` differs from `text`."""
+    return any(_invisible(char) for char in text)
+
+
+# -- sentences ------------------------------------------------------------------------------------
+def sentence_bounds(text: str, language: str) -> list[int]:
+    """Code-point offsets where sentences of `text` begin (the first is 0), by ICU's sentence break
+    rules (UAX #29 with CLDR's abbreviation suppressions for `language`, so `Mr. Kim` is one
+    sentence in English): `.`/`!`/`?` before a capital in any alphabet, `。！？` in CJK, `؟` in
+    Arabic, `।` in Devanagari."""
+    if not text:
+        return [0]
+    breaker = _sentence_breaker()
+    bounds = [start for start, _ in breaker(text, _icu_locale(language)).segments()]
+    if not text.isascii() and any(ord(char) > 0xFFFF for char in text):  # ICU counts UTF-16 code units
+        units = _utf16_to_code_points(text)
+        bounds = [units[b] for b in bounds]
+    return bounds or [0]
+
+
+@lru_cache(maxsize=1)
+def _sentence_breaker():  # type: ignore[no-untyped-def]
+    from icu4py.breakers import SentenceBreaker  # a large library: loaded when a claim is first needed
+    return SentenceBreaker
+
+
+@lru_cache(maxsize=16)
+def _icu_locale(language: str) -> str:
+    return language.replace("-", "_") + "@ss=standard"
+
+
+def _utf16_to_code_points(text: str) -> dict[int, int]:
+    units: dict[int, int] = {}
+    unit = 0
+    for index, char in enumerate(text):
+        units[unit] = index
+        unit += 2 if ord(char) > 0xFFFF else 1
+    units[unit] = len(text)
+    return units
