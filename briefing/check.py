@@ -90,12 +90,14 @@ class _Reader(HTMLParser):
         element_id = a.get("id")
         if element_id is not None:
             page.ids.append(element_id)
-            page.text.setdefault(element_id, [])
+        collector = element_id if element_id is not None else a.get("data-of")  # the rest of a split excerpt counts as its text
+        if collector is not None:
+            page.text.setdefault(collector, [])
         if tag in VOID:
             return
-        self.stack.append((tag, element_id))
-        if element_id is not None:
-            self.open_ids.append(element_id)
+        self.stack.append((tag, collector))
+        if collector is not None:
+            self.open_ids.append(collector)
 
     def _urls(self, tag: str, a: dict[str, str]) -> None:
         page = self.page

@@ -28,12 +28,14 @@ class _Doc(HTMLParser):
         element_id = attributes.get("id")
         if element_id:
             self.ids.append(element_id)
-            self.text_by_id.setdefault(element_id, [])
+        collector = element_id or attributes.get("data-of")  # a split excerpt's later parts count as its text
+        if collector:
+            self.text_by_id.setdefault(collector, [])
         if tag in VOID:
             return
-        self.stack.append((tag, element_id))
-        if element_id:
-            self.open_ids.append(element_id)
+        self.stack.append((tag, collector))
+        if collector:
+            self.open_ids.append(collector)
         if tag == "title":
             self._in_title = True
 

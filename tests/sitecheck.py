@@ -8,12 +8,14 @@ from tests.htmltools import parse, text_of
 
 
 def citation_problems(output: Path, seeds: Path) -> list[str]:
-    """Every citations.json entry: text[start:end] == quote, and its href lands on an element holding the quote."""
+    """Every citations.json entry: text[start:end] == quote (the file decoded with nothing removed), and
+    its href lands on an element whose text (with the later parts of a split excerpt) is exactly the quote."""
     data = json.loads((output / "citations.json").read_text(encoding="utf-8"))
     problems = []
     docs = {}
     for number, entry in enumerate(data["citations"]):
-        text = (seeds / entry["source"]).read_bytes().decode("utf-8")
+        with open(seeds / entry["source"], encoding="utf-8", newline="") as file:
+            text = file.read()
         if text[entry["start"]:entry["end"]] != entry["quote"]:
             problems.append(f"#{number}: offsets do not give the quote: {entry}")
         page, _, fragment = entry["href"].partition("#")
@@ -22,8 +24,8 @@ def citation_problems(output: Path, seeds: Path) -> list[str]:
         found = text_of(docs[page], fragment)
         if found is None:
             problems.append(f"#{number}: {entry['href']} has no element with that id")
-        elif " ".join(entry["quote"].split()) not in " ".join(found.split()):
-            problems.append(f"#{number}: element {entry['href']} does not contain the quote")
+        elif found != entry["quote"]:
+            problems.append(f"#{number}: element {entry['href']} holds {found!r}, not exactly the quote {entry['quote']!r}")
         citing = entry["page"]
         if citing not in docs:
             docs[citing] = parse((output / citing).read_text(encoding="utf-8"))

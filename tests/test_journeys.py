@@ -38,9 +38,10 @@ def target_state(page) -> dict:
         const target = document.querySelector(':target');
         if (!target) return null;
         const mark = target.closest('mark') || target;
-        const plain = [...document.querySelectorAll('mark')].find(m => !m.matches(':target') && !m.querySelector(':target'));
+        const parts = [mark, ...document.querySelectorAll(`mark[data-of="${target.id}"]`)];  // a split excerpt's later parts
+        const plain = [...document.querySelectorAll('mark')].find(m => !m.closest(':target') && !m.querySelector(':target') && !parts.includes(m));
         const r = target.getBoundingClientRect();
-        return {id: target.id, text: mark.textContent, background: getComputedStyle(mark).backgroundColor,
+        return {id: target.id, text: parts.map(p => p.textContent).join(''), background: getComputedStyle(mark).backgroundColor,
                 plain: plain ? getComputedStyle(plain).backgroundColor : null,
                 inView: r.top >= 0 && r.bottom <= innerHeight && r.height > 0};
     }""")
