@@ -368,12 +368,14 @@ def _collect(tokens: list[Token], name: str, body_line: int, problems: Problems,
     citations: list[CitationUse] = []
     links: list[tuple[str, Location]] = []
     row_text: dict[int, str] | None = None  # made when a table holds a citation
-    for index, block in enumerate(tokens):
-        if block.type != "inline" or not block.children or not any(child.type in _COLLECTED for child in block.children):
-            continue
+    blocks = [(index, block) for index, block in enumerate(tokens)
+              if block.type == "inline" and block.children and any(child.type in _COLLECTED for child in block.children)]
+    claims = _claims([block.children for _, block in blocks if any(c.type == "citation" for c in block.children)], language)
+    for index, block in blocks:
         first_line = body_line + 1 + (block.map[0] if block.map else 0)
         breaks = [m.start() for m in _NEWLINE.finditer(block.content)]
-        for child, claim in _claims(block.children, language):
+        cited = any(c.type == "citation" for c in block.children)
+        for child, claim in (claims[id(block.children)] if cited else ((child, "") for child in block.children)):
             if child.type not in _COLLECTED:
                 continue
             if not claim and row_text is None:
@@ -417,44 +419,60 @@ def _table_rows(tokens: list[Token]) -> dict[int, str]:
 CLAIM_LIMIT = 400  # code points; a longer sentence's claim is the words just before its marker
 
 
-def _claims(children: list[Token], language: str) -> list[tuple[Token, str]]:
-    """Each inline token paired with the plain-text sentence it sits in (for citation claims):
-    sentences as ICU finds them for `language` (text.sentence_bounds); a marker placed after a
-    sentence's full stop at the end of the text belongs to that sentence. A sentence longer than
-    CLAIM_LIMIT is cut to the CLAIM_LIMIT code points before the marker, from a word start, after
-    "…", so claims, and citations.json, stay linear in size however long a sentence runs."""
-    text_parts: list[str] = []
+def _claims(blocks: list[list[Token]], language: str) -> dict[int, list[tuple[Token, str]]]:
+    """For each inline block (by id of its children list), each child paired with the plain-text
+    sentence it sits in, for citation claims. Sentences are found by ICU for `language`
+    (text.sentence_bounds), in one pass over all the blocks of a page (each ends a sentence). A
+    marker placed after the full stop at the end of a block belongs to the sentence before it. A
+    sentence longer than CLAIM_LIMIT is cut to the CLAIM_LIMIT code points before the marker, from
+    a word start, after "…", so claims (and citations.json) stay linear in size however long a
+    sentence runs."""
+    plain = [_plain_text(children) for children in blocks]
+    joined = "\u2029".join(text for text, _ in plain)  # a paragraph separator always ends a sentence
+    found = sentence_bounds(joined, language) if _SENTENCE_END.search(joined) else [0]
+    result: dict[int, list[tuple[Token, str]]] = {}
+    base = 0
+    for children, (text, positions) in zip(blocks, plain):
+        lo, hi = bisect.bisect_right(found, base), bisect.bisect_left(found, base + len(text) + 1)
+        bounds = [0, *(b - base for b in found[lo:hi] if b - base < len(text)), len(text)]
+        result[id(children)] = [(child, _claim(text, bounds, position) if child.type == "citation" else "")
+                                for child, position in zip(children, positions)]
+        base += len(text) + 1
+    return result
+
+
+def _plain_text(children: list[Token]) -> tuple[str, list[int]]:
+    """The plain text of an inline block, and where each child starts in it."""
+    parts: list[str] = []
     positions: list[int] = []
     length = 0
     for child in children:
         positions.append(length)
         if child.type in ("text", "code_inline"):
-            text_parts.append(child.content)
+            parts.append(child.content)
             length += len(child.content)
         elif child.type in ("softbreak", "hardbreak"):
-            text_parts.append(" ")
+            parts.append(" ")
             length += 1
-    text = "".join(text_parts)
-    bounds = [*sentence_bounds(text, language), len(text)]
-    result = []
-    for child, position in zip(children, positions):
-        if child.type not in _COLLECTED:  # only citations need their claim
-            result.append((child, ""))
-            continue
-        k = min(bisect.bisect_right(bounds, position) - 1, len(bounds) - 2)
-        start, end = bounds[k], bounds[k + 1]
-        if not text[start:end].strip() and k > 0:  # marker placed after the full stop: the claim is the sentence before
-            start, end = bounds[k - 1], bounds[k]
-        if end - start > CLAIM_LIMIT:
-            end = max(min(end, position), start + 1)
-            cut = max(start, end - CLAIM_LIMIT)
-            if cut > start:
-                space = text.find(" ", cut, end)
-                cut = space + 1 if space != -1 else cut
-                result.append((child, "…" + _tidy(text[cut:end])))
-                continue
-        result.append((child, _tidy(text[start:end].strip())))
-    return result
+    return "".join(parts), positions
+
+
+def _claim(text: str, bounds: list[int], position: int) -> str:
+    """The claim of a marker at `position` of a block's text, given where its sentences begin."""
+    k = min(bisect.bisect_right(bounds, position) - 1, len(bounds) - 2)
+    start, end = bounds[k], bounds[k + 1]
+    if not text[start:end].strip() and k > 0:  # marker placed after the full stop: the claim is the sentence before
+        start, end = bounds[k - 1], bounds[k]
+    if end - start > CLAIM_LIMIT:
+        end = max(min(end, position), start + 1)
+        cut = max(start, end - CLAIM_LIMIT)
+        if cut > start:
+            space = text.find(" ", cut, end)
+            return "…" + _tidy(text[space + 1 if space != -1 else cut : end])
+    return _tidy(text[start:end].strip())
+
+
+_SENTENCE_END = regex.compile(r"\p{Sentence_Terminal}")
 
 
 _SPACE_BEFORE_PUNCTUATION = regex.compile(r"\s+(\p{Terminal_Punctuation})")  # . , ; : ! ? 。 、 ؟ ، । ...

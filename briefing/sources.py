@@ -36,10 +36,15 @@ class QuoteIndex:
 
     @cached_property
     def word_index(self) -> dict[str, list[int]]:
-        """Where each word starts: built once per source, so finding a quote costs only its rarest word's hits."""
+        """Where each space-separated word starts, and, for a word with leading punctuation, where
+        the rest starts under the rest (`(“closest` is also found as `closest`): built once per
+        source, so finding a quote costs only its rarest word's hits."""
         index: dict[str, list[int]] = {}
         for word in _WORD.finditer(self.text):
             index.setdefault(word.group(), []).append(word.start())
+            lead = _LEADING.match(word.group())
+            if lead is not None and lead.end() < len(word.group()):
+                index.setdefault(word.group()[lead.end():], []).append(word.start() + lead.end())
         return index
 
     def find_all(self, needle: str) -> list[int]:
@@ -57,14 +62,20 @@ class QuoteIndex:
         return hits
 
     def lookup(self, needle: str) -> list[int]:
-        """find_all through the word index (needs three words or more): for long texts quoted often."""
+        """find_all through the word index (needs three words or more): for long texts quoted often.
+        Interior words are whole space-separated words of the text wherever the needle occurs; so is
+        the first word, but for punctuation that may stand before it, which the index also leaves off."""
         words = needle.split(" ")
-        # Interior words are whole words of the text wherever the needle occurs.
-        interior = range(1, len(words) - 1)
         index = self.word_index
-        best = min(interior, key=lambda i: len(index.get(words[i], ())))
-        lead = len(" ".join(words[:best])) + 1
-        return [p - lead for p in index.get(words[best], ()) if p >= lead and self.text.startswith(needle, p - lead)]
+        candidates = list(range(1, len(words) - 1))
+        if _LEADING.match(words[0]) is None:
+            candidates.append(0)
+        best = min(candidates, key=lambda i: len(index.get(words[i], ())))
+        lead = len(" ".join(words[:best])) + 1 if best else 0
+        return sorted(p - lead for p in index.get(words[best], ()) if p >= lead and self.text.startswith(needle, p - lead))
+
+
+_LEADING = regex.compile(r"[^\w]+")
 
 
 @dataclass(frozen=True)

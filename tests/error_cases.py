@@ -94,6 +94,16 @@ CASES = [
           '(which occurrence), prefix="..." or suffix="..."',)),
     Case("quote across paragraphs", edit(PAGE, '"argues the pact is fragile" prefix="The essay"', '"fragile. It says"'),
          ("content/beta.md:4: the quote runs across a paragraph break in the source; cite each paragraph's words separately",)),
+    Case("quote inside a longer word", edit(PAGE, '"argues the pact is fragile" prefix="The essay"', '"rgues the pact"'),
+         ('content/beta.md:4: the quote "rgues the pact" occurs in seeds/essay.txt only inside longer words: line 1 has '
+          '"argues the pact"; a quote must start and end on whole words: quote the whole word',)),
+    Case("quote that differs only in case", edit(PAGE, '"argues the pact is fragile" prefix="The essay"', '"Argues the pact is fragile"'),
+         ('content/beta.md:4: quote not found in seeds/essay.txt: "Argues the pact is fragile"; closest passage (line 1): '
+          '"argues the pact is fragile" (differs only in upper/lower case); copy the words exactly as the source has them',)),
+    Case("quote not found beside an invisible character", both(write("seeds/essay.txt", "The essay argues the pact is frag\u00adile.\nIt says the pact is fragile because it rests on the war.\n"),
+                                                               edit(PAGE, '"argues the pact is fragile" prefix="The essay"', '"argues the pact is brittle"')),
+         ('content/beta.md:4: quote not found in seeds/essay.txt: "argues the pact is brittle"; closest passage (line 1): '
+          '"argues the pact is frag⟨U+00AD⟩ile"; copy the words exactly as the source has them',)),
     Case("unclosed quote", edit(PAGE, '"argues the pact is fragile" prefix="The essay"]', '"argues the pact is fragile]'),
          ('content/beta.md:4: the quote is not closed; end it with a straight `"` (write \\" for a quote mark inside it)',)),
     Case("empty quote", edit(PAGE, '"argues the pact is fragile" prefix="The essay"', '""'),
