@@ -192,24 +192,34 @@ def _read_sources(site: Values, root: Path, problems: Problems, file_locations: 
 
 def _check_source_file(file: str, loc: Location, root: Path, problems: Problems) -> None:
     if "/" in file or "\\" in file or file in ("", ".", "..") or "\x00" in file:
-        problems.error(loc, f"`file` must be a file name inside seeds/, not a path: {file!r}")
+        problems.error(loc, f"`file` must be a file name inside seeds/, not a path: {show(file)}")
         return
-    if not SAFE_FILE.fullmatch(file):
-        problems.error(loc, f"the file name {file!r} has characters that are unsafe in a URL; rename it using letters, digits, '.', '-' and '_'")
+    if not SAFE_FILE.fullmatch(file) or len(file) > 200:
+        problems.error(loc, f"the file name {show(file)} has characters that are unsafe in a URL; rename it using letters, digits, '.', '-' and '_'")
         return
+    name = os.path.join(root, "seeds", file)  # a string path: this runs once per source
     try:
-        mode = os.lstat(os.path.join(root, "seeds", file)).st_mode  # a string path: this runs once per source
+        mode = os.lstat(name).st_mode
     except OSError:
         mode = 0
     if stat.S_ISREG(mode):  # a file itself, in seeds/ as its name has no `/`
         return
-    path = root / "seeds" / file
-    linked = stat.S_ISLNK(mode)
-    if not path.is_file():
+    try:
+        target = os.stat(name).st_mode
+    except FileNotFoundError:
         problems.error(loc, f"source file seeds/{file} does not exist; copy the document into seeds/ or fix the name")
         return
+    except OSError as exc:
+        problems.error(loc, f"cannot read seeds/{file} ({exc.strerror}); check the file and its permissions")
+        return
+    if stat.S_ISDIR(target):
+        problems.error(loc, f"seeds/{file} is a folder, not a document; name a file in seeds/")
+        return
+    if not stat.S_ISREG(target):
+        problems.error(loc, f"seeds/{file} is not a regular file (a named pipe, socket or device); copy the document into seeds/ as a file")
+        return
     # A file that is not a link lies in seeds/ (its name has no `/`); a link must lead there too.
-    if linked and (root / "seeds").resolve() not in path.resolve().parents:
+    if stat.S_ISLNK(mode) and (root / "seeds").resolve() not in Path(name).resolve().parents:
         problems.error(loc, f"seeds/{file} is a link to a file outside seeds/; copy the document itself into seeds/")
 
 

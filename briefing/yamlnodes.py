@@ -37,7 +37,7 @@ class Node:
             return _constructor.construct_object(self.node, deep=True)
         except RecursionError:
             raise Unreadable("the value refers to itself through an alias; write it out") from None
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError, AttributeError) as exc:
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError, AttributeError, LookupError) as exc:
             raise Unreadable(_unreadable_reason(self.node, exc)) from None
         finally:  # the constructor remembers every node it made until a document ends: forget them
             _constructor.constructed_objects.clear()
