@@ -89,6 +89,9 @@ def load_config(config_path: Path, output_dir: Path | None = None, base_url: str
     root = config_path.resolve().parent
     name = relative_name(config_path, root)
     try:
+        if not stat.S_ISREG(os.stat(config_path).st_mode):  # a folder or a named pipe (which would block)
+            problems.error(Location(name), "this is not a regular file; pass --config the path of a site.yaml file")
+            problems.check()
         text = config_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         problems.error(Location(str(config_path)), "no site configuration here; create site.yaml or pass --config PATH")
@@ -167,6 +170,9 @@ def _read_sources(site: Values, root: Path, problems: Problems, file_locations: 
     result: list[SourceConfig] = []
     seen_ids: set[str] = set()
     seen_files: set[str] = set()
+    seeds_problem = input_folder_problem(root, "seeds")  # a seeds/ that leads elsewhere: look at none of its files
+    if seeds_problem is not None:
+        problems.error(Location("seeds/"), seeds_problem)
     for item in site["sources"] or []:
         entry = SOURCE_SCHEMA.read(item, problems, "a `sources` entry")
         if entry is None:
@@ -177,7 +183,8 @@ def _read_sources(site: Values, root: Path, problems: Problems, file_locations: 
                 problems.error(entry.location("id"), f"source id `{source_id}` is used twice; give each source its own id")
             seen_ids.add(source_id)
         if file is not None:
-            _check_source_file(file, entry.location("file"), root, problems)
+            if seeds_problem is None:
+                _check_source_file(file, entry.location("file"), root, problems)
             if source_id is not None:
                 file_locations[source_id] = entry.location("file")
             if file in seen_files:
@@ -188,6 +195,20 @@ def _read_sources(site: Values, root: Path, problems: Problems, file_locations: 
         declared = {key: entry[key] for key in SOURCE_SCHEMA.names if key in SOURCE_FIELDS}
         result.append(SourceConfig(**declared, location=item.location))
     return result
+
+
+def input_folder_problem(root: Path, name: str) -> str | None:
+    """What is wrong with the input folder `name` of the project at `root` (resolved): it is a
+    link leading outside the project, or not a folder; None when it is fine or absent."""
+    folder = root / name
+    if not os.path.lexists(folder):
+        return None
+    resolved = folder.resolve()
+    if resolved != root and root not in resolved.parents:
+        return f"the folder is a link to {resolved}, outside the project; make {name}/ a folder of its own"
+    if not resolved.is_dir():
+        return f"{name} is not a folder; remove it and create the folder {name}/"
+    return None
 
 
 def _check_source_file(file: str, loc: Location, root: Path, problems: Problems) -> None:

@@ -214,10 +214,12 @@ def load_pages(config: Config, problems: Problems, records: dict[str, Any] | Non
 
 
 def page_files(content_dir: Path) -> list[str]:
-    """The names of the page files in content/, sorted: every *.md but editor lock and backup
-    files such as .#page.md."""
+    """The names of the page files in content/, sorted: every *.md file but editor lock and backup
+    files such as .#page.md. A folder, named pipe or device is never opened (project.check_project
+    reports it)."""
     with os.scandir(content_dir) as entries:
-        return sorted(entry.name for entry in entries if entry.name.endswith(".md") and not entry.name.startswith((".", "#")))
+        return sorted(entry.name for entry in entries if entry.name.endswith(".md") and not entry.name.startswith((".", "#"))
+                      and entry.is_file())
 
 
 def page_record_key(name: str, sha256: str, allow_html: bool) -> str:

@@ -11,6 +11,7 @@ from .config import Config
 from .content import Page, load_pages, page_record_key
 from .errors import Problem, Problems
 from .inputs import Inputs, read_inputs
+from .project import check_project
 from .link import PageCitations, Site, anchored_alike, facts, link, link_page, locate_quotes, with_pages
 from .render import Renderer, Rendering, SiteFiles, reads_any, render_site
 from .sources import Source, layout_key, load_sources
@@ -49,11 +50,14 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     """
     problems = Problems()
     check_output_dir(config, problems)
+    unlisted = check_project(config, problems)          # input folders inside the project, no pipes or links out
+    if unlisted is None:
+        problems.check()                                # an input folder that is not the project's: read nothing
     cache = BuildCache(config) if use_cache and write and previous is None and not problems.errors else None
     saved = cache.load() if cache else None             # what the last build of this folder made, if trustworthy
     # What earlier builds learnt from unchanged pages and sources: from memory (serve) or the cache.
     known = previous if previous is not None else saved
-    inputs = read_inputs(config, known.inputs.stats if known else None)  # digest every input file before reading it
+    inputs = read_inputs(config, known.inputs.stats if known else None, unlisted)  # digest every input file before reading it
     if saved is not None and saved.inputs_digest == inputs_digest(inputs) and not (strict and saved.warnings):
         if inputs.stats != saved.inputs.stats:
             cache.save(inputs, saved.rendering, saved.counts, saved.warnings, saved.records, saved.quotes, saved.layouts, saved.facts)
@@ -72,7 +76,7 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     used: set[str] | None = None  # the quote locations linking needed (None: the Site is reused, so all of them)
     if previous is not None and previous.inputs.model == inputs.model:
         site = previous.site                            # only templates changed: the same Site
-        problems.items.extend(previous.warnings)
+        problems.items.extend(w for w in previous.warnings if w not in problems.items)  # the project's own were found again
     else:
         sources = load_sources(config, problems, previous.site.sources if previous and previous.site else (), layouts)  # seeds/ -> Source
         pages = load_pages(config, problems, records, jobs, _unchanged_pages(config, inputs, previous, records),  # content/ -> Page

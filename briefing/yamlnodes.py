@@ -86,7 +86,8 @@ def compose(text: str, path: str, problems: Problems, line_offset: int = 0) -> N
         return None
     except yaml.reader.ReaderError as exc:  # a control character: the reader knows its offset, not its line
         line = text.count("\n", 0, exc.position) + 1 + line_offset
-        problems.error(Location(path, line), f"invalid YAML: the control character {exc.character!r} is not allowed; "
+        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        problems.error(Location(path, line), f"invalid YAML: the control character {character!r} is not allowed; "
                                              "remove it, or write it as an escape such as \\t inside double quotes")
         return None
     except yaml.YAMLError as exc:
