@@ -52,6 +52,29 @@ def check_output_dir(config: Config, problems: Problems) -> None:
             return
     if out.exists() and not out.is_dir():
         problems.error(where, f"{out} exists and is not a folder; remove it or choose another --output")
+        return
+    in_the_way = foreign_files(out)
+    if in_the_way:
+        shown = ", ".join(repr(name) for name in in_the_way[:3]) + (f" and {len(in_the_way) - 3} more" if len(in_the_way) > 3 else "")
+        problems.error(where, f"refusing to write the site into {out}: it holds {shown}, which no build made, and every build "
+                              f"replaces the whole folder; choose a new or empty folder, or move those files away")
+
+
+MARKER = ".briefing-output"  # in every output folder a build writes: the folder is the build's to replace
+MARKER_TEXT = b"This folder is written by `python build.py`; every build replaces all of it.\n"
+
+
+def foreign_files(out: Path) -> list[str]:
+    """The entries of an existing output folder (sorted names) when it is neither empty nor marked
+    as one a build wrote (MARKER): another build's tree is replaced whole, anything else is not ours."""
+    try:
+        with os.scandir(out) as entries:
+            names = sorted(entry.name for entry in entries)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        return [f"(unreadable: {exc.strerror})"]
+    return [] if not names or MARKER in names else names
 
 
 OUTSIDE = "this output path would lie outside the output folder; rename the page or source"
@@ -116,6 +139,8 @@ class Staging:
         return WrittenFiles(self.out, sizes)
 
     def commit(self) -> None:
+        with open(os.path.join(self.root, MARKER), "wb") as file:
+            file.write(MARKER_TEXT)
         os.chmod(self.folder, 0o755)
         _swap(self.folder, self.out)
 

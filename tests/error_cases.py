@@ -197,4 +197,8 @@ CASES = [
     Case("seed not listed in site.yaml (warning, --strict)", write("seeds/extra.txt", "Text.\n"),
          ("seeds/extra.txt: warning: this file is not listed in `sources` in site.yaml, so it is not published; add a `sources` entry for it, or remove it",),
          args=("--strict",)),
+    Case("output folder holds files no build made", both(write("docs/notes.md", "# Notes\n"), write("docs/logo.png", b"\x89PNG")),
+         ("--output: refusing to write the site into {site}/docs: it holds 'logo.png', 'notes.md', which no build made, and every "
+          "build replaces the whole folder; choose a new or empty folder, or move those files away",),
+         args=("--output", "docs")),
 ]
