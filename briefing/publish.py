@@ -61,7 +61,7 @@ def publish(config: Config, remote: str, branch: str, message: str | None, stric
     parent = remote_tip or local_tip
     with tempfile.TemporaryDirectory(prefix="briefing-publish-") as scratch:
         site_dir = Path(scratch) / "site"
-        result = build(replace(target, output_dir=site_dir), strict=strict)
+        result = build(replace(target, output_dir=site_dir), strict=strict, lock=False)  # a folder of its own
         for warning in result.warnings:
             print(warning, file=sys.stderr)
         (site_dir / MARKER).unlink(missing_ok=True)  # marks an output folder on disk; nothing to publish
