@@ -11,14 +11,14 @@ from typing import Callable
 from .cache import BuildCache, Saved, inputs_digest
 from .config import Config
 from .content import Page, load_pages, page_record_key
-from .errors import Problem, Problems
+from .errors import BuildError, Problem, Problems
 from .inputs import Inputs, read_inputs
 from .project import check_project
 from .lock import ProjectLock
 from .link import PageCitations, Site, anchored_alike, facts, link, link_page, locate_quotes, with_pages
 from .render import Renderer, Rendering, SiteFiles, reads_any, render_site
 from .sources import Source, layout_key, load_sources
-from .write import Staging, changed_paths, check_output_dir, check_paths, folder_state, output_folders, update_one, update_site, write_site
+from .write import Staging, file_problem, changed_paths, check_output_dir, check_paths, folder_state, output_folders, update_one, update_site, write_site
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,11 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     lock.WAITING when it does, and "written" once the output folder is written, before the build
     cache records it.
     """
-    with ProjectLock(config.root, progress) if write and lock else contextlib.nullcontext():
-        return _build(config, strict, write, previous, use_cache, jobs, keep_files, progress)
+    try:
+        with ProjectLock(config.root, progress) if write and lock else contextlib.nullcontext():
+            return _build(config, strict, write, previous, use_cache, jobs, keep_files, progress)
+    except OSError as exc:  # a full disk, a folder one may not write to: the author's to fix, not a traceback
+        raise BuildError([file_problem(exc, config)]) from None
 
 
 def _build(config: Config, strict: bool, write: bool, previous: BuildResult | None, use_cache: bool, jobs: int,
