@@ -30,7 +30,7 @@ def generator_digest() -> str:
     digest = hashlib.sha256(f"{FORMAT} {sys.version}".encode())  # marshal's format is the interpreter's
     for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    for package in ("jinja2", "markdown-it-py", "mdit-py-plugins", "pyyaml", "markupsafe"):
+    for package in ("jinja2", "markdown-it-py", "mdit-py-plugins", "pyyaml", "markupsafe", "langcodes", "language-data"):
         try:
             digest.update(f"{package}={metadata.version(package)}".encode())
         except metadata.PackageNotFoundError:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .config import Config, load_config
 from .errors import BuildError
+from .lock import WAITING
 
 
 def _common(parser: argparse.ArgumentParser, top: bool = True) -> None:
@@ -70,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _say_waiting(stage: str) -> None:
+    if stage == WAITING:
+        print(f"{WAITING} ...", file=sys.stderr, flush=True)
+
+
 def run_build(config: Config, args: argparse.Namespace) -> int:
     from .pipeline import build
 
@@ -77,7 +83,7 @@ def run_build(config: Config, args: argparse.Namespace) -> int:
     # A build is one short process whose objects live until it ends: the cyclic garbage collector
     # would only walk them again and again (about a tenth of a 10,000-page build).
     gc.disable()
-    result = build(config, strict=args.strict, use_cache=True, jobs=os.cpu_count() or 1, keep_files=False)
+    result = build(config, strict=args.strict, use_cache=True, jobs=os.cpu_count() or 1, keep_files=False, progress=_say_waiting)
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     if args.verbose:

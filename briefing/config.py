@@ -1,6 +1,7 @@
 """Stage 0: read site.yaml once into a typed, validated Config."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import stat
@@ -9,10 +10,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import Location, Problems, relative_name
-from .yamlnodes import Fields, Node, compose, mapping, scalar, sequence
+from .yamlnodes import Key, Node, Schema, Values, checked, compose, flag, items, optional_text, scalar, sequence, show, text
 
-SITE_KEYS = ("title", "description", "language", "base_url", "allow_html", "topics", "pages", "domain", "sources")
-SOURCE_KEYS = ("id", "file", "title", "author", "publisher", "date", "url", "kind", "perspective", "furniture", "paragraphs")
 PARAGRAPH_MODES = ("lines", "blank-lines")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SAFE_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
@@ -30,6 +29,10 @@ class Furniture:
 
 @dataclass(frozen=True)
 class SourceConfig:
+    """One entry of `sources` in site.yaml: a document in seeds/ and what is known of it.
+
+    Its fields are the keys of SOURCE_SCHEMA (absent optional keys None), plus where it was written."""
+
     id: str
     file: str
     title: str
@@ -42,6 +45,7 @@ class SourceConfig:
     furniture: tuple[Furniture, ...]
     paragraphs: str
     location: Location
+    language: str | None = None  # a normalised BCP 47 tag; None: the site's language
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,9 @@ def load_config(config_path: Path, output_dir: Path | None = None, base_url: str
     root = config_path.resolve().parent
     name = relative_name(config_path, root)
     try:
+        if not stat.S_ISREG(os.stat(config_path).st_mode):  # a folder or a named pipe (which would block)
+            problems.error(Location(name), "this is not a regular file; pass --config the path of a site.yaml file")
+            problems.check()
         text = config_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         problems.error(Location(str(config_path)), "no site configuration here; create site.yaml or pass --config PATH")
@@ -121,167 +128,262 @@ _last: tuple[tuple, Config, dict[str, Location]] | None = None  # the last valid
 
 def _read_site(node: Node, root: Path, name: str, problems: Problems, output_dir: Path | None, base_url_override: str | None,
                file_locations: dict[str, Location]) -> Config | None:
-    fields = mapping(node, problems, name)
-    if fields is None:
+    site = SITE_SCHEMA.read(node, problems, name)
+    if site is None:
         return None
-    for key, loc in fields.unknown(SITE_KEYS):
-        problems.error(loc, f"unknown key `{key}`; allowed keys are {', '.join(SITE_KEYS)}")
-    title = _required_str(fields, "title", node, problems)
-    description = _optional_str(fields, "description", problems) or ""
-    language = _optional_str(fields, "language", problems) or "en"
-    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", language):
-        problems.error(_loc(fields, "language", node), f"`language` must be a language tag such as en or en-GB, got {language!r}")
-    raw_base = base_url_override if base_url_override is not None else (_optional_str(fields, "base_url", problems) or "")
-    base_url = _check_base_url(raw_base, _loc(fields, "base_url", node), problems, from_cli=base_url_override is not None)
-    allow_html = False
-    if fields.get("allow_html") is not None:
-        allow_html = bool(scalar(fields.get("allow_html"), bool, problems, "allow_html"))
-    domain = _optional_str(fields, "domain", problems)
-    if domain is not None and not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", domain):
-        problems.error(_loc(fields, "domain", node), f"`domain` must be a host name such as briefing.example.org, got {domain!r}")
-    topics = _page_list(fields, "topics", problems, [])
-    pages = _page_list(fields, "pages", problems, topics)
-    sources = _read_sources(fields, node, root, problems, file_locations)
+    base_url = site["base_url"]
+    if base_url_override is not None:
+        base_url = (_base_url(base_url_override, Location("--base-url"), problems) or "") if base_url_override else ""
+    topics = site["topics"]
+    pages = [slug for slug in site["pages"] if not _listed_twice(slug, topics, site.location("pages"), problems)]
+    sources = _read_sources(site, root, problems, file_locations)
     out = (output_dir if output_dir is not None else root / "output").resolve()
-    if title is None:
+    if site["title"] is None:
         return None
     return Config(
         root=root,
         config_location=name,
-        title=title,
-        description=description,
-        language=language,
+        title=site["title"],
+        description=site["description"],
+        language=site["language"],
         base_url=base_url,
-        allow_html=allow_html,
+        allow_html=site["allow_html"],
         topics=tuple(topics),
-        topics_location=_loc(fields, "topics", node),
+        topics_location=site.location("topics"),
         pages=tuple(pages),
-        pages_location=_loc(fields, "pages", node),
-        domain=domain,
+        pages_location=site.location("pages"),
+        domain=site["domain"],
         sources=tuple(sources),
         output_dir=out,
     )
 
 
-def _page_list(fields: Fields, key: str, problems: Problems, taken: list[str]) -> list[str]:
-    """`topics` or `pages`: page names, each listed once across both."""
+def _listed_twice(slug: str, taken: list[str], loc: Location, problems: Problems) -> bool:
+    if slug in taken:
+        problems.error(loc, f"page `{slug}` is listed twice in `topics`/`pages`; list each page once")
+        return True
+    return False
+
+
+def _read_sources(site: Values, root: Path, problems: Problems, file_locations: dict[str, Location]) -> list[SourceConfig]:
+    """The `sources` entries; `file_locations` receives where each source (by id) names its file."""
+    result: list[SourceConfig] = []
+    seen_ids: set[str] = set()
+    seen_files: set[str] = set()
+    seeds_problem = input_folder_problem(root, "seeds")  # a seeds/ that leads elsewhere: look at none of its files
+    if seeds_problem is not None:
+        problems.error(Location("seeds/"), seeds_problem)
+    for item in site["sources"] or []:
+        entry = SOURCE_SCHEMA.read(item, problems, "a `sources` entry")
+        if entry is None:
+            continue
+        source_id, file = entry["id"], entry["file"]
+        if source_id is not None:
+            if source_id in seen_ids:
+                problems.error(entry.location("id"), f"source id `{source_id}` is used twice; give each source its own id")
+            seen_ids.add(source_id)
+        if file is not None:
+            if seeds_problem is None:
+                _check_source_file(file, entry.location("file"), root, problems)
+            if source_id is not None:
+                file_locations[source_id] = entry.location("file")
+            if file in seen_files:
+                problems.error(entry.location("file"), f"seeds/{file} is listed twice; list each document once")
+            seen_files.add(file)
+        if source_id is None or file is None or entry["title"] is None:
+            continue
+        declared = {key: entry[key] for key in SOURCE_SCHEMA.names if key in SOURCE_FIELDS}
+        result.append(SourceConfig(**declared, location=item.location))
+    return result
+
+
+def input_folder_problem(root: Path, name: str) -> str | None:
+    """What is wrong with the input folder `name` of the project at `root` (resolved): it is a
+    link leading outside the project, or not a folder; None when it is fine or absent."""
+    folder = root / name
+    if not os.path.lexists(folder):
+        return None
+    resolved = folder.resolve()
+    if resolved != root and root not in resolved.parents:
+        return f"the folder is a link to {resolved}, outside the project; make {name}/ a folder of its own"
+    if not resolved.is_dir():
+        return f"{name} is not a folder; remove it and create the folder {name}/"
+    return None
+
+
+def _check_source_file(file: str, loc: Location, root: Path, problems: Problems) -> None:
+    if "/" in file or "\\" in file or file in ("", ".", "..") or "\x00" in file:
+        problems.error(loc, f"`file` must be a file name inside seeds/, not a path: {show(file)}")
+        return
+    if not SAFE_FILE.fullmatch(file) or len(file) > 200:
+        problems.error(loc, f"the file name {show(file)} has characters that are unsafe in a URL; rename it using letters, digits, '.', '-' and '_'")
+        return
+    name = os.path.join(root, "seeds", file)  # a string path: this runs once per source
+    try:
+        mode = os.lstat(name).st_mode
+    except OSError:
+        mode = 0
+    if stat.S_ISREG(mode):  # a file itself, in seeds/ as its name has no `/`
+        return
+    try:
+        target = os.stat(name).st_mode
+    except FileNotFoundError:
+        problems.error(loc, f"source file seeds/{file} does not exist; copy the document into seeds/ or fix the name")
+        return
+    except OSError as exc:
+        problems.error(loc, f"cannot read seeds/{file} ({exc.strerror}); check the file and its permissions")
+        return
+    if stat.S_ISDIR(target):
+        problems.error(loc, f"seeds/{file} is a folder, not a document; name a file in seeds/")
+        return
+    if not stat.S_ISREG(target):
+        problems.error(loc, f"seeds/{file} is not a regular file (a named pipe, socket or device); copy the document into seeds/ as a file")
+        return
+    # A file that is not a link lies in seeds/ (its name has no `/`); a link must lead there too.
+    if stat.S_ISLNK(mode) and (root / "seeds").resolve() not in Path(name).resolve().parents:
+        problems.error(loc, f"seeds/{file} is a link to a file outside seeds/; copy the document itself into seeds/")
+
+
+def _base_url(value: str, loc: Location, problems: Problems) -> str | None:
+    """An absolute http(s) URL, ending in "/"; None after a problem."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
+    except ValueError:
+        valid = False
+    if not valid or any(ch.isspace() or ord(ch) < 32 for ch in value):
+        problems.error(loc, f"base_url must be an absolute http(s) URL such as https://user.github.io/repo/, got {show(value)}")
+        return None
+    return value if value.endswith("/") else value + "/"
+
+
+def _check_base_url(value: str, node: Node, problems: Problems, what: str) -> str | None:
+    return _base_url(value, node.location, problems) if value else ""
+
+
+def _check_url(value: str, node: Node, problems: Problems, what: str) -> str | None:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
+        problems.error(node.location, f"a source `url` must be an http:// or https:// address, got {show(value)}")
+        return None
+    return value
+
+
+def _check_domain(value: str, node: Node, problems: Problems, what: str) -> str | None:
+    if not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", value):
+        problems.error(node.location, f"`domain` must be a host name such as briefing.example.org, got {show(value)}")
+        return None
+    return value
+
+
+def _check_source_id(value: str, node: Node, problems: Problems, what: str) -> str | None:
+    if not ID_PATTERN.fullmatch(value):
+        problems.error(node.location, f"source id {show(value)} must be lower-case letters, digits, - or _, starting with a letter or digit")
+        return None
+    if value in RESERVED_SOURCE_IDS:
+        problems.error(node.location, f"source id `{value}` is reserved (sources/{value} is used by the site); choose another id")
+        return None
+    return value
+
+
+def _check_paragraphs(value: str, node: Node, problems: Problems, what: str) -> str | None:
+    if value not in PARAGRAPH_MODES:
+        problems.error(node.location, f"`paragraphs` must be one of {', '.join(PARAGRAPH_MODES)}, got {show(value)}")
+        return None
+    return value
+
+
+def language_tag(value: str, node: Node, problems: Problems, what: str) -> str | None:
+    """A BCP 47 language tag valid in the IANA registry, normalised (`en-gb` -> `en-GB`, `iw` -> `he`)."""
+    import langcodes  # its data loads on first use: only sites that set a language pay for it
+
+    try:
+        if langcodes.tag_is_valid(value):
+            return langcodes.standardize_tag(value)
+    except (ValueError, LookupError):
+        pass
+    guess = _guess_language(value)
+    hint = f"did you mean `{guess[0]}` ({guess[1]})?" if guess else "use a tag such as en, en-GB, fr or ja (see the IANA language subtag registry)"
+    shown = f"`{value}`" if value.isprintable() and len(value) <= 40 else show(value)
+    problems.error(node.location, f"{shown} is not a language tag; {hint}")
+    return None
+
+
+def _guess_language(value: str) -> tuple[str, str] | None:
+    """The tag meant by a country code (`jp` -> `ja`) or a language's name (`English` -> `en`), if any."""
+    import langcodes
+
+    try:
+        if re.fullmatch(r"[A-Za-z]{2}", value) and langcodes.tag_is_valid(f"und-{value.upper()}"):
+            language = langcodes.Language.get(f"und-{value.upper()}").maximize().language
+        elif len(value) <= 40:
+            language = langcodes.find(value).language
+        else:
+            return None
+    except (ValueError, LookupError):
+        return None
+    if not language or language == "und":
+        return None
+    return language, langcodes.Language.get(language).display_name()
+
+
+def _page_names(node: Node, problems: Problems, what: str) -> list[str] | None:
+    """`topics` or `pages`: page names, each listed once."""
     names: list[str] = []
-    node = fields.get(key)
-    for item in (sequence(node, problems, key) or []) if node is not None else []:
-        slug = scalar(item, str, problems, f"{key} entry")
+    for item in sequence(node, problems, what) or []:
+        slug = scalar(item, str, problems, f"{what} entry")
         if slug is None:
             continue
-        if slug in names or slug in taken:
+        if slug in names:
             problems.error(item.location, f"page `{slug}` is listed twice in `topics`/`pages`; list each page once")
         names.append(slug)
     return names
 
 
-def _read_sources(fields: Fields, node: Node, root: Path, problems: Problems, file_locations: dict[str, Location]) -> list[SourceConfig]:
-    """The `sources` entries; `file_locations` receives where each source (by id) names its file."""
-    sources_node = fields.get("sources")
-    if sources_node is None:
-        problems.error(node.location, "missing required key `sources`; list the documents in seeds/ (id, file, title)")
-        return []
-    result: list[SourceConfig] = []
-    seen_ids: set[str] = set()
-    seen_files: set[str] = set()
-    for item in sequence(sources_node, problems, "sources") or []:
-        entry = mapping(item, problems, "a `sources` entry")
-        if entry is None:
-            continue
-        for key, loc in entry.unknown(SOURCE_KEYS):
-            problems.error(loc, f"unknown key `{key}` in a source; allowed keys are {', '.join(SOURCE_KEYS)}")
-        source_id = _required_str(entry, "id", item, problems, "a source")
-        file = _required_str(entry, "file", item, problems, "a source")
-        title = _required_str(entry, "title", item, problems, "a source")
-        optional = {key: _optional_str(entry, key, problems) for key in ("author", "publisher", "date", "url", "kind", "perspective")}
-        paragraphs = _optional_str(entry, "paragraphs", problems) or "lines"
-        if paragraphs not in PARAGRAPH_MODES:
-            problems.error(_loc(entry, "paragraphs", item), f"`paragraphs` must be one of {', '.join(PARAGRAPH_MODES)}, got {paragraphs!r}")
-        if optional["url"] is not None and urlsplit(optional["url"]).scheme not in ("http", "https"):
-            problems.error(_loc(entry, "url", item), f"a source `url` must start with http:// or https://, got {optional['url']!r}")
-        furniture = []
-        if entry.get("furniture") is not None:
-            for line_node in sequence(entry.get("furniture"), problems, "furniture") or []:
-                value = scalar(line_node, (str, int), problems, "furniture entry")
-                if isinstance(value, int) and not isinstance(value, bool):
-                    furniture.append(Furniture(None, value, line_node.location))
-                elif isinstance(value, str):
-                    furniture.append(Furniture(value.strip(), None, line_node.location))
-        if source_id is not None:
-            if not ID_PATTERN.fullmatch(source_id):
-                problems.error(_loc(entry, "id", item), f"source id {source_id!r} must be lower-case letters, digits, - or _, starting with a letter or digit")
-            elif source_id in RESERVED_SOURCE_IDS:
-                problems.error(_loc(entry, "id", item), f"source id `{source_id}` is reserved (sources/{source_id} is used by the site); choose another id")
-            elif source_id in seen_ids:
-                problems.error(_loc(entry, "id", item), f"source id `{source_id}` is used twice; give each source its own id")
-            seen_ids.add(source_id)
-        if file is not None:
-            _check_source_file(file, _loc(entry, "file", item), root, problems)
-            if source_id is not None:
-                file_locations[source_id] = _loc(entry, "file", item)
-            if file in seen_files:
-                problems.error(_loc(entry, "file", item), f"seeds/{file} is listed twice; list each document once")
-            seen_files.add(file)
-        if source_id is None or file is None or title is None:
-            continue
-        result.append(SourceConfig(id=source_id, file=file, title=title, furniture=tuple(furniture), paragraphs=paragraphs, location=item.location, **optional))
-    return result
+def _furniture(node: Node, problems: Problems, what: str) -> tuple[Furniture, ...] | None:
+    found = []
+    for line_node in sequence(node, problems, what) or []:
+        value = scalar(line_node, (str, int), problems, "furniture entry")
+        if isinstance(value, int) and not isinstance(value, bool):
+            found.append(Furniture(None, value, line_node.location))
+        elif isinstance(value, str):
+            found.append(Furniture(value.strip(), None, line_node.location))
+    return tuple(found)
 
 
-def _check_source_file(file: str, loc: Location, root: Path, problems: Problems) -> None:
-    if "/" in file or "\\" in file or file in ("", ".", "..") or "\x00" in file:
-        problems.error(loc, f"`file` must be a file name inside seeds/, not a path: {file!r}")
-        return
-    if not SAFE_FILE.fullmatch(file):
-        problems.error(loc, f"the file name {file!r} has characters that are unsafe in a URL; rename it using letters, digits, '.', '-' and '_'")
-        return
-    try:
-        mode = os.lstat(os.path.join(root, "seeds", file)).st_mode  # a string path: this runs once per source
-    except OSError:
-        mode = 0
-    if stat.S_ISREG(mode):  # a file itself, in seeds/ as its name has no `/`
-        return
-    path = root / "seeds" / file
-    linked = stat.S_ISLNK(mode)
-    if not path.is_file():
-        problems.error(loc, f"source file seeds/{file} does not exist; copy the document into seeds/ or fix the name")
-        return
-    # A file that is not a link lies in seeds/ (its name has no `/`); a link must lead there too.
-    if linked and (root / "seeds").resolve() not in path.resolve().parents:
-        problems.error(loc, f"seeds/{file} is a link to a file outside seeds/; copy the document itself into seeds/")
+SITE_SCHEMA = Schema((
+    Key("title", text, required=True),
+    Key("description", optional_text, default=""),
+    Key("language", checked(text, language_tag), default="en"),
+    Key("base_url", checked(optional_text, _check_base_url), default=""),
+    Key("allow_html", flag, default=False),
+    Key("topics", _page_names, default=[]),
+    Key("pages", _page_names, default=[]),
+    Key("domain", checked(text, _check_domain)),
+    Key("sources", items, required=True, missing="missing required key `{key}`; list the documents in seeds/ (id, file, title)"),
+), unknown="unknown key `{key}`; allowed keys are {allowed}", missing="missing required key `{key}` in site.yaml")
 
+SOURCE_SCHEMA = Schema((
+    Key("id", checked(text, _check_source_id), required=True),
+    Key("file", text, required=True),
+    Key("title", text, required=True),
+    Key("author", optional_text),
+    Key("publisher", optional_text),
+    Key("date", optional_text),
+    Key("url", checked(optional_text, _check_url)),
+    Key("kind", optional_text),
+    Key("perspective", optional_text),
+    Key("furniture", _furniture, default=()),
+    Key("paragraphs", checked(text, _check_paragraphs), default="lines"),
+    Key("language", checked(text, language_tag)),
+), unknown="unknown key `{key}` in a source; allowed keys are {allowed}", missing="missing required key `{key}` in a source")
 
-def _check_base_url(value: str, loc: Location, problems: Problems, from_cli: bool) -> str:
-    if not value:
-        return ""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        where = Location("--base-url") if from_cli else loc
-        problems.error(where, f"base_url must be an absolute http(s) URL such as https://user.github.io/repo/, got {value!r}")
-        return ""
-    return value if value.endswith("/") else value + "/"
-
-
-def _loc(fields: Fields, key: str, parent: Node) -> Location:
-    return fields.values[key].location if key in fields.values else parent.location
-
-
-def _required_str(fields: Fields, key: str, parent: Node, problems: Problems, what: str = "site.yaml") -> str | None:
-    node = fields.get(key)
-    if node is None:
-        problems.error(parent.location, f"missing required key `{key}` in {what}")
-        return None
-    value = scalar(node, str, problems, key)
-    if value is not None and not value.strip():
-        problems.error(node.location, f"`{key}` must not be empty")
-        return None
-    return value
-
-
-def _optional_str(fields: Fields, key: str, problems: Problems) -> str | None:
-    node = fields.get(key)
-    if node is None or node.value() is None:
-        return None
-    return scalar(node, str, problems, key)
+SITE_KEYS = SITE_SCHEMA.names
+SOURCE_KEYS = SOURCE_SCHEMA.names
+SOURCE_FIELDS = frozenset(field.name for field in dataclasses.fields(SourceConfig))

@@ -26,9 +26,8 @@ from .errors import Location, Problem, Problems
 from .parallel import can_fork, map_ranges
 from .text import sentence_bounds
 from .urls import relative
-from .yamlnodes import compose, mapping, scalar
+from .yamlnodes import Key, Schema, compose, day, optional_text, text, whole_number
 
-FRONT_MATTER_KEYS = ("title", "summary", "order", "updated")
 RESERVED_SLUGS = ("404", "sitemap", "citations")
 CITATION_PLACEHOLDER = re.compile("\x00([0-9]+)\x00")  # in Page.html: where citation number N+1 goes
 
@@ -218,10 +217,12 @@ def load_pages(config: Config, problems: Problems, records: dict[str, Any] | Non
 
 
 def page_files(content_dir: Path) -> list[str]:
-    """The names of the page files in content/, sorted: every *.md but editor lock and backup
-    files such as .#page.md."""
+    """The names of the page files in content/, sorted: every *.md file but editor lock and backup
+    files such as .#page.md. A folder, named pipe or device is never opened (project.check_project
+    reports it)."""
     with os.scandir(content_dir) as entries:
-        return sorted(entry.name for entry in entries if entry.name.endswith(".md") and not entry.name.startswith((".", "#")))
+        return sorted(entry.name for entry in entries if entry.name.endswith(".md") and not entry.name.startswith((".", "#"))
+                      and entry.is_file())
 
 
 def page_record_key(name: str, sha256: str, allow_html: bool, language: str) -> str:
@@ -331,33 +332,28 @@ def split_front_matter(text: str, name: str, problems: Problems) -> tuple[str, s
     return None
 
 
+FRONT_MATTER_SCHEMA = Schema((
+    Key("title", text, required=True),
+    Key("summary", optional_text, default=""),
+    Key("order", whole_number, default=0),
+    Key("updated", day),
+), unknown="unknown front matter key `{key}` is ignored; known keys are {allowed}", missing="missing required front matter key `{key}`",
+   unknown_warns=True)
+FRONT_MATTER_KEYS = FRONT_MATTER_SCHEMA.names
+
+
 def read_front_matter(meta_text: str, name: str, problems: Problems) -> dict[str, Any] | None:
+    """The front matter's values by key (see FRONT_MATTER_SCHEMA), or None after reporting why not."""
     before = len(problems.errors)
     node = compose(meta_text, name, problems, line_offset=1)
     if node is None:
         if len(problems.errors) == before:
             problems.error(Location(name, 2), "the front matter is empty; it needs at least `title: ...`")
         return None
-    fields = mapping(node, problems, "front matter")
-    if fields is None:
+    meta = FRONT_MATTER_SCHEMA.read(node, problems, "front matter")
+    if meta is None or len(problems.errors) > before:
         return None
-    for key, loc in fields.unknown(FRONT_MATTER_KEYS):
-        problems.warn(loc, f"unknown front matter key `{key}` is ignored; known keys are {', '.join(FRONT_MATTER_KEYS)}")
-    title_node = fields.get("title")
-    if title_node is None:
-        problems.error(node.location, "missing required front matter key `title`")
-        return None
-    title = scalar(title_node, str, problems, "title")
-    summary = scalar(fields.get("summary"), str, problems, "summary") if fields.get("summary") else ""
-    order = scalar(fields.get("order"), int, problems, "order") if fields.get("order") else 0
-    updated = None
-    if fields.get("updated") is not None:
-        updated = scalar(fields.get("updated"), dt.date, problems, "updated")
-        if isinstance(updated, dt.datetime):  # `updated: 2024-02-02 10:30:00` is YAML for a time of day: the page shows the day
-            updated = updated.date()
-    if len(problems.errors) > before or title is None:
-        return None
-    return {"title": title, "summary": summary or "", "order": order or 0, "updated": updated}
+    return dict(meta.values)
 
 
 _NEWLINE = re.compile("\n")

@@ -1,8 +1,17 @@
 """Problems with locations: every stage reports through these, and the build fails once with all."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` with control characters, line separators and lone surrogates escaped (`\\n`, `\\x1b`),
+    so a file name cannot split a report into lines that look like other problems."""
+    return _UNPRINTABLE.sub(lambda match: repr(match[0])[1:-1], text)
 
 
 @dataclass(frozen=True)
@@ -24,7 +33,7 @@ class Problem:
 
     def __str__(self) -> str:
         kind = "warning: " if self.warning else ""
-        return f"{self.location}: {kind}{self.message}"
+        return printable(f"{self.location}: {kind}{self.message}")
 
 
 class BuildError(Exception):

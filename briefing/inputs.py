@@ -35,12 +35,19 @@ def fingerprint(*parts: object) -> str:
 def file_digest(path: str | Path) -> str:
     """sha256 of a file's bytes; a link also names its target, since loading checks where it points."""
     try:
-        with open(path, "rb") as file:
-            digest = hashlib.sha256(file.read()).hexdigest()
+        # Opened without blocking and read only if it is a regular file: a named pipe would wait for ever.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         return "missing"
     except OSError as exc:
         return f"unreadable: {exc.strerror}"
+    with open(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return "not a regular file"
+        try:
+            digest = hashlib.sha256(file.read()).hexdigest()
+        except OSError as exc:
+            return f"unreadable: {exc.strerror}"
     return f"{digest} -> {os.path.realpath(path)}" if os.path.islink(path) else digest
 
 
@@ -94,9 +101,10 @@ class Digests:
         return digest
 
 
-def read_inputs(config: Config, known: dict[str, list] | None = None) -> Inputs:
+def read_inputs(config: Config, known: dict[str, list] | None = None, unlisted: tuple[str, ...] = ()) -> Inputs:
     """Digest the files the loaders will read: the same globs and lists they use. `known` (an
-    earlier Inputs' stats) spares reading the files that have not changed since."""
+    earlier Inputs' stats) spares reading the files that have not changed since. `unlisted` (the
+    files of seeds/ that site.yaml does not list, which the build warns about) counts with the settings."""
     digest = Digests(known)
     content = config.content_dir
     # Plain strings, not Paths: these run once per page and per seed.
@@ -108,7 +116,8 @@ def read_inputs(config: Config, known: dict[str, list] | None = None) -> Inputs:
     if templates_dir.is_dir():
         templates = {path.relative_to(templates_dir).as_posix(): digest(str(path))
                      for path in sorted(templates_dir.rglob("*")) if path.is_file()}
-    return Inputs(settings_digest(config), pages, seeds, templates, digest.stats)
+    settings = settings_digest(config) if not unlisted else fingerprint(settings_digest(config), unlisted)
+    return Inputs(settings, pages, seeds, templates, digest.stats)
 
 
 def settings_digest(config: Config) -> str:

@@ -1,20 +1,24 @@
 """The whole build in one screen: load, link, check, render, write."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .cache import BuildCache, Saved, inputs_digest
 from .config import Config
 from .content import Page, load_pages, page_record_key
-from .errors import Problem, Problems
+from .errors import BuildError, Problem, Problems
 from .inputs import Inputs, read_inputs
+from .project import check_project
+from .lock import ProjectLock
 from .link import PageCitations, Site, anchored_alike, facts, link, link_page, locate_quotes, with_pages
 from .render import Renderer, Rendering, SiteFiles, reads_any, render_site
 from .sources import Source, layout_key, load_sources
-from .write import Staging, changed_paths, check_output_dir, check_paths, folder_state, output_folders, update_one, update_site, write_site
+from .write import Staging, file_problem, changed_paths, check_output_dir, check_paths, folder_state, output_folders, update_one, update_site, write_site
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,8 @@ class BuildResult:
 
 
 def build(config: Config, strict: bool = False, write: bool = True, previous: BuildResult | None = None,
-          use_cache: bool = False, jobs: int = 1, keep_files: bool = True) -> BuildResult:
+          use_cache: bool = False, jobs: int = 1, keep_files: bool = True,
+          progress: Callable[[str], None] | None = None, lock: bool = True) -> BuildResult:
     """Build the site; raise BuildError (with every problem), leaving the output folder as it was, if anything is wrong.
 
     With `previous` (the preview server passes its last good build) the build is incremental: the
@@ -46,14 +51,31 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     changed are rendered; and the output folder is updated in place, changed files only. Without
     `keep_files` (`python build.py`), a build from nothing writes each output as it is made, in the
     process that made it, and the result's files are read back from the output folder when asked for.
+
+    A build that writes holds the project's lock (lock.ProjectLock) from start to end, unless
+    `lock` is False (a folder of its own, as publish's): a second one waits. `progress` hears
+    lock.WAITING when it does, and "written" once the output folder is written, before the build
+    cache records it.
     """
+    try:
+        with ProjectLock(config.root, progress) if write and lock else contextlib.nullcontext():
+            return _build(config, strict, write, previous, use_cache, jobs, keep_files, progress)
+    except OSError as exc:  # a full disk, a folder one may not write to: the author's to fix, not a traceback
+        raise BuildError([file_problem(exc, config)]) from None
+
+
+def _build(config: Config, strict: bool, write: bool, previous: BuildResult | None, use_cache: bool, jobs: int,
+           keep_files: bool, progress: Callable[[str], None] | None) -> BuildResult:
     problems = Problems()
     check_output_dir(config, problems)
+    unlisted = check_project(config, problems)          # input folders inside the project, no pipes or links out
+    if unlisted is None:
+        problems.check()                                # an input folder that is not the project's: read nothing
     cache = BuildCache(config) if use_cache and write and previous is None and not problems.errors else None
     saved = cache.load() if cache else None             # what the last build of this folder made, if trustworthy
     # What earlier builds learnt from unchanged pages and sources: from memory (serve) or the cache.
     known = previous if previous is not None else saved
-    inputs = read_inputs(config, known.inputs.stats if known else None)  # digest every input file before reading it
+    inputs = read_inputs(config, known.inputs.stats if known else None, unlisted)  # digest every input file before reading it
     if saved is not None and saved.inputs_digest == inputs_digest(inputs) and not (strict and saved.warnings):
         if inputs.stats != saved.inputs.stats:
             cache.save(inputs, saved.rendering, saved.counts, saved.warnings, saved.records, saved.quotes, saved.layouts, saved.facts)
@@ -65,14 +87,14 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
     if cache is not None:
         cache.forget()                                  # until this build has written its output
     if known is not None and not problems.errors:
-        edited = edit_pages(config, inputs, known, strict, write, cache)  # only page texts changed: just those pages
+        edited = edit_pages(config, inputs, known, strict, write, cache, progress)  # only page texts changed: just those pages
         if edited is not None:
             return edited
     records, quotes, layouts = (dict(known.records), dict(known.quotes), dict(known.layouts)) if known is not None else ({}, {}, {})
     used: set[str] | None = None  # the quote locations linking needed (None: the Site is reused, so all of them)
     if previous is not None and previous.inputs.model == inputs.model:
         site = previous.site                            # only templates changed: the same Site
-        problems.items.extend(previous.warnings)
+        problems.items.extend(w for w in previous.warnings if w not in problems.items)  # the project's own were found again
     else:
         sources = load_sources(config, problems, previous.site.sources if previous and previous.site else (), layouts)  # seeds/ -> Source
         pages = load_pages(config, problems, records, jobs, _unchanged_pages(config, inputs, previous, records),  # content/ -> Page
@@ -97,6 +119,8 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
             write_site(rendering.files, config.output_dir)             # a fresh folder (none of the old one trusted), swapped in
         elif write:
             update_site(rendering.files, changed, config.output_dir)  # unchanged files linked, the whole tree swapped in
+    if write and progress is not None:
+        progress("written")
     counts = {"pages": len(site.pages), "sources": len(site.sources), "citations": sum(len(p.citations) for p in site.pages)}
     records, quotes, layouts = _used(records, quotes, layouts, site, used)
     page_facts = {p.page.path: facts(p) for p in site.pages}
@@ -111,7 +135,7 @@ EDITED_PAGES = 20  # at most this many pages changed: try linking and rendering 
 
 
 def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, strict: bool, write: bool,
-               cache: BuildCache | None) -> BuildResult | None:
+               cache: BuildCache | None, progress: Callable[[str], None] | None = None) -> BuildResult | None:
     """The build when only the texts of a few pages changed since `known` (settings, seeds,
     templates and the list of pages as they were), without problems, and each changed page still
     shows the others what it showed them (`facts`: title, summary, order, date, citations):
@@ -148,6 +172,8 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
         write_site(rendering.files, config.output_dir)  # another program changed the folder: none of it is trusted
     elif write and changed:  # as the preview left it, or as the cache's listing says
         update_one(rendering.files, changed, config.output_dir)
+    if write and progress is not None:
+        progress("written")
     for path in edited:  # what the pages' earlier texts gave is not needed again
         records.pop(page_record_key(path, known.inputs.pages[path], config.allow_html, config.language), None)
     page_facts = {**known.facts, **{path: facts(p) for path, p in linked.items()}}

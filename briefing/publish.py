@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .config import Config
 from .pipeline import build
+from .write import MARKER
 
 
 class PublishError(Exception):
@@ -52,12 +53,18 @@ def publish(config: Config, remote: str, branch: str, message: str | None, stric
     git.check_remote(remote)
     git.check_branch(branch)
     git.check_identity()
-    parent = git.remote_tip(remote, branch) or git.local_tip(branch)
+    remote_tip, local_tip = git.remote_tip(remote, branch), git.local_tip(branch)
+    if remote_tip is not None and local_tip is not None and not git.is_ancestor(local_tip, remote_tip):
+        raise PublishError(f"the local branch '{branch}' has commits that are not on '{remote}' ({local_tip[:12]}), and publishing "
+                           f"would drop them; push them first (`git push {remote} {branch}`), or drop them with "
+                           f"`git branch -D {branch}` and publish again")
+    parent = remote_tip or local_tip
     with tempfile.TemporaryDirectory(prefix="briefing-publish-") as scratch:
         site_dir = Path(scratch) / "site"
-        result = build(replace(target, output_dir=site_dir), strict=strict)
+        result = build(replace(target, output_dir=site_dir), strict=strict, lock=False)  # a folder of its own
         for warning in result.warnings:
             print(warning, file=sys.stderr)
+        (site_dir / MARKER).unlink(missing_ok=True)  # marks an output folder on disk; nothing to publish
         (site_dir / ".nojekyll").write_bytes(b"")  # serve the files as they are, without Jekyll
         if target.domain:
             (site_dir / "CNAME").write_text(target.domain + "\n", encoding="utf-8")
@@ -115,7 +122,9 @@ class Git:
         raise PublishError(f"there is no git remote named '{remote}'; add one with `git remote add {remote} URL`{choice}")
 
     def check_branch(self, branch: str) -> None:
-        if self._run("check-ref-format", "--branch", branch, check=False).returncode != 0:
+        if branch.startswith("refs/"):  # git accepts it as a name, so the branch would be refs/heads/refs/heads/...
+            raise PublishError(f"'{branch}' is a full ref name; pass the branch's name alone, e.g. --branch {branch.split('/')[-1]}")
+        if branch.startswith("-") or self._run("check-ref-format", "--branch", branch, check=False).returncode != 0:
             raise PublishError(f"'{branch}' is not a valid branch name; pass --branch NAME, e.g. gh-pages")
         # Moving a checked-out branch would change someone's working tree under them.
         listing = self._run("worktree", "list", "--porcelain").stdout.splitlines()
@@ -145,6 +154,10 @@ class Git:
     def local_tip(self, branch: str) -> str | None:
         found = self._run("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}", check=False)
         return found.stdout.strip() or None
+
+    def is_ancestor(self, commit: str, of: str) -> bool:
+        """Whether `commit` is `of` or one of its ancestors (so moving a branch from it to `of` loses nothing)."""
+        return self._run("merge-base", "--is-ancestor", commit, of, check=False).returncode == 0
 
     def tree_of(self, commit: str) -> str:
         return self._run("rev-parse", f"{commit}^{{tree}}").stdout.strip()

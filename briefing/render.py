@@ -24,6 +24,7 @@ from typing import Any, Callable, Protocol
 
 import jinja2
 import jinja2.meta
+import jinja2.sandbox
 from markupsafe import Markup, escape
 
 from .content import CITATION_PLACEHOLDER
@@ -162,7 +163,8 @@ class Templates:
 
     def __init__(self, directory: Path):
         self.directory = directory
-        self.env = jinja2.Environment(
+        # Sandboxed: a template from someone else's repository can print values, never call into Python.
+        self.env = jinja2.sandbox.SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(str(directory)),
             autoescape=jinja2.select_autoescape(("html", "xml")),
             undefined=jinja2.StrictUndefined,
@@ -488,9 +490,11 @@ class Renderer:
     def template(self, name: str, context: dict[str, Any]) -> bytes:
         try:
             html = self.env.get_template(name).render(**context)
-        except jinja2.TemplateError as exc:
+        except BuildError:
+            raise
+        except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
             raise BuildError([_template_problem(exc, self.config.templates_dir)]) from None
-        return html.encode("utf-8")
+        return html.encode("utf-8", "replace")
 
     def markdown(self, page_citations: PageCitations, url: str) -> Markup:
         """The page body: its HTML (made once per page text) with each citation placeholder filled in."""
@@ -746,7 +750,8 @@ def _highlight(text: str, paragraph: Paragraph, excerpts: list[Excerpt]) -> tupl
     return Markup("".join(out)), sorted(set(split))
 
 
-def _template_problem(exc: jinja2.TemplateError, templates_dir: Path) -> Problem:
+def _template_problem(exc: Exception, templates_dir: Path) -> Problem:
+    """Where in templates/ a rendering failed (the innermost template frame), and why."""
     if isinstance(exc, jinja2.TemplateSyntaxError):
         name = exc.name or exc.filename or "?"
         return Problem(Location(f"templates/{name}", exc.lineno), f"template syntax error: {exc.message}; fix the Jinja tag on this line")
@@ -756,5 +761,14 @@ def _template_problem(exc: jinja2.TemplateError, templates_dir: Path) -> Problem
         path = Path(frame.filename)
         if path.suffix in (".html", ".xml") and templates_dir.resolve() in path.resolve().parents:
             name = path.resolve().relative_to(templates_dir.resolve()).as_posix()
-            return Problem(Location(f"templates/{name}", frame.lineno), f"{exc}; check the variable name (see README: templates)")
-    return Problem(Location("templates/"), str(exc))
+            return Problem(Location(f"templates/{name}", frame.lineno), _template_advice(exc))
+    return Problem(Location("templates/"), _template_advice(exc))
+
+
+def _template_advice(exc: Exception) -> str:
+    if isinstance(exc, jinja2.sandbox.SecurityError):
+        return f"{exc.message or exc}; a template may only print the values it is given (see README: templates)"
+    if isinstance(exc, jinja2.UndefinedError):
+        return f"{exc}; check the variable name (see README: templates)"
+    return f"{type(exc).__name__}: {exc}; fix the expression on this line"
+

@@ -45,6 +45,7 @@ from tornado.websocket import WebSocketClosedError
 from .config import Config, load_config
 from .errors import BuildError, Location, Problem
 from .inputs import Inputs, file_digest, read_inputs
+from .lock import WAITING
 from .pipeline import BuildResult, build
 from .watch import InputWatcher
 
@@ -214,7 +215,8 @@ class Preview:
         recovering = bool(self.problems)
         try:
             config = load_config(self.args.config, self.args.output, self.args.base_url)
-            result = build(config, strict=self.args.strict, previous=self.result, jobs=jobs)
+            result = build(config, strict=self.args.strict, previous=self.result, jobs=jobs,
+                           progress=lambda stage: say(f"{stage} ...") if stage == WAITING else None)
         except BuildError as exc:
             self.failed(exc.problems, started)
             return

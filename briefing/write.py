@@ -52,6 +52,51 @@ def check_output_dir(config: Config, problems: Problems) -> None:
             return
     if out.exists() and not out.is_dir():
         problems.error(where, f"{out} exists and is not a folder; remove it or choose another --output")
+        return
+    in_the_way = foreign_files(out)
+    if in_the_way:
+        shown = ", ".join(repr(name) for name in in_the_way[:3]) + (f" and {len(in_the_way) - 3} more" if len(in_the_way) > 3 else "")
+        problems.error(where, f"refusing to write the site into {out}: it holds {shown}, which no build made, and every build "
+                              f"replaces the whole folder; choose a new or empty folder, or move those files away")
+
+
+MARKER = ".briefing-output"  # in every output folder a build writes: the folder is the build's to replace
+MARKER_TEXT = b"This folder is written by `python build.py`; every build replaces all of it.\n"
+
+
+def foreign_files(out: Path) -> list[str]:
+    """The entries of an existing output folder (sorted names) when it is neither empty nor marked
+    as one a build wrote (MARKER): another build's tree is replaced whole, anything else is not ours."""
+    try:
+        with os.scandir(out) as entries:
+            names = sorted(entry.name for entry in entries)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        return [f"(unreadable: {exc.strerror})"]
+    return [] if not names or MARKER in names else names
+
+
+def file_problem(exc: OSError, config: Config) -> Problem:
+    """A failure of the file system (a full disk, a folder one may not write to, a file one may
+    not read) as a problem an author can act on, at the path it concerns."""
+    filename = os.fsdecode(exc.filename) if exc.filename is not None else ""
+    path = Path(filename).absolute() if filename else None
+    out = config.output_dir
+    writing = path is not None and (path == out or path in out.parents
+                                    or any(p == out or (p.parent == out.parent and _staging_name(out, p.name)) for p in (path, *path.parents)))
+    if path is not None and not writing and config.root in path.parents:
+        where = Location(path.relative_to(config.root).as_posix())
+    else:
+        where = Location("--output") if writing or path is None else Location(filename)
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return Problem(where, f"the disk is full ({reason}, writing {out if writing else filename}); free some space and build again")
+    if writing and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return Problem(where, f"cannot write the site into {out} ({reason}); choose a folder you may write to with --output")
+    if writing:
+        return Problem(where, f"cannot write the site into {out} ({reason}); check the folder and build again")
+    return Problem(where, f"cannot read this file ({reason}); check that it exists and that you may read it")
 
 
 OUTSIDE = "this output path would lie outside the output folder; rename the page or source"
@@ -84,8 +129,11 @@ class Staging:
     def __init__(self, out: Path):
         self.out = out.resolve()
         self.out.parent.mkdir(parents=True, exist_ok=True)
+        # A folder that is a mount point (a Docker volume) cannot be swapped: the new tree is made
+        # inside it, and the two trees' entries trade places (see _swap_contents).
+        self.inside = is_mount_point(self.out)
         remove_stale(self.out)
-        self.folder = _make_folder(self.out, "new")
+        self.folder = _make_folder(self.out, "new", inside=self.inside)
         self.root = str(self.folder)
         self._folders: set[str] = set()
 
@@ -116,8 +164,13 @@ class Staging:
         return WrittenFiles(self.out, sizes)
 
     def commit(self) -> None:
+        with open(os.path.join(self.root, MARKER), "wb") as file:
+            file.write(MARKER_TEXT)
         os.chmod(self.folder, 0o755)
-        _swap(self.folder, self.out)
+        if self.inside:
+            _swap_contents(self.folder, self.out)
+        else:
+            _swap(self.folder, self.out)
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)  # the staging folder, or after the swap the old tree
@@ -256,6 +309,43 @@ def _swap(staging: Path, out: Path) -> None:
         _swap_by_two_renames(staging, out)
 
 
+def _swap_contents(staging: Path, out: Path) -> None:
+    """Put the tree `staging` (a folder inside `out`) in place of the rest of `out`, entry by entry,
+    for an output folder that is a mount point and so cannot be renamed. Not one step as the swap
+    is: a build stopped in the middle leaves a mix, which the next build replaces whole (the build
+    cache's listing no longer matches it)."""
+    retired = _make_folder(out, "old", inside=True)
+    ours = {staging.name, retired.name}
+    try:
+        for name in os.listdir(out):
+            if name not in ours and not _staging_name(out, name):
+                os.rename(out / name, retired / name)
+        for name in os.listdir(staging):
+            os.rename(staging / name, out / name)
+    finally:
+        shutil.rmtree(retired, ignore_errors=True)
+        _in_use.discard(retired)
+
+
+def is_mount_point(folder: Path) -> bool:
+    """Whether `folder` is a mount point, bind mounts of the same file system included (which
+    os.path.ismount cannot tell); these cannot be renamed."""
+    if os.path.ismount(folder):
+        return True
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as file:
+            points = {line.split(" ")[4] for line in file if line.count(" ") >= 5}
+    except OSError:
+        return False
+    # mountinfo escapes space, tab, newline and backslash as octal
+    escaped = str(folder).replace("\\", "\\134").replace(" ", "\\040").replace("\t", "\\011").replace("\n", "\\012")
+    return escaped in points
+
+
+def _staging_name(out: Path, name: str) -> bool:
+    return re.fullmatch(rf"\.{re.escape(out.name)}\.(new|old)-\d+-[^/]+", name) is not None
+
+
 def _swap_by_two_renames(staging: Path, out: Path) -> None:
     retired = _make_folder(out, "old")
     try:
@@ -304,8 +394,8 @@ def exchange(first: Path, second: Path) -> bool:
 _in_use: set[Path] = set()  # this process's folders beside an output folder, while it works in them
 
 
-def _make_folder(out: Path, kind: str) -> Path:
-    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.{kind}-{os.getpid()}-", dir=out.parent))
+def _make_folder(out: Path, kind: str, inside: bool = False) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.{kind}-{os.getpid()}-", dir=out if inside else out.parent))
     _in_use.add(folder)
     return folder
 
@@ -317,6 +407,8 @@ def remove_stale(out: Path) -> None:
     pattern = re.compile(rf"\.{re.escape(out.name)}\.(new|old)-(\d+)-[^/]+")
     try:
         entries = sorted(out.parent.iterdir())
+        if is_mount_point(out):  # where a mount point's staging folders are
+            entries += [path for path in sorted(out.iterdir()) if _staging_name(out, path.name)]
     except OSError:
         return
     stale = [(path, match.group(1)) for path in entries

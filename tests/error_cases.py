@@ -43,6 +43,27 @@ def symlink(relative: str, target: str) -> Callable[[Path], None]:
     return apply
 
 
+def link_folder(relative: str, target: str) -> Callable[[Path], None]:
+    """Replace the folder `relative` with a link to `target` (outside the project)."""
+    def apply(site: Path) -> None:
+        import shutil
+        shutil.rmtree(site / relative)
+        os.symlink(target, site / relative)
+    return apply
+
+
+def fifo(relative: str) -> Callable[[Path], None]:
+    def apply(site: Path) -> None:
+        os.mkfifo(site / relative)
+    return apply
+
+
+def folder(relative: str) -> Callable[[Path], None]:
+    def apply(site: Path) -> None:
+        (site / relative).mkdir()
+    return apply
+
+
 def both(*steps: Callable[[Path], None]) -> Callable[[Path], None]:
     def apply(site: Path) -> None:
         for step in steps:
@@ -138,4 +159,56 @@ CASES = [
     Case("output directory is an input folder", lambda site: None,
          ("--output: refusing to write the site into {site}/content: it overlaps the input folder content/; choose a folder such as output/",),
          args=("--output", "content")),
+    Case("input folder is a link outside the project", both(link_folder("seeds", "/etc"), edit("site.yaml", "file: essay.txt", "file: passwd")),
+         ("seeds/: the folder is a link to /etc, outside the project; make seeds/ a folder of its own",)),
+    Case("template asset is a link outside the project", symlink("templates/assets/env.css", "/proc/self/environ"),
+         ("templates/assets/env.css: this is a link to a file outside the project; copy the file itself here",)),
+    Case("template calls into Python", write("templates/page.html", "{% extends 'base.html' %}\n{% block main %}\n{{ cycler.__init__.__globals__.os.popen('id').read() }}\n{% endblock %}\n"),
+         ("templates/page.html:3: access to attribute '__init__' of 'type' object is unsafe.; a template may only print the values it is given (see README: templates)",)),
+    Case("template expression fails", write("templates/page.html", "{% extends 'base.html' %}\n{% block main %}\n{{ 1 // 0 }}\n{% endblock %}\n"),
+         ("templates/page.html:3: ZeroDivisionError: integer division or modulo by zero; fix the expression on this line",)),
+    Case("date that does not exist", edit(PAGE, "title: Beta", "title: Beta\nupdated: 2024-02-30"),
+         ("content/beta.md:3: `updated` must be a date (YYYY-MM-DD); '2024-02-30' is not a real date or time",)),
+    Case("time that does not exist", edit(PAGE, "title: Beta", "title: Beta\nupdated: 2024-02-02 25:00:00"),
+         ("content/beta.md:3: `updated` must be a date (YYYY-MM-DD); '2024-02-02 25:00:00' is not a real date or time",)),
+    Case("explicit tag that does not fit", edit(PAGE, "title: Beta", "title: Beta\norder: !!int abc"),
+         ("content/beta.md:3: `order` must be a whole number; 'abc' cannot be read as a whole number",)),
+    Case("unknown tag", edit("site.yaml", 'description: "A small fixture site."', "description: !foo x"),
+         ("site.yaml:2: `description` must be a string; the tag `!foo` is not one this file may use; remove it",)),
+    Case("number too long", edit(PAGE, "title: Beta", "title: Beta\norder: " + "1" * 5000),
+         ("content/beta.md:3: `order` must be a whole number; the number has 5000 digits, too many to be meant",)),
+    Case("number too large", edit(PAGE, "title: Beta", "title: Beta\norder: 10000000000"),
+         ("content/beta.md:3: `order` must be a whole number between -1,000,000,000 and 1,000,000,000; use a smaller one",)),
+    Case("value that contains itself", edit("site.yaml", 'description: "A small fixture site."', "description: &d [*d]"),
+         ("site.yaml:2: `description` must be a string, not a list or mapping",)),
+    Case("YAML 1.1 true or false where text is meant", edit("site.yaml", 'title: "An essay"', "title: no"),
+         ('site.yaml:17: `title`: `no` was read as false; quote it: "no"',)),
+    Case("lone surrogate", edit("site.yaml", 'title: "An essay"', 'title: "An essay \\ud800"'),
+         ("site.yaml:17: `title` contains a lone surrogate (a \\u escape between D800 and DFFF), which is not text; remove it",)),
+    Case("source url that is not a URL", edit("site.yaml", 'title: "An essay"', 'title: "An essay"\n    url: "https://[oops/x"'),
+         ("site.yaml:18: a source `url` must be an http:// or https:// address, got 'https://[oops/x'",)),
+    Case("base_url that is not a URL", lambda site: None,
+         ("--base-url: base_url must be an absolute http(s) URL such as https://user.github.io/repo/, got 'https://[::1/'",),
+         args=("--base-url", "https://[::1/")),
+    Case("language that is not a language tag", edit("site.yaml", "language: en", "language: jp"),
+         ("site.yaml:3: `jp` is not a language tag; did you mean `ja` (Japanese)?",)),
+    Case("control character in YAML", edit("site.yaml", 'description: "A small fixture site."', "description: A small\x01 site."),
+         ("site.yaml:2: invalid YAML: the control character '\\x01' is not allowed; remove it, or write it as an escape such as \\t inside double quotes",)),
+    Case("page that is a folder", folder("content/dir.md"),
+         ("content/dir.md: this is a folder, not a page; rename it so its name does not end in .md",)),
+    Case("page that is a named pipe", fifo("content/pipe.md"),
+         ("content/pipe.md: this is not a regular file (a named pipe, socket or device); replace it with a file or remove it",)),
+    Case("seed that is a named pipe", both(fifo("seeds/pipe.txt"), edit("site.yaml", "file: essay.txt", "file: pipe.txt")),
+         ("site.yaml:16: seeds/pipe.txt is not a regular file (a named pipe, socket or device); copy the document into seeds/ as a file",)),
+    Case("seed that is a folder", both(folder("seeds/folder.txt"), edit("site.yaml", "file: essay.txt", "file: folder.txt")),
+         ("site.yaml:16: seeds/folder.txt is a folder, not a document; name a file in seeds/",)),
+    Case("file name with a line break", write("content/bad\nname.md", "---\ntitle: X\n---\n"),
+         ("content/bad\\nname.md: the file name 'bad\\nname.md' cannot be a page address; use lower-case letters, digits, - or _ (and not 404, sitemap, citations)",)),
+    Case("seed not listed in site.yaml (warning, --strict)", write("seeds/extra.txt", "Text.\n"),
+         ("seeds/extra.txt: warning: this file is not listed in `sources` in site.yaml, so it is not published; add a `sources` entry for it, or remove it",),
+         args=("--strict",)),
+    Case("output folder holds files no build made", both(write("docs/notes.md", "# Notes\n"), write("docs/logo.png", b"\x89PNG")),
+         ("--output: refusing to write the site into {site}/docs: it holds 'logo.png', 'notes.md', which no build made, and every "
+          "build replaces the whole folder; choose a new or empty folder, or move those files away",),
+         args=("--output", "docs")),
 ]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from briefing.cli import main
 from briefing.config import load_config
 from briefing.errors import BuildError
 from briefing.pipeline import build
@@ -121,3 +122,21 @@ def test_help_lists_options():
     result = subprocess.run([sys.executable, str(ROOT / "build.py"), "--help"], capture_output=True, text=True)
     for option in ("--config", "--output", "--base-url", "--strict", "--quiet", "--verbose", "build"):
         assert option in result.stdout
+
+
+def test_output_folder_of_other_files_is_left_alone_and_a_new_or_empty_one_is_used(mini, tmp_path, capsys):
+    documents = tmp_path / "docs2"
+    (documents / "photos").mkdir(parents=True)
+    (documents / "photos" / "cat.jpg").write_bytes(b"\xff\xd8 a cat")
+    (documents / "thesis.pdf").write_bytes(b"%PDF thesis")
+    before = tree(documents)
+    assert main(["--config", str(mini / "site.yaml"), "--output", str(documents)]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"--output: refusing to write the site into {documents}: it holds 'photos', 'thesis.pdf', which no build made, and "
+        "every build replaces the whole folder; choose a new or empty folder, or move those files away")
+    assert tree(documents) == before
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for _ in range(2):  # an empty folder, then the folder the first build made
+        assert main(["--config", str(mini / "site.yaml"), "--output", str(empty), "--quiet"]) == 0
+        assert (empty / "index.html").is_file() and (empty / ".briefing-output").is_file()

@@ -220,6 +220,31 @@ def test_invalid_branch_name(project, capsys):
                    "publish: 'two..dots' is not a valid branch name; pass --branch NAME, e.g. gh-pages")
 
 
+def test_full_ref_name_as_branch(project, capsys):
+    expect_failure(capsys, publish(project, "--branch", "refs/heads/main"),
+                   "publish: 'refs/heads/main' is a full ref name; pass the branch's name alone, e.g. --branch main")
+    assert git(project, "for-each-ref", "--format=%(refname)") == "refs/heads/main"
+
+
+def test_refuses_to_drop_an_unpushed_commit_on_the_local_branch(project, capsys):
+    assert publish(project) == 0
+    capsys.readouterr()
+    pushed = git(project, "rev-parse", "gh-pages")
+    tree = git(project, "rev-parse", "gh-pages^{tree}")
+    local = git(project, "commit-tree", tree, "-p", pushed, "-m", "A fix made by hand on gh-pages")
+    git(project, "update-ref", "refs/heads/gh-pages", local)
+    (project / "content" / "alpha.md").write_text((project / "content" / "alpha.md").read_text() + "\nMore.\n")
+    expect_failure(capsys, publish(project),
+                   f"publish: the local branch 'gh-pages' has commits that are not on 'origin' ({local[:12]}), and publishing "
+                   "would drop them; push them first (`git push origin gh-pages`), or drop them with "
+                   "`git branch -D gh-pages` and publish again")
+    assert git(project, "rev-parse", "gh-pages") == local
+    assert git(remote_of(project), "rev-parse", "gh-pages") == pushed
+    git(project, "branch", "-D", "gh-pages")  # the way out the message names
+    assert publish(project) == 0
+    assert git(remote_of(project), "rev-parse", "gh-pages^") == pushed
+
+
 def test_unknown_author(project, capsys, monkeypatch):
     git(project, "config", "--unset", "user.name")
     git(project, "config", "--unset", "user.email")
