@@ -33,6 +33,7 @@ from .inputs import Inputs, file_digest, fingerprint, settings_digest
 from .link import Citation, Excerpt, PageCitations, Site
 from .parallel import can_fork, map_ranges
 from .sources import Paragraph, Source
+from .text import direction
 from .urls import relative
 
 Files = dict[str, bytes]
@@ -434,6 +435,7 @@ class Renderer:
             "home_title": home.page.title if home else self.config.title,
             "is_home": url == "index.html",
             "stylesheet_href": link("assets/style.css"),
+            "direction": direction(self.config.language),
             "canonical": (self.config.base_url + ("" if url == "index.html" else url)) if self.config.base_url and absolute_base is None else None,
             "link": link,
         }
@@ -528,11 +530,12 @@ class Renderer:
     def source_summary(self, source: Source, url: str) -> dict[str, Any]:
         stats = self.source_stats(source)
         return {
-            "id": source.id, "config": source.config, "href": relative(url, source.url),
+            "id": source.id, "config": source.config, "href": relative(url, source.url), "lang": language_attributes(source),
             "file_href": relative(url, source.file_url), "sha256": source.sha256,
             "claims": stats["claims"], "paragraphs": stats["paragraphs"],
             "cited_paragraphs": stats["cited_paragraphs"],
             "share": stats["share"], "percent": stats["percent"],
+            "direction_auto": not source.language,
         }
 
     def source_paragraphs(self, source: Source) -> list[dict[str, Any]]:
@@ -674,17 +677,26 @@ def _citation_html(citation: Citation, url: str) -> str:
     return (
         f'<span class="cite"><a class="cite-ref" id="{citation.anchor}" href="{escape(relative(url, excerpt.url))}" '
         f'aria-describedby="{tip}">[{citation.number}]</a>'
-        f'<span class="cite-tip" id="{tip}" role="tooltip"><q>{escape(excerpt.quote)}</q> '
+        f'<span class="cite-tip" id="{tip}" role="tooltip"><q{language_attributes(excerpt.source)}>{escape(excerpt.quote)}</q> '
         f'<span class="cite-src">{escape(excerpt.source.title)}</span></span></span>'
     )
 
 
 # -- helpers -----------------------------------------------------------------------------------
+def language_attributes(source: Source) -> Markup:
+    """` lang="…" dir="…"` for text in a source's own language (BCP 47, and the direction of its
+    script), or nothing when site.yaml gives the source no language."""
+    if not source.language:
+        return Markup("")
+    return Markup(' lang="{}" dir="{}"').format(source.language, source.direction)
+
+
 def _note(citation: Citation, url: str) -> dict[str, Any]:
     excerpt = citation.excerpt
     return {"number": citation.number, "id": f"note-{citation.number}", "back": "#" + citation.anchor,
             "href": relative(url, excerpt.url), "source": excerpt.source.title,
-            "source_href": relative(url, excerpt.source.url), "quote": excerpt.quote}
+            "source_href": relative(url, excerpt.source.url), "quote": excerpt.quote,
+            "lang": language_attributes(excerpt.source)}
 
 
 def _summary(page_citations: PageCitations, url: str) -> dict[str, Any]:

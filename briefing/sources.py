@@ -12,7 +12,7 @@ import regex
 
 from .config import Config, SourceConfig
 from .errors import Location, Problems
-from .text import Folded, fold, line_at, line_starts
+from .text import Folded, direction, fold, line_at, line_starts
 
 _WORD = re.compile(r"\S+")
 # Texts up to this many characters are scanned for each quote; longer ones get a word index.
@@ -116,6 +116,16 @@ class Source:
     @property
     def title(self) -> str:
         return self.config.title
+
+    @property
+    def language(self) -> str | None:
+        """The document's BCP 47 language tag, when site.yaml gives one (else it is the site's)."""
+        return self.config.language
+
+    @property
+    def direction(self) -> str | None:
+        """`rtl` or `ltr` for a document with a language, from its script; None when none is given."""
+        return direction(self.config.language) if self.config.language else None
 
     @property
     def url(self) -> str:

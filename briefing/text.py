@@ -251,6 +251,25 @@ def has_invisible(text: str) -> bool:
     return any(_invisible(char) for char in text)
 
 
+# -- direction -----------------------------------------------------------------------------------
+# ISO 15924 codes of the scripts written right to left (Unicode's Bidi_Class R and AL scripts).
+RIGHT_TO_LEFT_SCRIPTS = frozenset({
+    "Adlm", "Arab", "Aran", "Armi", "Avst", "Chrs", "Cprt", "Elym", "Hatr", "Hebr", "Hung", "Khar", "Lydi", "Mand",
+    "Mani", "Mend", "Merc", "Mero", "Narb", "Nbat", "Nkoo", "Orkh", "Ougr", "Palm", "Phli", "Phlp", "Phnx", "Prti",
+    "Rohg", "Samr", "Sarb", "Sogd", "Sogo", "Syrc", "Thaa", "Yezi",
+})
+
+
+@lru_cache(maxsize=64)
+def direction(language: str) -> str:
+    """`rtl` or `ltr`: the direction of the script a BCP 47 tag names or implies (its likely script,
+    from CLDR's likely subtags through `langcodes`: `ar` -> Arab -> rtl, `az-Arab` -> rtl, `ja` -> ltr)."""
+    import langcodes  # loaded only for a site that names a language other than the default
+
+    script = langcodes.Language.get(language).maximize().script
+    return "rtl" if script in RIGHT_TO_LEFT_SCRIPTS else "ltr"
+
+
 # -- sentences ------------------------------------------------------------------------------------
 def sentence_bounds(text: str, language: str) -> list[int]:
     """Code-point offsets where sentences of `text` begin (the first is 0), by ICU's sentence break

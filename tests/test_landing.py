@@ -61,6 +61,18 @@ def test_every_citation_lands_on_exactly_its_quote(browser, static_server, tmp_p
     assert len(unique) > 10
 
 
+def test_arabic_paragraphs_are_laid_out_right_to_left(browser, static_server, tmp_path):
+    site = make_site(tmp_path, "multilingual")
+    build(load_config(site / "site.yaml"))
+    page = browser.new_page()
+    page.goto(static_server(site / "output") + "sources/ar.html")
+    directions = page.evaluate("() => [...document.querySelectorAll('.source-text p')].map(p => getComputedStyle(p).direction)")
+    assert directions == ["rtl", "rtl", "rtl"]
+    page.goto(page.url.replace("sources/ar.html", "sources/ru.html"))
+    assert set(page.evaluate("() => [...document.querySelectorAll('.source-text p')].map(p => getComputedStyle(p).direction)")) == {"ltr"}
+    page.close()
+
+
 def test_overlapping_quotes_are_split_and_named(tmp_path):
     site = make_site(tmp_path, "multilingual")
     build(load_config(site / "site.yaml"))

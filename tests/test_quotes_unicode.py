@@ -275,3 +275,30 @@ def test_the_multilingual_fixture_builds_and_every_offset_is_the_file_text(tmp_p
     assert "\ufeff" not in html
     ff = (site / "output" / "sources" / "ff.html").read_text(encoding="utf-8")
     assert 'data-line="7"' in ff and "The second proposal was adopted" in ff
+
+
+def test_sources_in_other_languages_carry_lang_and_dir(tmp_path: Path):
+    site = make_site(tmp_path, "multilingual")
+    build(load_config(site / "site.yaml"))
+    out = site / "output"
+    arabic = (out / "sources" / "ar.html").read_text(encoding="utf-8")
+    assert '<div class="source-text" lang="ar" dir="rtl">' in arabic and '<h1 lang="ar" dir="rtl">' in arabic
+    japanese = (out / "sources" / "ja.html").read_text(encoding="utf-8")
+    assert '<div class="source-text" lang="ja" dir="ltr">' in japanese
+    page = (out / "quotes.html").read_text(encoding="utf-8")
+    assert page.startswith('<!doctype html>\n<html lang="en">')
+    assert page.count('<q lang="ar" dir="rtl">') == 6  # three pop-ups and three source notes
+    assert page.count('<q lang="ru" dir="ltr">') == 12
+    # a source without a language keeps the site's, and each paragraph finds its own direction
+    plain = (out / "sources" / "crlf.html").read_text(encoding="utf-8")
+    assert '<div class="source-text">' in plain and 'dir="auto"' in plain
+    listing = (out / "sources" / "index.html").read_text(encoding="utf-8")
+    assert 'href="ar.html" lang="ar" dir="rtl">الميزانية الجديدة</a>' in listing
+
+
+def test_a_right_to_left_site_language_sets_the_page_direction(tmp_path: Path):
+    site = make_site(tmp_path, "multilingual")
+    config = site / "site.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("language: en\n", "language: fa\n", 1), encoding="utf-8")
+    build(load_config(config))
+    assert (site / "output" / "index.html").read_text(encoding="utf-8").startswith('<!doctype html>\n<html lang="fa" dir="rtl">')
