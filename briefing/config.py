@@ -12,7 +12,8 @@ from .errors import Location, Problems, relative_name
 from .yamlnodes import Fields, Node, compose, mapping, scalar, sequence
 
 SITE_KEYS = ("title", "description", "language", "base_url", "allow_html", "topics", "pages", "domain", "sources")
-SOURCE_KEYS = ("id", "file", "title", "author", "publisher", "date", "url", "kind", "perspective", "furniture", "paragraphs")
+SOURCE_KEYS = ("id", "file", "title", "author", "publisher", "date", "url", "kind", "perspective", "furniture", "paragraphs",
+               *("original", "sha256", "extractor", "retrieved", "charset"))  # provenance, written by `add`
 PARAGRAPH_MODES = ("lines", "blank-lines")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SAFE_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
@@ -29,6 +30,18 @@ class Furniture:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """How a seed was made from a document kept beside it in seeds/ (written by `build.py add`)."""
+
+    original: str | None  # the kept original's file name in seeds/ (never published)
+    sha256: str | None  # the original's SHA-256 when it was added, 64 hex digits
+    extractor: str | None  # "trafilatura 2.3.1", "pypdf 7.1.1"
+    retrieved: str | None  # YYYY-MM-DD, when it was fetched or added
+    charset: str | None  # the encoding an HTML original was read in
+    location: Location  # of `sha256` (else of the source entry): where a changed original is reported
+
+
+@dataclass(frozen=True)
 class SourceConfig:
     id: str
     file: str
@@ -42,6 +55,7 @@ class SourceConfig:
     furniture: tuple[Furniture, ...]
     paragraphs: str
     location: Location
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)
@@ -226,8 +240,25 @@ def _read_sources(fields: Fields, node: Node, root: Path, problems: Problems, fi
             seen_files.add(file)
         if source_id is None or file is None or title is None:
             continue
-        result.append(SourceConfig(id=source_id, file=file, title=title, furniture=tuple(furniture), paragraphs=paragraphs, location=item.location, **optional))
+        result.append(SourceConfig(id=source_id, file=file, title=title, furniture=tuple(furniture), paragraphs=paragraphs, location=item.location,
+                                   provenance=_read_provenance(entry, item, root, problems), **optional))
     return result
+
+
+def _read_provenance(entry: Fields, item: Node, root: Path, problems: Problems) -> Provenance | None:
+    """A source's provenance keys (`original`, `sha256`, `extractor`, `retrieved`, `charset`), or None without any."""
+    values = {key: _optional_str(entry, key, problems) for key in ("original", "sha256", "extractor", "retrieved", "charset")}
+    if not any(values.values()):
+        return None
+    if values["original"] is not None and (not SAFE_FILE.fullmatch(values["original"]) or values["original"] in (".", "..")):
+        problems.error(_loc(entry, "original", item), f"`original` must be a file name inside seeds/, got {values['original']!r}")
+    if values["sha256"] is not None and not re.fullmatch(r"[0-9a-f]{64}", values["sha256"]):
+        problems.error(_loc(entry, "sha256", item), "`sha256` must be 64 lower-case hex digits (the kept original's SHA-256)")
+    if values["retrieved"] is not None and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", values["retrieved"]):
+        problems.error(_loc(entry, "retrieved", item), f"`retrieved` must be a date YYYY-MM-DD, got {values['retrieved']!r}")
+    if values["original"] is not None and values["sha256"] is None:
+        problems.error(_loc(entry, "original", item), "`original` needs `sha256`, the kept original's SHA-256 (`sha256sum seeds/FILE`)")
+    return Provenance(**values, location=_loc(entry, "sha256", item))
 
 
 def _check_source_file(file: str, loc: Location, root: Path, problems: Problems) -> None:

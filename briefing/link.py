@@ -10,6 +10,7 @@ from .citations import CitationRef, Match, find_quote
 from .config import Config
 from .content import CitationUse, Page
 from .errors import Location, Problems
+from .provenance import text_fragment_url
 from .sources import Source, normalize
 
 
@@ -29,6 +30,11 @@ class Excerpt:
     @property
     def url(self) -> str:
         return f"{self.source.url}#{self.anchor}"
+
+    @property
+    def original_url(self) -> str | None:
+        """The original page scrolled to these words (a text fragment), for a source with a `url`."""
+        return text_fragment_url(self.source.config, self.source.text, self.start, self.end)
 
 
 @dataclass(frozen=True)

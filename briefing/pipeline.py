@@ -11,6 +11,7 @@ from .config import Config
 from .content import Page, load_pages, page_record_key
 from .errors import Problem, Problems
 from .inputs import Inputs, read_inputs
+from .provenance import check_originals
 from .link import PageCitations, Site, anchored_alike, facts, link, link_page, locate_quotes, with_pages
 from .render import Renderer, Rendering, SiteFiles, reads_any, render_site
 from .sources import Source, layout_key, load_sources
@@ -75,6 +76,7 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
         problems.items.extend(previous.warnings)
     else:
         sources = load_sources(config, problems, previous.site.sources if previous and previous.site else (), layouts)  # seeds/ -> Source
+        check_originals(config, problems)               # kept originals as site.yaml recorded them
         pages = load_pages(config, problems, records, jobs, _unchanged_pages(config, inputs, previous, records),  # content/ -> Page
                            functools.partial(locate_quotes, {source.id: source for source in sources}), quotes)
         used = set()
