@@ -117,11 +117,19 @@ def extract_html(data: bytes, charset: str | None = None) -> Extracted:
     if tree is not None:
         text = trafilatura.extract(tree, output_format="txt", include_comments=False, include_tables=True,
                                    deduplicate=False, with_metadata=False, date_extraction_params=dict(DATE_PARAMS))
-    if not text or not text.strip():
+    if not text or not text.strip() or _only_navigation(text, trafilatura.load_html(page)):  # extract() prunes the tree it gets
         raise ExtractError("no main text found in the page (only navigation, scripts or nothing); "
                            "save the article's text as a .txt file and add that")
     metadata = _html_metadata(page)
     return Extracted(_tidy(text), f"trafilatura {version('trafilatura')}", encoding, **metadata)
+
+
+def _only_navigation(text: str, tree: object) -> bool:
+    """Whether every line trafilatura kept is link text or lies in the page's navigation, header,
+    footer or aside: it falls back to those when a page has no article at all."""
+    chrome = " ".join(" ".join(element.text_content().split())
+                      for element in tree.iter("a", "nav", "header", "footer", "aside"))  # type: ignore[attr-defined]
+    return all(" ".join(line.split()) in chrome for line in text.splitlines() if line.strip())
 
 
 def _html_metadata(page: str) -> dict[str, str | None]:
