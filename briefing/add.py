@@ -222,12 +222,15 @@ def insert_source(site_text: str, sources: yaml.SequenceNode, entry: dict[str, s
 
 
 def _last_line(node: yaml.Node) -> int:
-    """The 0-based line of the last character of a node's value (a mark at a line's start ends the line before)."""
-    mark = node.end_mark
-    last = mark.line if mark.column > 0 else mark.line - 1
+    """The 0-based line of the last character of a node's value (a mark at a line's start ends the line
+    before). A block list or mapping ends where the next token starts, past comments: only its values count."""
+    last = node.start_mark.line
+    if isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False):
+        mark = node.end_mark
+        last = max(last, mark.line if mark.column > 0 else mark.line - 1)
     for child in _children(node):
         last = max(last, _last_line(child))
-    return max(last, node.start_mark.line)
+    return last
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:

@@ -412,3 +412,77 @@ def test_refresh_errors(site, capsys):
     assert fails(site, capsys, ["--refresh", "nope"]) == "add: there is no source `nope` in site.yaml; known ids are wire, essay"
     assert fails(site, capsys, ["--refresh", "wire"]) == \
         "add: source `wire` has no kept original (`original:` in site.yaml); only sources added from HTML or PDF can be refreshed"
+
+
+# ---- stage functions on in-memory values ------------------------------------------------------------------
+
+
+def _source(url: str | None = "https://example.org/a?b=1#top"):
+    from briefing.config import SourceConfig
+    from briefing.errors import Location
+
+    return SourceConfig(id="s", file="s.txt", title="S", author=None, publisher=None, date=None, url=url, kind=None,
+                        perspective=None, furniture=(), paragraphs="lines", location=Location("site.yaml", 1))
+
+
+def test_text_fragment_unique_words_alone():
+    from briefing.provenance import text_fragment_url
+
+    text = "Prices rose in May.\nThe co-operative, “Nord & Sons”, said so.\n"
+    start = text.index("The co")
+    end = text.index(" said")
+    assert text_fragment_url(_source(), text, start, end) == (
+        "https://example.org/a?b=1#:~:text=The%20co%2Doperative%2C%20%E2%80%9CNord%20%26%20Sons%E2%80%9D%2C")
+    assert text_fragment_url(_source(None), text, start, end) is None
+
+
+def test_text_fragment_repeated_words_get_prefix_and_suffix():
+    from briefing.provenance import text_fragment_url
+
+    text = "the deal was signed.\nThey said THE DEAL was off,\nand the deal was signed again."
+    first = text.index("the deal")
+    assert text_fragment_url(_source(), text, first, first + 8).endswith("#:~:text=the%20deal,-was%20signed.")
+    second = text.index("THE DEAL")
+    assert text_fragment_url(_source(), text, second, second + 8).endswith("#:~:text=said-,THE%20DEAL,-was")
+    third = text.index("the deal", second)
+    assert text_fragment_url(_source(), text, third, third + 8).endswith("#:~:text=and-,the%20deal,-was")
+
+
+def _sources_node(text: str):
+    node = yaml.compose(text)
+    return next(v for k, v in node.value if k.value == "sources")
+
+
+def test_insert_source_keeps_every_other_byte():
+    from briefing.add import insert_source
+
+    text = ("# The site\r\ntitle: T   # a comment\r\nsources:\r\n"
+            "    -   id: a\r\n        file: a.txt\r\n        furniture:\r\n          - \"x\"\r\n          - 4\r\n"
+            "    # the end of the sources\r\n\r\ntopics: [alpha]\r\n")
+    new, line = insert_source(text, _sources_node(text), {"id": "b", "file": "b.txt", "title": 'Say "hi": #1'})
+    assert line == 9
+    assert new == text.replace("    # the end", "    -   id: b\r\n        file: b.txt\r\n        title: \"Say \\\"hi\\\": #1\"\r\n    # the end")
+    assert yaml.safe_load(new)["sources"][1] == {"id": "b", "file": "b.txt", "title": 'Say "hi": #1'}
+
+
+def test_insert_source_after_a_last_entry_without_a_newline():
+    from briefing.add import insert_source
+
+    text = "title: T\nsources:\n- id: a\n  file: a.txt\n  title: |\n    A title\n    on two lines"
+    new, line = insert_source(text, _sources_node(text), {"id": "b", "file": "b.txt", "title": "B"})
+    assert new == text + '\n- id: b\n  file: b.txt\n  title: "B"\n' and line == 8
+
+
+def test_provenance_keys_are_checked(mini):
+    from briefing.config import load_config
+    from briefing.errors import BuildError
+
+    text = (mini / "site.yaml").read_text()
+    (mini / "site.yaml").write_text(text.replace("    kind: commentary\n", "    kind: commentary\n    original: essay.original.html\n"
+                                                 "    sha256: ABC\n    retrieved: yesterday\n"))
+    with pytest.raises(BuildError) as raised:
+        load_config(mini / "site.yaml")
+    assert [str(p) for p in raised.value.problems] == [
+        "site.yaml:20: `sha256` must be 64 lower-case hex digits (the kept original's SHA-256)",
+        "site.yaml:21: `retrieved` must be a date YYYY-MM-DD, got 'yesterday'",
+    ]
