@@ -486,3 +486,26 @@ def test_provenance_keys_are_checked(mini):
         "site.yaml:20: `sha256` must be 64 lower-case hex digits (the kept original's SHA-256)",
         "site.yaml:21: `retrieved` must be a date YYYY-MM-DD, got 'yesterday'",
     ]
+
+
+# ---- in a browser: the excerpt's link opens the original at the words ------------------------------------
+
+
+def test_in_the_original_link_scrolls_chromium_to_the_words(site, server, static_server, browser):
+    filler = "".join(f"<p>Paragraph {n} of the background section, which repeats what earlier reports said.</p>" for n in range(150))
+    body = make_docs.article_html("utf-8").replace(b"<main><article>", b"<main><article>" + filler.encode())
+    base = server({"/harbour.html": (200, {"Content-Type": "text/html; charset=utf-8"}, body)})
+    assert main(["add", base + "/harbour.html"]) == 0
+    cite(site, '[@harbour "disappointing but not final"]')
+    assert build_strict(site).returncode == 0
+    page = browser.new_page()
+    try:
+        page.goto(static_server(site / "output") + "sources/harbour.html")
+        with page.expect_navigation():
+            page.click("a.in-original")
+        page.wait_for_function("window.scrollY > 0", timeout=5000)
+        top = page.evaluate("""() => { const p = [...document.querySelectorAll('p')].find(p => p.textContent.includes('disappointing'));
+                                       return p.getBoundingClientRect().top; }""")
+        assert 0 <= top < page.viewport_size["height"]
+    finally:
+        page.close()
