@@ -7,6 +7,7 @@ from the clock.
 from __future__ import annotations
 
 import codecs
+import html
 import io
 import re
 from dataclasses import dataclass
@@ -156,8 +157,6 @@ def _stated(value: str | None, page: str) -> str | None:
     if not value or not value.strip():
         return None
     value = " ".join(value.split())
-    import html
-
     flat = " ".join(html.unescape(page).split())
     return value if value in flat else None
 

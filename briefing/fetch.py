@@ -65,10 +65,9 @@ def fetch(url: str) -> Fetched:
     except urllib.error.HTTPError as exc:
         raise FetchError(f"{url} answered HTTP {exc.code} {exc.reason}; check the address, or save the document and add the file") from None
     except urllib.error.URLError as exc:
-        reason = exc.reason if not isinstance(exc.reason, FetchError) else exc.reason
-        if isinstance(reason, FetchError):
-            raise reason from None
-        raise FetchError(f"cannot fetch {url} ({reason}); check the address and the network, or save the document and add the file") from None
+        if isinstance(exc.reason, TimeoutError):
+            raise FetchError(f"{url} did not answer within {TIMEOUT} seconds; try again later, or save the document and add the file") from None
+        raise FetchError(f"cannot fetch {url} ({exc.reason}); check the address and the network, or save the document and add the file") from None
     except TimeoutError:
         raise FetchError(f"{url} did not answer within {TIMEOUT} seconds; try again later, or save the document and add the file") from None
     except OSError as exc:
