@@ -146,6 +146,8 @@ def _read_site(config_path: Path) -> tuple[str, yaml.SequenceNode]:
         raise AddError(f"{config_path} is not a mapping of settings; fix it first (see README.md, `site.yaml`)")
     for key, value in node.node.value:
         if key.value == "sources":
+            if isinstance(value, yaml.SequenceNode) and not value.value and value.start_mark.line == value.end_mark.line:
+                return text, value  # `sources: []`, a new briefing's
             if not isinstance(value, yaml.SequenceNode) or value.flow_style or not value.value:
                 raise AddError(f"{config_path.name}:{value.start_mark.line + 1}: `sources` is not a list of entries one under another; "
                                "write it as a block list (`- id: ...`) with at least one source, then add again")
@@ -204,6 +206,10 @@ def insert_source(site_text: str, sources: yaml.SequenceNode, entry: dict[str, s
     """site.yaml's text with `entry` appended to its `sources` block list, indented as the entries
     before it, right after the last one's last line; every other byte as it was. Returns the text
     and the entry's first line (1-based)."""
+    if not sources.value:  # `sources: []` becomes a block list holding the entry
+        start, end = sources.start_mark.index, sources.end_mark.index
+        block = "".join(f"\n  - {_line(key, value)}" if index == 0 else f"\n    {_line(key, value)}" for index, (key, value) in enumerate(entry.items()))
+        return site_text[:start].rstrip(" ") + block + site_text[end:], sources.start_mark.line + 2
     lines = site_text.splitlines(keepends=True)
     first = sources.value[0]
     dash_line = lines[first.start_mark.line]

@@ -42,7 +42,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
-        if "Content-Length" not in headers:
+        if "Content-Length" not in headers and not headers.get("X-Stream"):
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -316,6 +316,24 @@ def test_url_errors(site, server, capsys):
         "add: ftp://127.0.0.1/report.pdf is not an http(s) address; give a web address or a file path"
 
 
+def test_url_body_over_the_limit_without_a_length(site, server, capsys, monkeypatch):
+    monkeypatch.setattr(fetch, "MAX_BYTES", 1000)
+    base = server({"/long.html": (200, {"Content-Type": "text/html", "X-Stream": "1", "Connection": "close"}, b"<p>word</p>" * 200)})
+    assert fails(site, capsys, [base + "/long.html"]) == \
+        f"add: {base}/long.html is over the limit of 1,000 bytes; save it and add a shorter extract as .txt"
+
+
+def test_url_refused(site, capsys):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # free, and nothing listens once it is closed
+    assert fails(site, capsys, [f"http://127.0.0.1:{port}/a.html"]) == (
+        f"add: cannot fetch http://127.0.0.1:{port}/a.html ([Errno 111] Connection refused); "
+        "check the address and the network, or save the document and add the file")
+
+
 def test_url_time_out(site, capsys, monkeypatch):
     import socket
 
@@ -463,6 +481,15 @@ def test_insert_source_keeps_every_other_byte():
     assert line == 9
     assert new == text.replace("    # the end", "    -   id: b\r\n        file: b.txt\r\n        title: \"Say \\\"hi\\\": #1\"\r\n    # the end")
     assert yaml.safe_load(new)["sources"][1] == {"id": "b", "file": "b.txt", "title": 'Say "hi": #1'}
+
+
+def test_insert_source_into_an_empty_list():
+    from briefing.add import insert_source
+
+    text = "title: T\nsources: []   # none yet\ntopics: []\n"
+    new, line = insert_source(text, _sources_node(text), {"id": "b", "file": "b.txt"})
+    assert new == "title: T\nsources:\n  - id: b\n    file: b.txt   # none yet\ntopics: []\n" and line == 3
+    assert yaml.safe_load(new)["sources"] == [{"id": "b", "file": "b.txt"}]
 
 
 def test_insert_source_after_a_last_entry_without_a_newline():
