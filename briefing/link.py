@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from .citations import CitationRef, Match, find_quote
 from .config import Config
+from .provenance import text_fragment_url
 from .content import CitationUse, Page
 from .errors import Location, Problems
-from .provenance import text_fragment_url
 from .sources import Source, normalize
 
 

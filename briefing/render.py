@@ -377,7 +377,7 @@ class Renderer:
     def source_outputs(self, source: Source) -> list[Output]:
         return [self.html("source.html", source.url, {
                     "source": Variable(fingerprint(self.source_stats(source)), lambda: self.source_summary(source, source.url)),
-                    "paragraphs": Variable(fingerprint(source.sha256, source.config.url, self.source_citations_digest(source)), lambda: self.source_paragraphs(source)),
+                    "paragraphs": Variable(fingerprint(source.sha256, self.source_citations_digest(source)), lambda: self.source_paragraphs(source)),
                 }),
                 Output(source.file_url, {"file": source.sha256}, lambda: source.text.encode("utf-8"))]
 
@@ -538,8 +538,9 @@ class Renderer:
             for excerpt in inside:
                 cited_by = self.site.backlinks.get((source.id, excerpt.anchor), ())
                 backlinks.append({
-                    "href": "#" + excerpt.anchor, "original_href": excerpt.original_url,
+                    "href": "#" + excerpt.anchor,
                     "quote": _shorten(excerpt.quote),
+                    "original_href": excerpt.original_url,  # the original page, scrolled to the words
                     "claims": [{"href": relative(source.url, c.url), "page": c.page.title, "number": c.number, "claim": c.claim} for c in cited_by],
                 })
             result.append({

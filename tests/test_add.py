@@ -536,3 +536,14 @@ def test_in_the_original_link_scrolls_chromium_to_the_words(site, server, static
         assert 0 <= top < page.viewport_size["height"]
     finally:
         page.close()
+
+
+def test_a_changed_url_changes_the_links_into_the_original_on_the_next_build(site, docs):
+    assert main(["add", str(docs["article.html"])]) == 0
+    cite(site, '[@article "disappointing but not final"]')
+    assert build_strict(site).returncode == 0
+    text = (site / "site.yaml").read_text(encoding="utf-8")
+    (site / "site.yaml").write_text(text.replace("https://ledger.example/2024/harbour-talks", "https://ledger.example/moved"), encoding="utf-8")
+    assert build_strict(site).returncode == 0
+    page = (site / "output" / "sources" / "article.html").read_text(encoding="utf-8")
+    assert 'href="https://ledger.example/moved#:~:text=disappointing' in page and "2024/harbour-talks#" not in page
