@@ -547,3 +547,23 @@ def test_a_changed_url_changes_the_links_into_the_original_on_the_next_build(sit
     assert build_strict(site).returncode == 0
     page = (site / "output" / "sources" / "article.html").read_text(encoding="utf-8")
     assert 'href="https://ledger.example/moved#:~:text=disappointing' in page and "2024/harbour-talks#" not in page
+
+
+def test_charset_labels_read_as_a_browser_reads_them():
+    from briefing.extract import html_charset
+
+    http_equiv = b'<html><head><meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">'
+    assert html_charset(http_equiv) == "windows-1252"  # 0x92 is an apostrophe, as in every browser
+    assert html_charset(http_equiv, declared="utf-8") == "utf-8"  # the HTTP header wins
+    assert html_charset(b"\xef\xbb\xbf<meta charset=windows-1252>") == "utf-8"  # and a byte-order mark wins over both
+    assert html_charset(b"<p>no declaration</p>") == "utf-8"
+    assert html_charset(b"<meta charset=no-such-thing>") == "utf-8"
+
+
+def test_extraction_is_the_same_on_any_day():
+    from briefing.extract import extract_html
+
+    # A date later than today is kept: no bound is taken from the clock.
+    page = make_docs.article_html("utf-8").replace(b"2024-03-05T09:00:00Z", b"2031-05-05T09:00:00Z")
+    first, second = extract_html(page), extract_html(page)
+    assert first == second and first.date == "2031-05-05"
