@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .citations import CitationRef, Match, find_quote
 from .config import Config
-from .provenance import text_fragment_url
+from .provenance import original_link
 from .content import CitationUse, Page
 from .errors import Location, Problems
 from .sources import Source, normalize
@@ -33,8 +33,8 @@ class Excerpt:
 
     @property
     def original_url(self) -> str | None:
-        """The original page scrolled to these words (a text fragment), for a source with a `url`."""
-        return text_fragment_url(self.source.config, self.source.text, self.start, self.end)
+        """The original scrolled to these words (a text fragment; a PDF's page), for a source with a `url`."""
+        return original_link(self.source.config, self.source.text, self.start, self.end)
 
 
 @dataclass(frozen=True)

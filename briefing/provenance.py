@@ -39,6 +39,18 @@ def original_files(config: Config) -> list[str]:
     return [s.provenance.original for s in config.sources if s.provenance is not None and s.provenance.original is not None]
 
 
+def original_link(source: SourceConfig, text: str, start: int, end: int) -> str | None:
+    """Where a reader sees text[start:end] in the original, for a source with a `url`, else None:
+    for a kept PDF the page it lies on (`#page=N`, counting the form feeds before it: PDF viewers
+    know no text fragments), for anything else a text fragment (text_fragment_url)."""
+    if not source.url:
+        return None
+    provenance = source.provenance
+    if provenance is not None and provenance.original is not None and provenance.original.lower().endswith(".pdf"):
+        return f"{source.url.split('#', 1)[0]}#page={text.count(chr(12), 0, start) + 1}"
+    return text_fragment_url(source, text, start, end)
+
+
 def text_fragment_url(source: SourceConfig, text: str, start: int, end: int) -> str | None:
     """The source's `url` with a text fragment selecting text[start:end], or None without a `url`.
 

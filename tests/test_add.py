@@ -194,8 +194,10 @@ def test_add_pdf_by_url(site, server):
     assert main(["add", base + "/files/review.pdf"]) == 0
     source = entry(site, "review")
     assert source["url"] == base + "/files/review.pdf" and source["original"] == "review.original.pdf"
-    cite(site, '[@review "while staffing levels stayed the same"]')
+    cite(site, '[@review "while staffing levels stayed the same"]', '[@review "recommendations of the review"]')
     assert build_strict(site).returncode == 0
+    page = (site / "output" / "sources" / "review.html").read_text(encoding="utf-8")
+    assert f'href="{base}/files/review.pdf#page=1"' in page and f'href="{base}/files/review.pdf#page=2"' in page
 
 
 def test_text_file_is_its_own_seed(site, tmp_path):
