@@ -356,6 +356,12 @@ def test_nothing_to_add(site, capsys):
         "add: nothing to add; give a file path or an http(s) address (python build.py add report.pdf), or --refresh ID"
 
 
+def test_the_command_itself_exits_1_with_one_line(site, docs):
+    result = subprocess.run([sys.executable, str(ROOT / "build.py"), "add", str(docs["scanned.pdf"])], capture_output=True, text=True, cwd=site)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == "add: scanned.pdf: no text found: it looks scanned; run OCR, e.g. ocrmypdf, and add the result\n"
+
+
 def test_help_lists_add():
     result = subprocess.run([sys.executable, str(ROOT / "build.py"), "--help"], capture_output=True, text=True)
     assert "add" in result.stdout and "PDF" in result.stdout
