@@ -158,8 +158,8 @@ def _read_site(config_path: Path) -> tuple[str, yaml.SequenceNode]:
 def _make_id(name: str) -> str:
     """An id from a file or page name: `Annual Report_2024.pdf` -> `annual-report_2024`."""
     stem = re.sub(r"\.[A-Za-z0-9]+$", "", name).lower()
-    slug = re.sub(r"[^a-z0-9_]+", "-", stem).strip("-_")[:40].strip("-_")
-    return slug or "source"
+    slug = re.sub(r"[^a-z0-9_]+", "-", stem).strip("-_")[:40].strip("-_") or "source"
+    return f"{slug}-page" if slug in RESERVED_SOURCE_IDS else slug  # `index.html` names many a page
 
 
 def _file_names(source_id: str, original: Original) -> tuple[str, str | None]:

@@ -200,6 +200,12 @@ def test_add_pdf_by_url(site, server):
     assert f'href="{base}/files/review.pdf#page=1"' in page and f'href="{base}/files/review.pdf#page=2"' in page
 
 
+def test_an_index_page_gets_an_id_that_is_not_reserved(site, server):
+    base = server({"/news/index.html": (200, {"Content-Type": "text/html"}, make_docs.article_html("utf-8"))})
+    assert main(["add", base + "/news/index.html"]) == 0
+    assert entry(site, "index-page")["file"] == "index-page.txt"
+
+
 def test_text_file_is_its_own_seed(site, tmp_path):
     notes = tmp_path / "Field Notes.md"
     notes.write_text("# Field notes\n\nThe ferry left at dawn.\n", encoding="utf-8")
