@@ -45,6 +45,17 @@ def make_parser() -> argparse.ArgumentParser:
     publish.add_argument("--remote", default="origin", help="git remote to push to (default origin)")
     publish.add_argument("--branch", default="gh-pages", help="branch to publish to (default gh-pages)")
     publish.add_argument("--message", default=None, help="commit message (default: names the source commit)")
+    add = commands.add_parser(
+        "add", help="add a web page, PDF or text file as a source: seed text in seeds/, original kept, entry appended to site.yaml",
+        description="Extract the text of a web page (trafilatura) or PDF (pypdf) into seeds/, keep the original beside it "
+                    "(never published), and append a source entry with what the document states and its provenance to site.yaml. "
+                    "See README.md, \"Adding sources\".",
+        epilog="Problems are printed as one line `add: what is wrong; what to do`, exit status 1, with site.yaml and seeds/ untouched.")
+    add.add_argument("source", nargs="?", metavar="PATH_OR_URL", help="an .html, .htm, .pdf, .txt or .md file, or an http(s) address of a web page or PDF")
+    add.add_argument("--id", metavar="ID", help="the source's id for citations (default: made from the file or page name)")
+    add.add_argument("--refresh", metavar="ID", help="extract source ID again from its kept original and list the citations that would no longer match")
+    add.add_argument("--write", action="store_true", help="with --refresh: replace the seed with the new text")
+    add.add_argument("--config", type=Path, default=argparse.SUPPRESS, metavar="PATH", help="site configuration file (default: site.yaml)")
     check = commands.add_parser("check", help="build, then verify links, anchors, titles and citations as a reader gets them")
     _common(check, top=False)
     return parser
@@ -56,6 +67,10 @@ COMMANDS = {"serve": "serve", "publish": "publish", "check": "check"}
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
+        if args.command == "add":
+            from .add import run as run_add
+
+            return run_add(args)
         config = load_config(args.config, args.output, args.base_url)
         if args.command in COMMANDS:
             module = importlib.import_module(f"briefing.{COMMANDS[args.command]}")

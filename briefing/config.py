@@ -28,6 +28,18 @@ class Furniture:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """How a seed was made from a document kept beside it in seeds/ (written by `build.py add`)."""
+
+    original: str | None  # the kept original's file name in seeds/ (never published)
+    sha256: str | None  # the original's SHA-256 when it was added, 64 hex digits
+    extractor: str | None  # "trafilatura 2.3.1", "pypdf 7.1.1"
+    retrieved: str | None  # YYYY-MM-DD, when it was fetched or added
+    charset: str | None  # the encoding an HTML original was read in
+    location: Location  # of `sha256` (else of the source entry): where a changed original is reported
+
+
+@dataclass(frozen=True)
 class SourceConfig:
     """One entry of `sources` in site.yaml: a document in seeds/ and what is known of it.
 
@@ -46,6 +58,7 @@ class SourceConfig:
     paragraphs: str
     location: Location
     language: str | None = None  # a normalised BCP 47 tag; None: the site's language
+    provenance: Provenance | None = None  # the provenance keys, when any is given
 
 
 @dataclass(frozen=True)
@@ -193,8 +206,42 @@ def _read_sources(site: Values, root: Path, problems: Problems, file_locations: 
         if source_id is None or file is None or entry["title"] is None:
             continue
         declared = {key: entry[key] for key in SOURCE_SCHEMA.names if key in SOURCE_FIELDS}
-        result.append(SourceConfig(**declared, location=item.location))
+        result.append(SourceConfig(**declared, location=item.location, provenance=_provenance(entry, problems)))
     return result
+
+
+PROVENANCE_KEYS = ("original", "sha256", "extractor", "retrieved", "charset")
+
+
+def _provenance(entry: Values, problems: Problems) -> Provenance | None:
+    """A source's provenance keys, or None without any."""
+    values = {key: entry[key] for key in PROVENANCE_KEYS}
+    if not any(values.values()):
+        return None
+    if values["original"] is not None and values["sha256"] is None:
+        problems.error(entry.location("original"), "`original` needs `sha256`, the kept original's SHA-256 (`sha256sum seeds/FILE`)")
+    return Provenance(**values, location=entry.location("sha256"))
+
+
+def _check_original(value: str, node: Node, problems: Problems, what: str) -> str | None:
+    if not SAFE_FILE.fullmatch(value) or value in (".", ".."):
+        problems.error(node.location, f"`original` must be a file name inside seeds/, got {show(value)}")
+        return None
+    return value
+
+
+def _check_sha256(value: str, node: Node, problems: Problems, what: str) -> str | None:
+    if not re.fullmatch(r"[0-9a-f]{64}", value):
+        problems.error(node.location, "`sha256` must be 64 lower-case hex digits (the kept original's SHA-256)")
+        return None
+    return value
+
+
+def _check_retrieved(value: str, node: Node, problems: Problems, what: str) -> str | None:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        problems.error(node.location, f"`retrieved` must be a date YYYY-MM-DD, got {show(value)}")
+        return None
+    return value
 
 
 def input_folder_problem(root: Path, name: str) -> str | None:
@@ -382,6 +429,12 @@ SOURCE_SCHEMA = Schema((
     Key("furniture", _furniture, default=()),
     Key("paragraphs", checked(text, _check_paragraphs), default="lines"),
     Key("language", checked(text, language_tag)),
+    # provenance, written by `build.py add`
+    Key("original", checked(text, _check_original)),
+    Key("sha256", checked(text, _check_sha256)),
+    Key("extractor", optional_text),
+    Key("retrieved", checked(text, _check_retrieved)),
+    Key("charset", optional_text),
 ), unknown="unknown key `{key}` in a source; allowed keys are {allowed}", missing="missing required key `{key}` in a source")
 
 SITE_KEYS = SITE_SCHEMA.names

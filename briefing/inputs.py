@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .config import Config
 from .content import page_files
+from .provenance import original_files
 
 
 def fingerprint(*parts: object) -> str:
@@ -57,7 +58,7 @@ class Inputs:
 
     config: str  # the loaded configuration: site.yaml plus command-line overrides
     pages: dict[str, str]  # "content/treaty.md" -> digest
-    seeds: dict[str, str]  # "seeds/hur.txt" -> digest, for the sources site.yaml lists
+    seeds: dict[str, str]  # "seeds/hur.txt" -> digest, for the sources site.yaml lists and their kept originals
     templates: dict[str, str]  # "page.html", "assets/style.css" -> digest: every file under templates/
     # file path -> [mtime_ns, ctime_ns, size, inode, digest] for the files whose digest the next
     # build may take again without reading them, while they still stat alike (see `Digests`)
@@ -110,7 +111,7 @@ def read_inputs(config: Config, known: dict[str, list] | None = None, unlisted: 
     # Plain strings, not Paths: these run once per page and per seed.
     content_dir, seeds_dir = str(content), str(config.seeds_dir)
     pages = {f"content/{name}": digest(os.path.join(content_dir, name)) for name in page_files(content)} if content.is_dir() else {}
-    seeds = {f"seeds/{source.file}": digest(os.path.join(seeds_dir, source.file)) for source in config.sources}
+    seeds = {f"seeds/{file}": digest(os.path.join(seeds_dir, file)) for file in (*(s.file for s in config.sources), *original_files(config))}
     templates_dir = config.templates_dir
     templates = {}
     if templates_dir.is_dir():

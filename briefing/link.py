@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from .citations import CitationRef, Match, find_quote
 from .config import Config
+from .provenance import original_link
 from .content import CitationUse, Page
 from .errors import Location, Problems
 from .sources import Source
@@ -30,6 +31,11 @@ class Excerpt:
     @property
     def url(self) -> str:
         return f"{self.source.url}#{self.anchor}"
+
+    @property
+    def original_url(self) -> str | None:
+        """The original scrolled to these words (a text fragment; a PDF's page), for a source with a `url`."""
+        return original_link(self.source.config, self.source.text, self.start, self.end)
 
 
 @dataclass(frozen=True)

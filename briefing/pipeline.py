@@ -15,6 +15,7 @@ from .errors import BuildError, Problem, Problems
 from .inputs import Inputs, read_inputs
 from .project import check_project
 from .lock import ProjectLock
+from .provenance import check_originals
 from .link import PageCitations, Site, anchored_alike, facts, link, link_page, locate_quotes, with_pages
 from .render import Renderer, Rendering, SiteFiles, reads_any, render_site
 from .sources import Source, layout_key, load_sources
@@ -97,6 +98,7 @@ def _build(config: Config, strict: bool, write: bool, previous: BuildResult | No
         problems.items.extend(w for w in previous.warnings if w not in problems.items)  # the project's own were found again
     else:
         sources = load_sources(config, problems, previous.site.sources if previous and previous.site else (), layouts)  # seeds/ -> Source
+        check_originals(config, problems)               # kept originals as site.yaml recorded them
         pages = load_pages(config, problems, records, jobs, _unchanged_pages(config, inputs, previous, records),  # content/ -> Page
                            functools.partial(locate_quotes, {source.id: source for source in sources}), quotes)
         used = set()

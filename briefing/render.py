@@ -557,6 +557,7 @@ class Renderer:
                 backlinks.append({
                     "href": "#" + excerpt.anchor,
                     "quote": _shorten(excerpt.quote),
+                    "original_href": excerpt.original_url,  # the original page, scrolled to the words
                     "claims": [{"href": relative(source.url, c.url), "page": c.page.title, "number": c.number, "claim": c.claim} for c in cited_by],
                 })
             html, split = _highlight(source.text, paragraph, list(inside))
