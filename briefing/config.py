@@ -216,9 +216,9 @@ PROVENANCE_KEYS = ("original", "sha256", "extractor", "retrieved", "charset")
 def _provenance(entry: Values, problems: Problems) -> Provenance | None:
     """A source's provenance keys, or None without any."""
     values = {key: entry[key] for key in PROVENANCE_KEYS}
-    if not any(values.values()):
+    if not any(key in entry.fields.values for key in PROVENANCE_KEYS):
         return None
-    if values["original"] is not None and values["sha256"] is None:
+    if values["original"] is not None and "sha256" not in entry.fields.values:
         problems.error(entry.location("original"), "`original` needs `sha256`, the kept original's SHA-256 (`sha256sum seeds/FILE`)")
     return Provenance(**values, location=entry.location("sha256"))
 

@@ -90,6 +90,7 @@ def _check_link(root: Path, relative: str, problems: Problems, report_outside: b
 
 def _unlisted_seeds(config: Config, problems: Problems) -> tuple[str, ...]:
     listed = {source.file for source in config.sources}
+    listed |= {source.provenance.original for source in config.sources if source.provenance and source.provenance.original}  # kept originals
     try:
         with os.scandir(config.root / "seeds") as entries:
             names = sorted(entry.name for entry in entries if not entry.name.startswith(".") and entry.name not in listed)
