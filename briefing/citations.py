@@ -129,6 +129,8 @@ def find_quote(source: Source, ref: CitationRef) -> Match | str:
     boundaries (text.is_word_boundary), inside one paragraph, and unique once `prefix`, `suffix` and
     `n` have chosen. A string is the reason it could not be located, for `file:line: reason`."""
     needle = fold(ref.quote)
+    if not needle:
+        return f'the quote for `@{ref.source_id}` is empty once invisible characters are ignored; quote the exact words the claim rests on'
     index = source.index
     haystack = index.text
     found = index.find_all(needle)
@@ -139,25 +141,43 @@ def find_quote(source: Source, ref: CitationRef) -> Match | str:
         return _not_found(source, ref, needle)
     if ref.prefix is not None:
         prefix = fold(ref.prefix)
-        hits = [h for h in hits if haystack.endswith(prefix, 0, h - 1 if haystack[h - 1 : h] == " " else h)]
+        hits = [h for h in hits if _prefix_at(haystack, prefix, h)]
     if ref.suffix is not None:
         suffix = fold(ref.suffix)
-        hits = [h for h in hits if haystack.startswith(suffix, h + len(needle) + (haystack[h + len(needle) : h + len(needle) + 1] == " "))]
+        hits = [h for h in hits if _suffix_at(haystack, suffix, h + len(needle))]
     if not hits:
-        return f"no occurrence of the quote in {source.id} has that prefix/suffix right beside it; check the prefix= and suffix= text"
+        return f'no occurrence of the quote "{_brief(ref.quote)}" in {source.id} has that prefix/suffix right beside it; check the prefix= and suffix= text (whole words)'
     if ref.occurrence is not None:
         if ref.occurrence > len(hits):
-            return f"n={ref.occurrence}, but the quote occurs only {len(hits)} time(s) in {source.id}"
+            return f'n={ref.occurrence}, but the quote "{_brief(ref.quote)}" occurs only {len(hits)} time(s) in {source.id}'
         hits = [hits[ref.occurrence - 1]]
     if len(hits) > 1:
         lines = ", ".join(str(source.line_at(index.offset(h))) for h in hits[:20]) + (", ..." if len(hits) > 20 else "")
-        return (f"the quote occurs {len(hits)} times in {source.location.path} (lines {lines}); "
+        return (f'the quote "{_brief(ref.quote)}" occurs {len(hits)} times in {source.location.path} (lines {lines}); '
                 f'quote more words, or add n=2 (which occurrence), prefix="..." or suffix="..."')
     start, end = index.span(hits[0], hits[0] + len(needle))
     paragraph = source.paragraph_at(start)
     if paragraph is None or end > paragraph.end:
         return "the quote runs across a paragraph break in the source; cite each paragraph's words separately"
     return Match(start, end)
+
+
+def _prefix_at(text: str, prefix: str, at: int) -> bool:
+    """Whether the folded `prefix` ends right before `at` (a space between allowed), starting on a word boundary."""
+    end = at - 1 if text[at - 1 : at] == " " else at
+    return bool(prefix) and text.endswith(prefix, 0, end) and is_word_boundary(text, end - len(prefix))
+
+
+def _suffix_at(text: str, suffix: str, at: int) -> bool:
+    """Whether the folded `suffix` starts right after `at` (a space between allowed), ending on a word boundary."""
+    start = at + 1 if text[at : at + 1] == " " else at
+    return bool(suffix) and text.startswith(suffix, start) and is_word_boundary(text, start + len(suffix))
+
+
+def _brief(quote: str, limit: int = 60) -> str:
+    """A quote as a message names it: visible, and cut after `limit` code points."""
+    quote = " ".join(quote.split())
+    return visible(quote if len(quote) <= limit else quote[: limit - 1] + "…")
 
 
 def _inside_words(source: Source, ref: CitationRef, found: list[int]) -> str:
@@ -168,7 +188,7 @@ def _inside_words(source: Source, ref: CitationRef, found: list[int]) -> str:
     original = source.text[slice(*index.span(start, end))]
     line = source.line_at(index.offset(found[0]))
     others = f" (and {len(found) - 1} more place(s))" if len(found) > 1 else ""
-    return (f'the quote "{visible(ref.quote)}" occurs in {source.location.path} only inside longer words: '
+    return (f'the quote "{_brief(ref.quote)}" occurs in {source.location.path} only inside longer words: '
             f'line {line} has "{visible(" ".join(original.split()))}"{others}; '
             f"a quote must start and end on whole words: quote the whole word")
 
@@ -180,7 +200,8 @@ def _not_found(source: Source, ref: CitationRef, needle: str) -> str:
         start, end = passage
         original = " ".join(source.text[start:end].split())
         kind = difference(needle, fold(original))
-        hint = f'; closest passage (line {source.line_at(start)}): "{visible(original)}"' + (f" ({kind})" if kind else "")
+        shown = original if len(original) <= _HINT_LIMIT else original[: _HINT_LIMIT - 1] + "…"
+        hint = f'; closest passage (line {source.line_at(start)}): "{visible(shown)}"' + (f" ({kind})" if kind else "")
     return f'quote not found in {source.location.path}: "{visible(ref.quote)}"{hint}; copy the words exactly as the source has them'
 
 
@@ -209,6 +230,8 @@ def closest_passage(source: Source, needle: str) -> tuple[int, int] | None:
     text = source.index.text
     if not needle or not text:
         return None
+    whole = len(needle)
+    needle = needle[:_PROBE]  # a long quote is placed by its opening words: comparisons cost the square of their length
     size = max(2, min(8, len(needle) // 4))
     votes: Counter[int] = Counter()
     step = max(1, (len(needle) - size) // _GRAMS)
@@ -247,7 +270,10 @@ def closest_passage(source: Source, needle: str) -> tuple[int, int] | None:
                 best = (ratio, start, end)
     if best[0] < 0.5:
         return None
-    return source.index.span(best[1], best[2])
+    start, end = best[1], best[2]
+    if whole > len(needle):
+        end = word_around(text, start, min(len(text), start + whole))[1]
+    return source.index.span(start, end)
 
 
 def _near_words(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -272,6 +298,8 @@ def _previous_word(text: str, index: int) -> int:
     return index
 
 
+_PROBE = 160  # code points of a quote compared when placing a hint
+_HINT_LIMIT = 300  # code points of a hint shown
 _GRAMS = 64
 _HITS_PER_GRAM = 200
 _CANDIDATES = 8

@@ -36,15 +36,16 @@ class QuoteIndex:
 
     @cached_property
     def word_index(self) -> dict[str, list[int]]:
-        """Where each space-separated word starts, and, for a word with leading punctuation, where
-        the rest starts under the rest (`(“closest` is also found as `closest`): built once per
-        source, so finding a quote costs only its rarest word's hits."""
+        """Where each space-separated word starts, and where each part of one after punctuation
+        starts, under that part (`anti-war` is also found as `war`, `(“closest` as `closest`):
+        built once per source, so finding a quote costs only its rarest word's hits."""
         index: dict[str, list[int]] = {}
         for word in _WORD.finditer(self.text):
-            index.setdefault(word.group(), []).append(word.start())
-            lead = _LEADING.match(word.group())
-            if lead is not None and lead.end() < len(word.group()):
-                index.setdefault(word.group()[lead.end():], []).append(word.start() + lead.end())
+            token, start = word.group(), word.start()
+            index.setdefault(token, []).append(start)
+            if not token.isalnum():
+                for part in _AFTER_PUNCTUATION.finditer(token):
+                    index.setdefault(token[part.start():], []).append(start + part.start())
         return index
 
     def find_all(self, needle: str) -> list[int]:
@@ -68,14 +69,15 @@ class QuoteIndex:
         words = needle.split(" ")
         index = self.word_index
         candidates = list(range(1, len(words) - 1))
-        if _LEADING.match(words[0]) is None:
+        if _WORD_START.match(words[0]) is not None:  # it starts where a word of the text or a part after punctuation does
             candidates.append(0)
         best = min(candidates, key=lambda i: len(index.get(words[i], ())))
         lead = len(" ".join(words[:best])) + 1 if best else 0
         return sorted(p - lead for p in index.get(words[best], ()) if p >= lead and self.text.startswith(needle, p - lead))
 
 
-_LEADING = regex.compile(r"[^\w]+")
+_AFTER_PUNCTUATION = regex.compile(r"(?<=[^\w])\w")  # where a part of a word begins after punctuation
+_WORD_START = regex.compile(r"[\w--\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}\p{Yi}]", regex.V1)
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,12 @@ Folding (`fold`, `Folded`) turns a text into the form quotes are compared in, by
 2. Typographic quotes and apostrophes (“ ” „ ‟ « » ″ ‘ ’ ‚ ‛ ′ ` ´) become `"` and `'`; the dashes
    ‐ ‑ ‒ – — ― − become `-`.
 3. White space (what `str.split()` splits on: spaces, tabs, line breaks, form feeds, NBSP, U+3000 ...)
-   collapses: each run becomes one space, none at either end. A run holding a line break between two
-   characters of a script written without spaces (Han, kana, Thai, Lao, Khmer, Myanmar, Tibetan, Yi,
-   CJK punctuation) becomes nothing: a hard wrap inside a Japanese sentence is not a space.
-4. Canonical composition, NFC (Unicode Standard Annex #15), cluster by cluster.
+   collapses: each run becomes one space, none at either end. A run between two characters of a
+   script written without spaces (Han, kana, Thai, Lao, Khmer, Myanmar, Tibetan, Yi, CJK
+   punctuation) becomes nothing: a hard wrap inside a Japanese sentence is not a space, and a Thai
+   phrase space may be typed or not.
+4. Canonical composition, NFC (Unicode Standard Annex #15), cluster by cluster; presentation forms
+   (ligatures such as ﬁ, Arabic contextual letter forms from PDFs) become the letters they show.
 
 Offsets into the original text are code points of the file decoded from UTF-8 with nothing removed
 (`open(f, encoding="utf-8", newline="")`): a byte-order mark and each CR count.
@@ -43,13 +45,15 @@ _FOLD = str.maketrans({
 })
 
 # Where folding changes lengths: runs of white space and ignorables (but a single white-space
-# character, which folds in place, only where it is a line break between two no-space characters).
+# character, which folds in place, only where it stands between two no-space characters).
 _RUN = regex.compile(
     rf"[{WHITE_SPACE}]*{_IGNORABLE}[{WHITE_SPACE}\p{{Default_Ignorable_Code_Point}}--[\u200c\u200d]]*"
-    rf"|[{WHITE_SPACE}]{{2,}}|(?<={_NO_SPACE})[\n\r](?={_NO_SPACE})", regex.V1)
-_LINE_BREAK_IN = regex.compile(r"[\n\r]")
+    rf"|[{WHITE_SPACE}]{{2,}}|(?<={_NO_SPACE})[{WHITE_SPACE}](?={_NO_SPACE})", regex.V1)
 _NO_SPACE_CHAR = regex.compile(_NO_SPACE, regex.V1)
-_SLOW = regex.compile(rf"{_IGNORABLE}|{_NO_SPACE}", regex.V1)
+# Presentation forms (Latin and Hebrew ligatures, Arabic contextual forms, as text taken from PDFs
+# often has them): folded to the letters they show (NFKC), as no other compatibility form is.
+_PRESENTATION = regex.compile(r"[\ufb00-\ufdff\ufe70-\ufefe]")
+_SLOW = regex.compile(rf"{_IGNORABLE}|{_NO_SPACE}|[\ufb00-\ufdff\ufe70-\ufefe]", regex.V1)
 _CLUSTER = regex.compile(r"\X")
 _WORD_BOUNDARY = regex.compile(r"\b", regex.WORD | regex.V1)
 _LINE = regex.compile(r"\r\n|\r|\n")
@@ -99,7 +103,7 @@ class Folded:
     def of(cls, original: str) -> "Folded":
         """Fold `original` (steps 1-3, then 4 where the text is not already NFC). Linear in its length."""
         text, first = _fold_runs(original)
-        if unicodedata.is_normalized("NFC", text):
+        if unicodedata.is_normalized("NFC", text) and _PRESENTATION.search(text) is None:
             return cls(text, first)
         composed, second = _compose(text)
         return cls(composed, first, second)
@@ -145,9 +149,9 @@ def _fold_runs(original: str) -> tuple[str, OffsetMap]:
         chunk = run.group()
         if not any(char.isspace() for char in chunk):
             continue  # ignorables alone: removed
-        if (_LINE_BREAK_IN.search(chunk) and begin > 0 and finish < len(original)
+        if (begin > 0 and finish < len(original)
                 and _NO_SPACE_CHAR.match(original, begin - 1) and _NO_SPACE_CHAR.match(original, finish)):
-            continue  # a hard wrap between two no-space characters: removed
+            continue  # white space (a hard wrap, a phrase space) between two no-space characters: removed
         if begin == lead or finish == tail:
             continue  # white space at either end: removed
         piece(" ", begin, finish - begin)
@@ -168,7 +172,7 @@ def _compose(text: str) -> tuple[str, OffsetMap]:
         chars = cluster.group()
         if len(chars) == 1 and chars < "\u0300":
             continue
-        composed = unicodedata.normalize("NFC", chars)
+        composed = _canonical(chars)
         if composed == chars:
             continue
         begin, finish = cluster.span()
@@ -191,15 +195,23 @@ def _changed_clusters(text: str, chunk: int = 4096):  # type: ignore[no-untyped-
     while start < len(text):
         end = text.find(" ", start + chunk)
         end = len(text) if end == -1 else end
-        if not unicodedata.is_normalized("NFC", text[start:end]):
+        if not unicodedata.is_normalized("NFC", text[start:end]) or _PRESENTATION.search(text, start, end):
             yield from _CLUSTER.finditer(text, start, end)
         start = end
+
+
+def _canonical(cluster: str) -> str:
+    """A cluster's folded form: presentation forms as the letters they show (NFKC), then NFC."""
+    if _PRESENTATION.search(cluster):
+        cluster = "".join(unicodedata.normalize("NFKC", c) if _PRESENTATION.match(c) else c for c in cluster)
+    return unicodedata.normalize("NFC", cluster)
 
 
 def is_word_boundary(text: str, index: int) -> bool:
     """Whether `index` lies on a word boundary of `text`: a Unicode default word boundary (UAX #29,
     so `8.5`, `2,000` and `can't` are one word each), or, beside a character of a script written
-    without spaces, any character boundary except one between two digits."""
+    without spaces, any boundary between grapheme clusters except one between two digits (so never
+    before a Thai tone mark or vowel sign)."""
     if index <= 0 or index >= len(text):
         return True
     if _WORD_BOUNDARY.match(text, index) is not None:
@@ -207,14 +219,18 @@ def is_word_boundary(text: str, index: int) -> bool:
     before, after = text[index - 1], text[index]
     if before.isdigit() and after.isdigit():
         return False
+    if unicodedata.category(after)[0] == "M" or "\u200d" in (before, after):
+        return False  # inside a grapheme cluster
     return _NO_SPACE_CHAR.match(before) is not None or _NO_SPACE_CHAR.match(after) is not None
 
 
-def word_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """[start, end) widened to the nearest word boundaries on both sides."""
-    while start > 0 and not is_word_boundary(text, start):
+def word_around(text: str, start: int, end: int, reach: int = 100) -> tuple[int, int]:
+    """[start, end) widened to the nearest word boundaries on both sides, by at most `reach` code
+    points each way (a "word" of a million letters is not worth showing)."""
+    low, high = max(0, start - reach), min(len(text), end + reach)
+    while start > low and not is_word_boundary(text, start):
         start -= 1
-    while end < len(text) and not is_word_boundary(text, end):
+    while end < high and not is_word_boundary(text, end):
         end += 1
     return start, end
 
@@ -231,9 +247,19 @@ def line_at(starts: tuple[int, ...], offset: int) -> int:
 
 
 def visible(text: str) -> str:
-    """`text` with every invisible or combining code point shown as ⟨U+XXXX⟩ after what it follows,
-    for messages: `configu⟨U+00AD⟩ration`, `s⟨U+0301⟩`. Control characters are shown the same way."""
-    return "".join(f"⟨U+{ord(char):04X}⟩" if _invisible(char) else char for char in text)
+    """`text` for messages, with what a reader cannot see shown as ⟨U+XXXX⟩ after what it follows:
+    invisible, format and control characters (`configu⟨U+00AD⟩ration`), and combining marks where
+    they are not composed with their letter (`s⟨U+0301⟩` in text stored decomposed, or a mark with
+    no letter before it). Marks that belong to their cluster as written (Thai, Devanagari, vowelled
+    Arabic) are left as they are."""
+    out = []
+    for cluster in _CLUSTER.findall(text):
+        decomposed = (unicodedata.normalize("NFC", cluster) != cluster or unicodedata.category(cluster[0])[0] == "M"
+                      or cluster[0].isspace())
+        for char in cluster:
+            shown = _invisible(char) and (unicodedata.category(char)[0] != "M" or decomposed)
+            out.append(f"⟨U+{ord(char):04X}⟩" if shown else char)
+    return "".join(out)
 
 
 def _invisible(char: str) -> bool:

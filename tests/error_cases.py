@@ -111,7 +111,7 @@ CASES = [
          ('content/beta.md:4: quote not found in seeds/essay.txt: "argues the treaty is fragile"; '
           'closest passage (line 1): "argues the pact is fragile"; copy the words exactly as the source has them',)),
     Case("ambiguous quote", edit(PAGE, '"argues the pact is fragile" prefix="The essay"', '"the pact is fragile"'),
-         ('content/beta.md:4: the quote occurs 2 times in seeds/essay.txt (lines 1, 2); quote more words, or add n=2 '
+         ('content/beta.md:4: the quote "the pact is fragile" occurs 2 times in seeds/essay.txt (lines 1, 2); quote more words, or add n=2 '
           '(which occurrence), prefix="..." or suffix="..."',)),
     Case("quote across paragraphs", edit(PAGE, '"argues the pact is fragile" prefix="The essay"', '"fragile. It says"'),
          ("content/beta.md:4: the quote runs across a paragraph break in the source; cite each paragraph's words separately",)),

@@ -63,7 +63,7 @@ def test_not_found_gives_closest_passage():
 
 def test_ambiguous_quote_needs_disambiguation():
     message = find_quote(make_source(), ref("The shells arrived."))
-    assert message == ('the quote occurs 2 times in seeds/hur.txt (lines 2, 2); quote more words, or add n=2 (which occurrence), '
+    assert message == ('the quote "The shells arrived." occurs 2 times in seeds/hur.txt (lines 2, 2); quote more words, or add n=2 (which occurrence), '
                        'prefix="..." or suffix="..."')
 
 
@@ -73,7 +73,7 @@ def test_occurrence_prefix_and_suffix_disambiguate():
     first = find_quote(source, ref("The shells arrived.", suffix="The shells"))
     after = find_quote(source, ref("The shells arrived.", prefix="arrived."))
     assert first.start < second.start == after.start
-    assert find_quote(source, ref("The shells arrived.", n=3)) == "n=3, but the quote occurs only 2 time(s) in hur"
+    assert find_quote(source, ref("The shells arrived.", n=3)) == 'n=3, but the quote "The shells arrived." occurs only 2 time(s) in hur'
 
 
 def test_quote_across_paragraphs_is_refused():

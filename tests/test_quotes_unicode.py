@@ -91,12 +91,50 @@ def test_typographic_quotes_dashes_and_spaces_fold_on_both_sides():
     assert quoted("one\u00a0two\u3000three\n", "one two three") == "one\u00a0two\u3000three"
 
 
-def test_a_line_break_inside_a_japanese_sentence_matches_nothing():
+def test_white_space_between_characters_of_scripts_without_spaces_matches_nothing():
     text = "市議会は予算案を\n可決した。\n\n次の段落。\n"
     assert quoted(text, "予算案を可決した", "blank-lines") == "予算案を\n可決した"
-    assert isinstance(find(text, "予算案を 可決した", "blank-lines"), str)
+    assert quoted(text, "予算案を 可決した", "blank-lines") == "予算案を\n可決した"  # a space typed where the line broke
+    thai = "ประเทศไทย\nมีประชากรมาก\n"
+    assert quoted(thai, "ประเทศไทย มีประชากรมาก", "blank-lines") == "ประเทศไทย\nมีประชากรมาก"
+    assert quoted(thai, "ประเทศไทยมีประชากรมาก", "blank-lines") == "ประเทศไทย\nมีประชากรมาก"
     # between words of a spaced script the wrap is still a space
     assert quoted("too\ncostly.\n", "too costly", "blank-lines") == "too\ncostly"
+    assert isinstance(find("too\ncostly.\n", "toocostly", "blank-lines"), str)
+
+
+def test_a_quote_never_ends_inside_a_grapheme_cluster():
+    text = "เขาไม่ไปโรงเรียน\n"  # he does not go to school: the tone mark belongs to ไม่ (not)
+    assert "only inside longer words" in find(text, "เขาไม")
+    assert quoted(text, "เขาไม่") == "เขาไม่"
+    assert "only inside longer words" in find("ที่นี่\n", "ท")
+
+
+def test_presentation_forms_from_pdfs_match_the_letters_they_show():
+    text = "ﻗﺎﻝ ﺍﻟﻮﺯﻳﺮ ﺇﻥ ﺍﻟﻤﻴﺰﺍﻧﻴﺔ ﺍﻟﺠﺪﻳﺪﺓ\n"
+    assert quoted(text, "الميزانية الجديدة") == "ﺍﻟﻤﻴﺰﺍﻧﻴﺔ ﺍﻟﺠﺪﻳﺪﺓ"
+    assert quoted("The ﬁnal ofﬁce report.\n", "final office report") == "ﬁnal ofﬁce report"
+
+
+def test_a_quote_of_invisible_characters_only_is_empty():
+    assert find("Hello world. Some text.\n", "\u200b", occurrence=3) == (
+        "the quote for `@s` is empty once invisible characters are ignored; quote the exact words the claim rests on")
+
+
+def test_prefix_and_suffix_are_whole_words_right_beside_the_quote():
+    text = "He said that it rained. She hid that it snowed.\n"
+    assert quoted(text, "that it", prefix="said") == "that it"
+    assert "has that prefix/suffix right beside it" in find(text, "that it", prefix="id")
+    assert "has that prefix/suffix right beside it" in find(text, "that it", suffix="rain")
+    assert quoted(text, "that it", suffix="snowed") == "that it"
+
+
+def test_a_long_source_finds_quotes_that_start_after_punctuation_or_inside_cjk():
+    filler = "The quick brown fox jumps over the lazy dog near the river bank today.\n" * 3000
+    text = filler + "Students staged anti-war protests across the capital on Sunday.\n"
+    assert quoted(text, "war protests across the capital") == "war protests across the capital"
+    chinese = "中国经济增长 放缓 今年 预计\n" * 20000 + "国家统计局 发布 最新 数据\n"
+    assert quoted(chinese, "统计局 发布 最新") == "统计局 发布 最新"
 
 
 # -- 5, 6. hints ----------------------------------------------------------------------------------
@@ -122,6 +160,16 @@ def test_visible_names_invisible_and_combining_code_points():
     assert visible("configu\u00adration") == "configu⟨U+00AD⟩ration"
     assert visible(unicodedata.normalize("NFD", "ś")) == "s⟨U+0301⟩"
     assert visible("a b\n") == "a b\n"
+    assert visible("มี नमस्ते") == "มี नमस्ते"  # marks that belong to their letter as written stay
+    assert visible(" \u0301x") == " ⟨U+0301⟩x"  # a mark with no letter does not
+
+
+def test_a_long_misquote_gets_a_short_hint_quickly():
+    paragraph = " ".join(f"word{n % 97}x{n}" for n in range(2000)) + "\n"
+    quote = paragraph[:5000].rsplit(" ", 1)[0].replace("word5x5 ", "zebra ")
+    message = find(paragraph, quote)
+    assert message.startswith('quote not found in seeds/s.txt: "') and "closest passage (line 1): \"word0x0 word1x1" in message
+    assert len(message) < len(quote) + 600
 
 
 # -- 8, 9. one line numbering; the byte-order mark -----------------------------------------------
@@ -134,9 +182,9 @@ def test_lines_are_counted_as_editors_count_them():
 
 def test_the_ambiguity_error_uses_the_same_line_numbers():
     cr_only = "Same words here.\rOther.\rSame words here.\r"
-    assert find(cr_only, "Same words here").startswith("the quote occurs 2 times in seeds/s.txt (lines 1, 3);")
+    assert find(cr_only, "Same words here").startswith('the quote "Same words here" occurs 2 times in seeds/s.txt (lines 1, 3);')
     with_form_feed = "Same words here.\fSame words here.\nSame words here.\n"
-    assert find(with_form_feed, "Same words here").startswith("the quote occurs 3 times in seeds/s.txt (lines 1, 1, 2);")
+    assert find(with_form_feed, "Same words here").startswith('the quote "Same words here" occurs 3 times in seeds/s.txt (lines 1, 1, 2);')
 
 
 def test_a_form_feed_ends_a_paragraph_in_wrapped_text():
