@@ -15,6 +15,7 @@ import hashlib
 import html
 import json
 import os
+import re
 import traceback
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -531,6 +532,7 @@ class Renderer:
         stats = self.source_stats(source)
         return {
             "id": source.id, "config": source.config, "href": relative(url, source.url), "lang": language_attributes(source),
+            "title_lang": language_attributes(source, title=True),
             "file_href": relative(url, source.file_url), "sha256": source.sha256,
             "claims": stats["claims"], "paragraphs": stats["paragraphs"],
             "cited_paragraphs": stats["cited_paragraphs"],
@@ -684,10 +686,12 @@ def _citation_html(citation: Citation, url: str) -> str:
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def language_attributes(source: Source) -> Markup:
+def language_attributes(source: Source, title: bool = False) -> Markup:
     """` lang="…" dir="…"` for text in a source's own language (BCP 47, and the direction of its
-    script), or nothing when site.yaml gives the source no language."""
-    if not source.language:
+    script), or nothing when site.yaml gives the source no language. For its `title`: nothing either
+    when the title is a bracketed description (`[Untitled report …]`), which is the editor's words
+    in the site's language, not the document's."""
+    if not source.language or (title and source.title.lstrip().startswith("[")):
         return Markup("")
     return Markup(' lang="{}" dir="{}"').format(source.language, source.direction)
 
@@ -711,6 +715,21 @@ def _shorten(text: str, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+# Code points HTML text cannot carry (parse errors): controls but for tab, line feed, form feed and
+# carriage return, and noncharacters. A source page shows each as its Unicode control picture (␋),
+# or as U+FFFD where there is none.
+_UNSHOWABLE = {**{c: 0x2400 + c for c in (*range(0x01, 0x09), 0x0B, *range(0x0E, 0x20))}, 0x00: 0x2400, 0x7F: 0x2421,
+               **{c: 0xFFFD for c in (*range(0x80, 0xA0), *range(0xFDD0, 0xFDF0))},
+               **{plane * 0x10000 + low: 0xFFFD for plane in range(17) for low in (0xFFFE, 0xFFFF)}}
+_SHOWABLE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]|[\U0001fffe-\U0010ffff]")
+
+
+def source_text_html(text: str) -> str:
+    """Source text as HTML: escaped, and each code point HTML cannot carry shown as a picture of it."""
+    html = str(escape(text))
+    return html.translate(_UNSHOWABLE) if _SHOWABLE.search(html) else html
+
+
 def _highlight(text: str, paragraph: Paragraph, excerpts: list[Excerpt]) -> tuple[Markup, list[str]]:
     """Paragraph HTML with each excerpt in <mark> elements covering exactly its words, and the
     anchors of the excerpts that had to be split. Excerpts nest where they can (a longer one
@@ -729,7 +748,7 @@ def _highlight(text: str, paragraph: Paragraph, excerpts: list[Excerpt]) -> tupl
     def text_to(position: int) -> None:
         nonlocal cursor
         if position > cursor:
-            out.append(str(escape(text[cursor:position])))
+            out.append(source_text_html(text[cursor:position]))
             cursor = position
 
     def open_mark(excerpt: Excerpt) -> None:

@@ -92,7 +92,7 @@ def test_seed_edit_moving_quotes_updates_every_citing_page(mini, first, tmp_path
 
 
 def test_source_template_renders_only_source_pages(mini, first, tmp_path):
-    edit(mini / "templates" / "source.html", "<h1{{ source.lang }}>{{ source.config.title }}</h1>", "<h1 class=\"doc\"{{ source.lang }}>{{ source.config.title }}</h1>")
+    edit(mini / "templates" / "source.html", "<h1{{ source.title_lang }}>{{ source.config.title }}</h1>", "<h1 class=\"doc\"{{ source.title_lang }}>{{ source.config.title }}</h1>")
     result = rebuild(mini, first, tmp_path)
     assert result.rendering.rendered == {"sources/wire.html", "sources/essay.html"}
     assert result.rendering.reasons("sources/wire.html", first.rendering) == ["templates"]

@@ -350,3 +350,17 @@ def test_a_right_to_left_site_language_sets_the_page_direction(tmp_path: Path):
     config.write_text(config.read_text(encoding="utf-8").replace("language: en\n", "language: fa\n", 1), encoding="utf-8")
     build(load_config(config))
     assert (site / "output" / "index.html").read_text(encoding="utf-8").startswith('<!doctype html>\n<html lang="fa" dir="rtl">')
+
+
+def test_a_bracketed_title_is_in_the_site_language_and_controls_are_shown(tmp_path: Path):
+    site = make_site(tmp_path, "multilingual")
+    config = site / "site.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace('title: "الميزانية الجديدة"', 'title: "[Untitled statement by the council]"'),
+                      encoding="utf-8")
+    seed = site / "seeds" / "ar.txt"
+    seed.write_text(seed.read_text(encoding="utf-8") + "سطر\x0bفيه\x85تحكم\n", encoding="utf-8")
+    build(load_config(config))
+    html = (site / "output" / "sources" / "ar.html").read_text(encoding="utf-8")
+    assert "<h1>[Untitled statement by the council]</h1>" in html
+    assert '<div class="source-text" lang="ar" dir="rtl">' in html
+    assert "سطر␋فيه\ufffdتحكم" in html and "\x0b" not in html and "\x85" not in html
