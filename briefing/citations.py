@@ -238,8 +238,8 @@ def closest_passage(source: Source, needle: str) -> tuple[int, int] | None:
     bucket = max(4, len(needle) // 4)
     for offset in range(0, max(1, len(needle) - size + 1), step):
         gram = needle[offset : offset + size]
-        if not gram.strip():
-            continue
+        if not gram.strip() or text.count(gram) > _HITS_PER_GRAM:
+            continue  # too common to say where the quote is (counting is one fast pass)
         at, seen = text.find(gram), 0
         positions = []
         while at != -1 and seen <= _HITS_PER_GRAM:

@@ -233,8 +233,12 @@ def _locate(source: Source, ref: CitationRef, quotes: dict[str, list] | None, us
     if quotes is not None and key in quotes:
         start, end, base = quotes[key]
         return start, end, base
+    wrong = (ref.quote, ref.occurrence, ref.prefix, ref.suffix)
+    if wrong in source.misses:  # the same wrong quote, already looked for (in the pages' parsing)
+        return source.misses[wrong]
     match = find_quote(source, ref)
     if not isinstance(match, Match):
+        source.misses[wrong] = match
         return match
     place = (match.start, match.end, _anchor_base(source, match.start, match.end))
     if quotes is not None:

@@ -17,6 +17,7 @@ from .text import Folded, direction, fold, line_at, line_starts
 _WORD = re.compile(r"\S+")
 # Texts up to this many characters are scanned for each quote; longer ones get a word index.
 SCAN_LIMIT = 200_000
+INDEX_AFTER = 16  # quotes scanned for in a long text before its word index is built
 
 
 class QuoteIndex:
@@ -25,6 +26,7 @@ class QuoteIndex:
     def __init__(self, original: str):
         self.folded = Folded.of(original)
         self.text = self.folded.text
+        self.searches = 0  # quotes looked up: the word index is built only for a source quoted often
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) code-point offsets of the folded range [start, end)."""
@@ -50,7 +52,8 @@ class QuoteIndex:
 
     def find_all(self, needle: str) -> list[int]:
         """Every start offset of `needle` (folded) in the folded text, overlapping ones included."""
-        if len(self.text) <= SCAN_LIMIT or needle.count(" ") < 2:
+        self.searches += 1
+        if len(self.text) <= SCAN_LIMIT or needle.count(" ") < 2 or (self.searches <= INDEX_AFTER and "word_index" not in self.__dict__):
             return self.scan(needle)
         return self.lookup(needle)
 
@@ -101,6 +104,12 @@ class Source:
     def index(self) -> QuoteIndex:
         """The folded text that quotes are matched in, made when a quote must be looked up."""
         return QuoteIndex(self.text)
+
+    @cached_property
+    def misses(self) -> dict[tuple, str]:
+        """Why quotes were not found here, by (quote, n, prefix, suffix), so a build looks for each
+        wrong quote once (the hint for a misquote costs a search of the whole text)."""
+        return {}
 
     @cached_property
     def line_starts(self) -> tuple[int, ...]:

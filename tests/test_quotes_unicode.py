@@ -135,6 +135,11 @@ def test_a_long_source_finds_quotes_that_start_after_punctuation_or_inside_cjk()
     assert quoted(text, "war protests across the capital") == "war protests across the capital"
     chinese = "中国经济增长 放缓 今年 预计\n" * 20000 + "国家统计局 发布 最新 数据\n"
     assert quoted(chinese, "统计局 发布 最新") == "统计局 发布 最新"
+    # a source quoted often is searched through its word index: the same places
+    for long_text, needle in ((text, "war protests across the capital"), (text, "anti-war protests across"),
+                              (text, "lazy dog near the river")):
+        index = source(long_text).index
+        assert index.lookup(fold(needle)) == index.scan(fold(needle)) != []
 
 
 # -- 5, 6. hints ----------------------------------------------------------------------------------
