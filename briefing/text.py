@@ -22,6 +22,7 @@ Offsets into the original text are code points of the file decoded from UTF-8 wi
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -115,9 +116,16 @@ class Folded:
         return self.first.start(start), self.first.end(end)
 
 
+# Latin, Greek, Cyrillic and common punctuation: none is ignorable, of a script written without
+# spaces, or a presentation form, so text made only of these folds by the quick path when it is NFC
+# (a plain `re` class: it tests a paragraph some 40 times faster than the `regex` properties).
+COMMON = "\x00-\xac\xae-\u02ff\u0370-\u052f\u2010-\u2027\u2030-\u205e"
+_ONLY_COMMON = re.compile(f"[{COMMON}]*")
+
+
 def fold(text: str) -> str:
     """`text` in the form quotes are compared in (see the module docstring)."""
-    if _SLOW.search(text) is None and unicodedata.is_normalized("NFC", text):
+    if (_ONLY_COMMON.fullmatch(text) is not None or _SLOW.search(text) is None) and unicodedata.is_normalized("NFC", text):
         return " ".join(text.translate(_FOLD).split())
     return Folded.of(text).text
 

@@ -369,3 +369,14 @@ def test_a_bracketed_title_is_in_the_site_language_and_controls_are_shown(tmp_pa
     assert "<h1>[Untitled statement by the council]</h1>" in html
     assert '<div class="source-text" lang="ar" dir="rtl">' in html
     assert "سطر␋فيه\ufffdتحكم" in html and "\x0b" not in html and "\x85" not in html
+
+
+def test_the_quick_path_of_folding_covers_only_code_points_the_full_folding_leaves_alone():
+    import regex
+
+    from briefing import text as folding
+    slow = regex.compile(r"\p{Default_Ignorable_Code_Point}|\p{Han}|\p{Hiragana}|\p{Katakana}|\p{Thai}|\p{Lao}|\p{Khmer}"
+                         r"|\p{Myanmar}|\p{Tibetan}|\p{Yi}|[\ufb00-\ufdff\ufe70-\ufefe]", regex.V1)
+    common = [chr(c) for c in range(0x110000) if folding._ONLY_COMMON.fullmatch(chr(c)) and not 0xD800 <= c <= 0xDFFF]
+    assert len(common) > 1000
+    assert [c for c in common if slow.match(c) or folding._NO_SPACE_CHAR.match(c)] == []
