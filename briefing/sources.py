@@ -30,6 +30,8 @@ def normalize(text: str) -> str:
     return " ".join(text.translate(_FOLD).split())
 
 
+PASSIVE_SUFFIXES = (".txt", ".md", ".markdown", ".csv", ".tsv", ".json")  # served as text or data, never run
+
 @dataclass(frozen=True)
 class NormalizedText:
     """A normalised copy of a text, mapped back to the original by runs: folding keeps lengths, so
@@ -131,7 +133,10 @@ class Source:
 
     @property
     def file_url(self) -> str:
-        return f"sources/files/{self.config.file}"
+        """The published copy of the seed, under a name no server gives an active type: a seed
+        named essay.html or map.svg is published as essay.html.txt (text/plain), never as a page."""
+        name = self.config.file
+        return f"sources/files/{name if name.lower().endswith(PASSIVE_SUFFIXES) else name + '.txt'}"
 
     @property
     def location(self) -> Location:
