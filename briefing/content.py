@@ -16,6 +16,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markupsafe import escape
 from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.anchors.index import slugify as anchor_slugify
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .citations import CitationRef, CitationSyntaxError, parse_citation
@@ -130,9 +131,32 @@ def make_markdown(allow_html: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": allow_html, "typographer": False})
     md.enable("table").enable("strikethrough")
     md.use(footnote_plugin)
-    md.use(anchors_plugin, min_level=2, max_level=4, permalink=False)
+    md.use(anchors_plugin, min_level=2, max_level=4, permalink=False, slug_func=heading_id)
     md.inline.ruler.before("link", "citation", _citation_rule)
     return md
+
+
+def heading_id(text: str) -> str:
+    """A heading's anchor: its words, lower-case, joined by single hyphens (`## What the sources
+    report` -> `what-the-sources-report`); `section` for a heading of emoji or punctuation alone.
+    Never empty, never starting or ending with a hyphen; a repeated one gets -1, -2 ..."""
+    slug = re.sub(r"-{2,}", "-", anchor_slugify(text)).strip("-")
+    return slug or "section"
+
+
+# The ids the pages' templates and the renderer give elements of every page: a heading may not take one.
+PAGE_IDS = ("main", "topics-heading", "more-heading", "sources-heading", "source-notes-heading")
+PAGE_ID_PATTERN = re.compile(r"(cite|note)-\d+(-tip)?|fn\d+|fnref\d+(:\d+)?")
+
+
+def _check_heading_ids(tokens: list[Token], name: str, body_line: int, problems: Problems) -> None:
+    for token in tokens:
+        if token.type == "heading_open" and token.attrs.get("id") is not None:
+            anchor = str(token.attrs["id"])
+            if anchor in PAGE_IDS or PAGE_ID_PATTERN.fullmatch(anchor):
+                line = body_line + (token.map[0] if token.map else 0) + 1
+                problems.error(Location(name, line), f"the heading's anchor `{anchor}` is an id the page itself uses, so links "
+                                                     "to either would be ambiguous; reword the heading")
 
 
 def _citation_rule(state: StateInline, silent: bool) -> bool:
@@ -306,6 +330,7 @@ def parse_page(text: str, slug: str, name: str, md: MarkdownIt, problems: Proble
     env: dict[str, Any] = {}
     tokens = md.parse(body, env)
     citations, links = _collect(tokens, name, body_line, problems)
+    _check_heading_ids(tokens, name, body_line, problems)
     page = Page(slug=slug, path=name, title=meta["title"], summary=meta["summary"], order=meta["order"],
                 updated=meta["updated"], citations=tuple(citations), links=tuple(links), body=body,
                 allow_html=bool(md.options.get("html")))

@@ -201,4 +201,6 @@ CASES = [
          ("--output: refusing to write the site into {site}/docs: it holds 'logo.png', 'notes.md', which no build made, and every "
           "build replaces the whole folder; choose a new or empty folder, or move those files away",),
          args=("--output", "docs")),
+    Case("heading anchor the page itself uses", edit(PAGE, "---\nThe essay", "---\n## Main\n\nThe essay"),
+         ("content/beta.md:4: the heading's anchor `main` is an id the page itself uses, so links to either would be ambiguous; reword the heading",)),
 ]
