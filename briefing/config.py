@@ -118,6 +118,10 @@ def load_config(config_path: Path, output_dir: Path | None = None, base_url: str
     _last = None
     if config is not None and not problems.items:
         _last = (key, config, file_locations)
+    if problems.errors:
+        from .content import page_problems  # here, as content/ needs the Config this module defines
+
+        problems.items.extend(page_problems(root))  # the pages' own problems too, not one file's at a time
     problems.check()
     assert config is not None
     return config

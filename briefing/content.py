@@ -237,6 +237,24 @@ def load_pages(config: Config, problems: Problems, records: dict[str, Any] | Non
     return tuple(page for _, page in found if page is not None)
 
 
+def page_problems(root: Path) -> list[Problem]:
+    """The errors of each page of `root`/content read alone (front matter, Markdown, citation
+    syntax, heading anchors; not whether its citations and links resolve), without site.yaml: what
+    a build whose site.yaml is broken reports besides, so the author sees every problem at once."""
+    content_dir = root / "content"
+    if not content_dir.is_dir() or content_dir.is_symlink():
+        return []
+    problems = Problems()
+    for file_name in page_files(content_dir):
+        own = Problems()
+        read = read_page(content_dir / file_name, f"content/{file_name}", False, own, root)
+        if read is not None:
+            slug, name, text, _ = read
+            own.items.extend(_parse_one(slug, name, text, False)[3])
+        problems.items.extend(own.errors)
+    return problems.items
+
+
 def page_files(content_dir: Path) -> list[str]:
     """The names of the page files in content/, sorted: every *.md file but editor lock and backup
     files such as .#page.md. A folder, named pipe or device is never opened (project.check_project

@@ -203,4 +203,12 @@ CASES = [
          args=("--output", "docs")),
     Case("heading anchor the page itself uses", edit(PAGE, "---\nThe essay", "---\n## Main\n\nThe essay"),
          ("content/beta.md:4: the heading's anchor `main` is an id the page itself uses, so links to either would be ambiguous; reword the heading",)),
+    Case("problems in site.yaml and in pages at once", both(edit("site.yaml", "language: en", "language: jp"),
+                                                             edit(PAGE, "title: Beta", "title: Beta\norder: first")),
+         ("content/beta.md:3: `order` must be a whole number, got 'first'",
+          "site.yaml:3: `jp` is not a language tag; did you mean `ja` (Japanese)?")),
+    Case("missing templates, all at once", lambda site: [os.remove(site / "templates" / name) for name in ("page.html", "_notes.html", "404.html")],
+         ("templates/404.html: template not found; restore it from the default templates/",
+          "templates/_notes.html: template not found; restore it from the default templates/",
+          "templates/page.html: template not found; restore it from the default templates/")),
 ]
