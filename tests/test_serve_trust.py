@@ -1,6 +1,8 @@
 """The preview answers only this machine, on every endpoint; a seed is never served as an active
 page; a base_url with non-ASCII characters works as browsers send it."""
 import asyncio
+import concurrent.futures
+import http.client
 import json
 
 import pytest
@@ -26,7 +28,19 @@ async def _socket(port: int, headers: dict[str, str], messages: list) -> str | N
 
 
 def socket(port: int, headers: dict[str, str], messages: list = ()) -> str | None:
-    return asyncio.run(_socket(port, headers, list(messages)))
+    """`_socket` on an event loop of its own thread (the browser tests' driver may run one in this thread)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _socket(port, headers, list(messages))).result()
+
+
+def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    """One GET, redirects not followed."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", path, headers=headers or {})
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
 
 
 @pytest.fixture
@@ -48,9 +62,9 @@ def test_the_live_reload_socket_refuses_a_foreign_host_or_origin(server):
             socket(port, foreign)
         assert refused.value.code == 403
     # the pages follow the same rule
-    with pytest.raises(tornado.httpclient.HTTPClientError) as refused:
-        tornado.httpclient.HTTPClient().fetch(f"http://127.0.0.1:{port}/mini/", headers={"Origin": "http://evil.example"})
-    assert refused.value.code == 403
+    assert fetch(port, "/mini/", {"Origin": "http://evil.example"}).status == 403
+    assert fetch(port, "/mini/", {"Host": f"evil.example:{port}"}).status == 403
+    assert fetch(port, "/mini/").status == 200
 
 
 def test_malformed_socket_messages_are_ignored_quietly(server):
@@ -87,9 +101,8 @@ def test_a_non_ascii_base_path_is_served_as_browsers_send_it(mini):
     config.write_text(config.read_text().replace('base_url: "https://example.org/mini/"', 'base_url: "https://example.org/briefing-ñ/"'))
     server = Server(mini).wait_serving()
     try:
-        connection = tornado.httpclient.HTTPClient()
-        response = connection.fetch(f"http://127.0.0.1:{server.port}/", follow_redirects=False, raise_error=False)
-        assert (response.code, response.headers["Location"]) == (302, "/briefing-%C3%B1/")
+        response = fetch(server.port, "/")
+        assert (response.status, response.headers["Location"]) == (302, "/briefing-%C3%B1/")
         for path in ("/briefing-%C3%B1/", "/briefing-%c3%b1/alpha.html"):
             assert server.get(path)[0] == 200, path
         assert server.url.endswith(":%d/briefing-%%C3%%B1/" % server.port)
