@@ -174,6 +174,7 @@ def _read_sources(site: Values, root: Path, problems: Problems, file_locations: 
     result: list[SourceConfig] = []
     seen_ids: set[str] = set()
     seen_files: set[str] = set()
+    published: dict[str, str] = {}  # published name -> seed file
     seeds_problem = input_folder_problem(root, "seeds")  # a seeds/ that leads elsewhere: look at none of its files
     if seeds_problem is not None:
         problems.error(Location("seeds/"), seeds_problem)
@@ -193,12 +194,25 @@ def _read_sources(site: Values, root: Path, problems: Problems, file_locations: 
                 file_locations[source_id] = entry.location("file")
             if file in seen_files:
                 problems.error(entry.location("file"), f"seeds/{file} is listed twice; list each document once")
+            elif published_name(file) in published:
+                problems.error(entry.location("file"), f"seeds/{file} would be published as sources/files/{published_name(file)}, "
+                                                       f"as seeds/{published[published_name(file)]} is; rename one of them")
             seen_files.add(file)
+            published.setdefault(published_name(file), file)
         if source_id is None or file is None or entry["title"] is None:
             continue
         declared = {key: entry[key] for key in SOURCE_SCHEMA.names if key in SOURCE_FIELDS}
         result.append(SourceConfig(**declared, location=item.location))
     return result
+
+
+PASSIVE_SUFFIXES = (".txt", ".md", ".markdown", ".csv", ".tsv", ".json")  # served as text or data, never run
+
+
+def published_name(file: str) -> str:
+    """The name a seed is published under in sources/files/: its own when a server gives it a
+    passive type by its suffix, else with `.txt` added (essay.html -> essay.html.txt)."""
+    return file if file.lower().endswith(PASSIVE_SUFFIXES) else file + ".txt"
 
 
 def input_folder_problem(root: Path, name: str) -> str | None:

@@ -8,7 +8,7 @@ from functools import cached_property
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Config, SourceConfig
+from .config import Config, SourceConfig, published_name
 from .errors import Location, Problems
 
 # Typographic variants that an author may type differently from the source; everything else must match.
@@ -29,8 +29,6 @@ def normalize(text: str) -> str:
     """The form quotes are compared in: typographic quotes, apostrophes and dashes folded, white space collapsed."""
     return " ".join(text.translate(_FOLD).split())
 
-
-PASSIVE_SUFFIXES = (".txt", ".md", ".markdown", ".csv", ".tsv", ".json")  # served as text or data, never run
 
 @dataclass(frozen=True)
 class NormalizedText:
@@ -135,8 +133,7 @@ class Source:
     def file_url(self) -> str:
         """The published copy of the seed, under a name no server gives an active type: a seed
         named essay.html or map.svg is published as essay.html.txt (text/plain), never as a page."""
-        name = self.config.file
-        return f"sources/files/{name if name.lower().endswith(PASSIVE_SUFFIXES) else name + '.txt'}"
+        return f"sources/files/{published_name(self.config.file)}"
 
     @property
     def location(self) -> Location:

@@ -211,4 +211,7 @@ CASES = [
          ("templates/404.html: template not found; restore it from the default templates/",
           "templates/_notes.html: template not found; restore it from the default templates/",
           "templates/page.html: template not found; restore it from the default templates/")),
+    Case("two seeds published under one name", both(write("seeds/wire", "Text.\n"),
+                                                     edit("site.yaml", "kind: commentary", "kind: commentary\n  - id: other\n    file: wire\n    title: Other")),
+         ("site.yaml:20: seeds/wire would be published as sources/files/wire.txt, as seeds/wire.txt is; rename one of them",)),
 ]
