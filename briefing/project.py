@@ -85,7 +85,8 @@ def _check_link(root: Path, relative: str, problems: Problems, report_outside: b
     try:
         mode = os.stat(target).st_mode
     except OSError:
-        return  # a broken link: the loader that reads it says so
+        problems.error(Location(relative), "this is a link to a file that does not exist; fix the link or remove it")
+        return
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         problems.error(Location(relative), "this is not a regular file (a named pipe, socket or device); replace it with a file or remove it")
 

@@ -214,4 +214,6 @@ CASES = [
     Case("two seeds published under one name", both(write("seeds/wire", "Text.\n"),
                                                      edit("site.yaml", "kind: commentary", "kind: commentary\n  - id: other\n    file: wire\n    title: Other")),
          ("site.yaml:20: seeds/wire would be published as sources/files/wire.txt, as seeds/wire.txt is; rename one of them",)),
+    Case("broken link in content/", symlink("content/gone.md", "gone-elsewhere.md"),
+         ("content/gone.md: this is a link to a file that does not exist; fix the link or remove it",)),
 ]
