@@ -66,7 +66,8 @@ MARKER_TEXT = b"This folder is written by `python build.py`; every build replace
 
 def foreign_files(out: Path) -> list[str]:
     """The entries of an existing output folder (sorted names) when it is neither empty nor marked
-    as one a build wrote (MARKER): another build's tree is replaced whole, anything else is not ours."""
+    as one a build wrote (MARKER, or for a folder from before the marker, the files every build
+    writes): another build's tree is replaced whole, anything else is not ours."""
     try:
         with os.scandir(out) as entries:
             names = sorted(entry.name for entry in entries)
@@ -74,7 +75,12 @@ def foreign_files(out: Path) -> list[str]:
         return []
     except OSError as exc:
         return [f"(unreadable: {exc.strerror})"]
-    return [] if not names or MARKER in names else names
+    if not names or MARKER in names or EARLIER_BUILD <= set(names):
+        return []
+    return names
+
+
+EARLIER_BUILD = {"index.html", "404.html", "citations.json", "sources"}  # what every build has written, before the marker
 
 
 def file_problem(exc: OSError, config: Config) -> Problem:

@@ -1,4 +1,5 @@
 """The fixture site built end to end: golden output, atomic writes, errors through the CLI."""
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,7 @@ def test_without_base_url_no_sitemap_is_written(mini):
     result = build(load_config(config))
     assert "sitemap.xml" not in result.files and not (mini / "output" / "sitemap.xml").exists()
     assert "index.html" in result.files
+    earlier = tmp_path / "earlier"  # written by a version of the generator that left no marker
+    shutil.copytree(empty, earlier)
+    (earlier / ".briefing-output").unlink()
+    assert main(["--config", str(mini / "site.yaml"), "--output", str(earlier), "--quiet"]) == 0
