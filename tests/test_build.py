@@ -141,6 +141,10 @@ def test_output_folder_of_other_files_is_left_alone_and_a_new_or_empty_one_is_us
     for _ in range(2):  # an empty folder, then the folder the first build made
         assert main(["--config", str(mini / "site.yaml"), "--output", str(empty), "--quiet"]) == 0
         assert (empty / "index.html").is_file() and (empty / ".briefing-output").is_file()
+    earlier = tmp_path / "earlier"  # written by a version of the generator that left no marker
+    shutil.copytree(empty, earlier)
+    (earlier / ".briefing-output").unlink()
+    assert main(["--config", str(mini / "site.yaml"), "--output", str(earlier), "--quiet"]) == 0
 
 
 def test_without_base_url_no_sitemap_is_written(mini):
@@ -149,7 +153,3 @@ def test_without_base_url_no_sitemap_is_written(mini):
     result = build(load_config(config))
     assert "sitemap.xml" not in result.files and not (mini / "output" / "sitemap.xml").exists()
     assert "index.html" in result.files
-    earlier = tmp_path / "earlier"  # written by a version of the generator that left no marker
-    shutil.copytree(empty, earlier)
-    (earlier / ".briefing-output").unlink()
-    assert main(["--config", str(mini / "site.yaml"), "--output", str(earlier), "--quiet"]) == 0
