@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from .errors import Location, Problems, relative_name
 from .yamlnodes import Key, Node, Schema, Values, checked, compose, flag, items, optional_text, scalar, sequence, show, text
+from .urls import published_name
 
 PARAGRAPH_MODES = ("lines", "blank-lines")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -204,15 +205,6 @@ def _read_sources(site: Values, root: Path, problems: Problems, file_locations: 
         declared = {key: entry[key] for key in SOURCE_SCHEMA.names if key in SOURCE_FIELDS}
         result.append(SourceConfig(**declared, location=item.location))
     return result
-
-
-PASSIVE_SUFFIXES = (".txt", ".md", ".markdown", ".csv", ".tsv", ".json")  # served as text or data, never run
-
-
-def published_name(file: str) -> str:
-    """The name a seed is published under in sources/files/: its own when a server gives it a
-    passive type by its suffix, else with `.txt` added (essay.html -> essay.html.txt)."""
-    return file if file.lower().endswith(PASSIVE_SUFFIXES) else file + ".txt"
 
 
 def input_folder_problem(root: Path, name: str) -> str | None:

@@ -348,11 +348,11 @@ def parse_page(text: str, slug: str, name: str, md: MarkdownIt, problems: Proble
     env: dict[str, Any] = {}
     tokens = md.parse(body, env)
     citations, links = _collect(tokens, name, body_line, problems)
-    _check_heading_ids(tokens, name, body_line, problems)
     page = Page(slug=slug, path=name, title=meta["title"], summary=meta["summary"], order=meta["order"],
                 updated=meta["updated"], citations=tuple(citations), links=tuple(links), body=body,
                 allow_html=bool(md.options.get("html")))
     page.__dict__["parsed"] = (tuple(tokens), env)  # already parsed: keep it (what cached_property would store)
+    _check_heading_ids(tokens, name, body_line, problems)
     return page
 
 

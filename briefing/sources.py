@@ -8,7 +8,7 @@ from functools import cached_property
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Config, SourceConfig, published_name
+from .config import Config, SourceConfig
 from .errors import Location, Problems
 
 # Typographic variants that an author may type differently from the source; everything else must match.
@@ -133,6 +133,8 @@ class Source:
     def file_url(self) -> str:
         """The published copy of the seed, under a name no server gives an active type: a seed
         named essay.html or map.svg is published as essay.html.txt (text/plain), never as a page."""
+        from .urls import published_name  # here: the import lines above change often
+
         return f"sources/files/{published_name(self.config.file)}"
 
     @property
