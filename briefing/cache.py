@@ -20,7 +20,7 @@ from .config import Config
 from .errors import Location, Problem
 from .inputs import Inputs, fingerprint
 from .render import Rendering
-from .write import WrittenFiles
+from .write import WrittenFiles, tree_of
 
 FORMAT = 4
 
@@ -97,11 +97,19 @@ class BuildCache:
                      inputs, data["facts"])
 
     def save(self, inputs: Inputs, rendering: Rendering, counts: dict[str, int], warnings: list[Problem],
-             records: dict[str, Any], quotes: dict[str, list], layouts: dict[str, list[list]], facts: dict[str, list]) -> None:
+             records: dict[str, Any], quotes: dict[str, list], layouts: dict[str, list[list]], facts: dict[str, list],
+             tree: int | None = None) -> None:
+        """Record what this build made. `tree` is the inode of the output folder this build wrote
+        (write.tree_of): if another folder is there now, another build swapped it in since, and
+        nothing is recorded, so the cache never vouches for a tree its build did not write."""
+        listed = listing(self.out)
+        if tree is not None and tree_of(self.out) != tree:
+            self.forget()
+            return
         data = {"generator": generator_digest(), "inputs_digest": inputs_digest(inputs), "keys": rendering.keys,
                 "records": records, "quotes": quotes, "layouts": layouts, "facts": facts, "digests": rendering.digests,
                 "digests of inputs": [inputs.config, inputs.pages, inputs.seeds, inputs.templates], "stats": inputs.stats,
-                "inputs": rendering.inputs, "counts": counts, "listing": listing(self.out),
+                "inputs": rendering.inputs, "counts": counts, "listing": listed,
                 "warnings": [[w.location.path, w.location.line, w.message] for w in warnings]}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(f".{os.getpid()}.tmp")

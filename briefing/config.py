@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from .errors import Location, Problems, relative_name
 from .yamlnodes import Key, Node, Schema, Values, checked, compose, flag, items, optional_text, scalar, sequence, show, text
+from .urls import published_name
 
 PARAGRAPH_MODES = ("lines", "blank-lines")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -131,6 +132,10 @@ def load_config(config_path: Path, output_dir: Path | None = None, base_url: str
     _last = None
     if config is not None and not problems.items:
         _last = (key, config, file_locations)
+    if problems.errors:
+        from .content import page_problems  # here, as content/ needs the Config this module defines
+
+        problems.items.extend(page_problems(root))  # the pages' own problems too, not one file's at a time
     problems.check()
     assert config is not None
     return config
@@ -183,6 +188,7 @@ def _read_sources(site: Values, root: Path, problems: Problems, file_locations: 
     result: list[SourceConfig] = []
     seen_ids: set[str] = set()
     seen_files: set[str] = set()
+    published: dict[str, str] = {}  # published name -> seed file
     seeds_problem = input_folder_problem(root, "seeds")  # a seeds/ that leads elsewhere: look at none of its files
     if seeds_problem is not None:
         problems.error(Location("seeds/"), seeds_problem)
@@ -202,7 +208,11 @@ def _read_sources(site: Values, root: Path, problems: Problems, file_locations: 
                 file_locations[source_id] = entry.location("file")
             if file in seen_files:
                 problems.error(entry.location("file"), f"seeds/{file} is listed twice; list each document once")
+            elif published_name(file) in published:
+                problems.error(entry.location("file"), f"seeds/{file} would be published as sources/files/{published_name(file)}, "
+                                                       f"as seeds/{published[published_name(file)]} is; rename one of them")
             seen_files.add(file)
+            published.setdefault(published_name(file), file)
         if source_id is None or file is None or entry["title"] is None:
             continue
         declared = {key: entry[key] for key in SOURCE_SCHEMA.names if key in SOURCE_FIELDS}

@@ -18,6 +18,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markupsafe import escape
 from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.anchors.index import slugify as anchor_slugify
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .citations import CitationRef, CitationSyntaxError, parse_citation
@@ -133,9 +134,32 @@ def make_markdown(allow_html: bool, language: str = "en") -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": allow_html, "typographer": False, "language": language})
     md.enable("table").enable("strikethrough")
     md.use(footnote_plugin)
-    md.use(anchors_plugin, min_level=2, max_level=4, permalink=False)
+    md.use(anchors_plugin, min_level=2, max_level=4, permalink=False, slug_func=heading_id)
     md.inline.ruler.before("link", "citation", _citation_rule)
     return md
+
+
+def heading_id(text: str) -> str:
+    """A heading's anchor: its words, lower-case, joined by single hyphens (`## What the sources
+    report` -> `what-the-sources-report`); `section` for a heading of emoji or punctuation alone.
+    Never empty, never starting or ending with a hyphen; a repeated one gets -1, -2 ..."""
+    slug = re.sub(r"-{2,}", "-", anchor_slugify(text)).strip("-")
+    return slug or "section"
+
+
+# The ids the pages' templates and the renderer give elements of every page: a heading may not take one.
+PAGE_IDS = ("main", "topics-heading", "more-heading", "sources-heading", "source-notes-heading")
+PAGE_ID_PATTERN = re.compile(r"(cite|note)-\d+(-tip)?|fn\d+|fnref\d+(:\d+)?")
+
+
+def _check_heading_ids(tokens: list[Token], name: str, body_line: int, problems: Problems) -> None:
+    for token in tokens:
+        if token.type == "heading_open" and token.attrs.get("id") is not None:
+            anchor = str(token.attrs["id"])
+            if anchor in PAGE_IDS or PAGE_ID_PATTERN.fullmatch(anchor):
+                line = body_line + (token.map[0] if token.map else 0) + 1
+                problems.error(Location(name, line), f"the heading's anchor `{anchor}` is an id the page itself uses, so links "
+                                                     "to either would be ambiguous; reword the heading")
 
 
 def _citation_rule(state: StateInline, silent: bool) -> bool:
@@ -214,6 +238,24 @@ def load_pages(config: Config, problems: Problems, records: dict[str, Any] | Non
     for own, _ in found:
         problems.items.extend(own.items)
     return tuple(page for _, page in found if page is not None)
+
+
+def page_problems(root: Path) -> list[Problem]:
+    """The errors of each page of `root`/content read alone (front matter, Markdown, citation
+    syntax, heading anchors; not whether its citations and links resolve), without site.yaml: what
+    a build whose site.yaml is broken reports besides, so the author sees every problem at once."""
+    content_dir = root / "content"
+    if not content_dir.is_dir() or content_dir.is_symlink():
+        return []
+    problems = Problems()
+    for file_name in page_files(content_dir):
+        own = Problems()
+        read = read_page(content_dir / file_name, f"content/{file_name}", False, own, root)
+        if read is not None:
+            slug, name, text, _ = read
+            own.items.extend(_parse_one(slug, name, text, False)[3])
+        problems.items.extend(own.errors)
+    return problems.items
 
 
 def page_files(content_dir: Path) -> list[str]:
@@ -314,6 +356,7 @@ def parse_page(text: str, slug: str, name: str, md: MarkdownIt, problems: Proble
                 updated=meta["updated"], citations=tuple(citations), links=tuple(links), body=body,
                 allow_html=bool(md.options.get("html")))
     page.__dict__["parsed"] = (tuple(tokens), env)  # already parsed: keep it (what cached_property would store)
+    _check_heading_ids(tokens, name, body_line, problems)
     return page
 
 

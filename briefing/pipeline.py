@@ -105,29 +105,30 @@ def _build(config: Config, strict: bool, write: bool, previous: BuildResult | No
         site = link(config, sources, pages, problems, quotes, used)  # resolve citations, backlinks; all checks
     problems.check(strict)
     before = previous.rendering if previous else (saved.rendering if saved else None)
+    tree: int | None = None  # the output folder's inode once this build wrote it (write.tree_of)
     if write and before is None and not keep_files:
         with Staging(config.output_dir) as staging:      # outputs written as they are made, never all held at once
             rendering = render_site(site, inputs, None, jobs, sink=staging)
             check_paths(rendering.files, problems)
             problems.check(strict)
             changed = tuple(sorted(rendering.files))
-            staging.commit()                            # the complete tree swapped into place
+            tree = staging.commit()                     # the complete tree swapped into place
     else:
         rendering = render_site(site, inputs, before, jobs)  # Jinja -> {path: bytes}, unchanged outputs reused
         check_paths(rendering.files, problems)
         problems.check(strict)
         changed = changed_paths(rendering.files, before.files if before else {}, rendering.rendered if before else None)
         if write and (before is None or (previous is not None and not _as_left(config, previous))):
-            write_site(rendering.files, config.output_dir)             # a fresh folder (none of the old one trusted), swapped in
+            tree = write_site(rendering.files, config.output_dir)      # a fresh folder (none of the old one trusted), swapped in
         elif write:
-            update_site(rendering.files, changed, config.output_dir)  # unchanged files linked, the whole tree swapped in
+            tree = update_site(rendering.files, changed, config.output_dir)  # unchanged files linked, the whole tree swapped in
     if write and progress is not None:
         progress("written")
     counts = {"pages": len(site.pages), "sources": len(site.sources), "citations": sum(len(p.citations) for p in site.pages)}
     records, quotes, layouts = _used(records, quotes, layouts, site, used)
     page_facts = {p.page.path: facts(p) for p in site.pages}
     if cache is not None:
-        cache.save(inputs, rendering, counts, problems.warnings, records, quotes, layouts, page_facts)
+        cache.save(inputs, rendering, counts, problems.warnings, records, quotes, layouts, page_facts, tree)
     state = folder_state(config.output_dir, output_folders(rendering.files)) if write and keep_files else ()  # for the preview's next build
     return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, changed, counts, records, quotes, layouts,
                        page_facts, state)
@@ -170,10 +171,11 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
     if rendering is None:
         return None
     changed = changed_paths(rendering.files, known.rendering.files, rendering.rendered)
+    tree: int | None = None
     if write and isinstance(known, BuildResult) and not _as_left(config, known):
-        write_site(rendering.files, config.output_dir)  # another program changed the folder: none of it is trusted
+        tree = write_site(rendering.files, config.output_dir)  # another program changed the folder: none of it is trusted
     elif write and changed:  # as the preview left it, or as the cache's listing says
-        update_one(rendering.files, changed, config.output_dir)
+        tree = update_one(rendering.files, changed, config.output_dir)
     if write and progress is not None:
         progress("written")
     for path in edited:  # what the pages' earlier texts gave is not needed again
@@ -181,7 +183,7 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
     page_facts = {**known.facts, **{path: facts(p) for path, p in linked.items()}}
     counts = {**known.counts, "citations": sum(len(p.citations) for p in site.pages)} if whole is not None else known.counts
     if cache is not None:
-        cache.save(inputs, rendering, counts, list(known.warnings), records, quotes, known.layouts, page_facts)
+        cache.save(inputs, rendering, counts, list(known.warnings), records, quotes, known.layouts, page_facts, tree)
     state = _state_now(config, known.output_state) if write and whole is not None and known.output_state else ()
     return BuildResult(site if whole is not None else None, rendering.files, tuple(known.warnings), inputs, rendering, changed,
                        counts, records, quotes, known.layouts, page_facts, state)

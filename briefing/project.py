@@ -11,6 +11,7 @@ link.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -36,6 +37,7 @@ def check_project(config: Config, problems: Problems) -> tuple[str, ...] | None:
         _check_entries(root, "content", problems, recursive=False, suffix=".md", links_outside=False)
     if inside["templates"]:
         _check_entries(root, "templates", problems, recursive=True, links_outside=True)
+        _check_templates_present(root / "templates", problems)
     return _unlisted_seeds(config, problems) if inside["seeds"] else ()
 
 
@@ -83,9 +85,38 @@ def _check_link(root: Path, relative: str, problems: Problems, report_outside: b
     try:
         mode = os.stat(target).st_mode
     except OSError:
-        return  # a broken link: the loader that reads it says so
+        problems.error(Location(relative), "this is a link to a file that does not exist; fix the link or remove it")
+        return
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         problems.error(Location(relative), "this is not a regular file (a named pipe, socket or device); replace it with a file or remove it")
+
+
+RENDERED_TEMPLATES = ("home.html", "page.html", "source.html", "sources.html", "404.html")  # what render.py fills
+_REFERENCE = re.compile(r"""\{%-?\s*(?:extends|include|import|from)\s+['"]([^'"]+)['"]""")
+
+
+def _check_templates_present(folder: Path, problems: Problems) -> None:
+    """Every template the renderer fills, and every one those name (`extends`, `include`, `import`),
+    is there: all the missing ones at once, before anything is rendered."""
+    pending, seen = list(RENDERED_TEMPLATES), set()
+    while pending:
+        name = pending.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        if ".." in name.split("/") or name.startswith("/"):
+            continue  # names no file of templates/: the loader refuses it when rendering
+        path = folder / name
+        if not os.path.exists(path):
+            problems.error(Location(f"templates/{name}"), "template not found; restore it from the default templates/")
+            continue
+        try:
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                continue  # a link or a pipe: its own problem is reported above, or rendering reads it
+            with open(path, encoding="utf-8", errors="replace") as file:
+                pending += _REFERENCE.findall(file.read())
+        except OSError:
+            pass  # unreadable: rendering says so
 
 
 def _unlisted_seeds(config: Config, problems: Problems) -> tuple[str, ...]:

@@ -355,7 +355,8 @@ class Renderer:
             outputs.extend(self.source_outputs(source))
         outputs.append(self.not_found_output())
         outputs.extend(self.assets())
-        outputs.append(self.sitemap_output())
+        if self.config.base_url:  # the sitemap protocol wants absolute addresses: without base_url there is none
+            outputs.append(self.sitemap_output())
         outputs.append(self.citations_output())
         return outputs
 

@@ -31,7 +31,7 @@ import traceback
 import webbrowser
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import livereload
 import tornado.httputil
@@ -165,7 +165,7 @@ class Preview:
         self.result: BuildResult | None = None  # the last good build: what is served
         self.problems: tuple[str, ...] = ()  # the latest build's problems, when it failed
         self.builds = 0  # finished builds, good or not
-        self.base_path = config.base_path
+        self.base_path = encoded_path(config.base_path)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.pending: set[str] = set()
         self.first_pending = 0.0
@@ -226,7 +226,7 @@ class Preview:
             return
         previous = self.result
         self.config, self.result, self.problems = config, result, ()
-        self.base_path = config.base_path
+        self.base_path = encoded_path(config.base_path)
         self.builds += 1
         self.report(result, previous, started, reason)
         if recovering:
@@ -307,6 +307,27 @@ class Preview:
 
 
 # -- HTTP -------------------------------------------------------------------------------------
+def allowed(request: tornado.httputil.HTTPServerRequest, host_names: tuple[str, ...] | None) -> bool:
+    """The one rule for every endpoint, pages and live-reload socket alike. Bound to this machine
+    only, the preview answers only to this machine's names, in `Host` and in `Origin` when a
+    browser sends one: a web page elsewhere cannot read the preview or listen to it by pointing
+    its own host name at 127.0.0.1 (DNS rebinding)."""
+    if host_names is None:
+        return True
+    names = [request.host]
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        try:
+            names.append(urlsplit(origin).netloc if origin != "null" else "")
+        except ValueError:
+            return False
+    for name in names:
+        host, _ = tornado.httputil.split_host_and_port(name.lower())
+        if host.strip("[]") not in host_names:
+            return False
+    return True
+
+
 class Handler(tornado.web.RequestHandler):
     SUPPORTED_METHODS = ("GET", "HEAD")  # type: ignore[assignment]
 
@@ -315,12 +336,8 @@ class Handler(tornado.web.RequestHandler):
         self.host_names = host_names
 
     def prepare(self) -> None:
-        # Bound to this machine only, answer only to this machine's names: a web page elsewhere
-        # cannot read the preview by pointing its own host name at 127.0.0.1.
-        if self.host_names is not None:
-            host, _ = tornado.httputil.split_host_and_port(self.request.host.lower())
-            if host.strip("[]") not in self.host_names:
-                raise tornado.web.HTTPError(403)
+        if not allowed(self.request, self.host_names):
+            raise tornado.web.HTTPError(403)
 
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
@@ -366,9 +383,10 @@ class SiteHandler(Handler):
     def get(self) -> None:
         preview = self.preview
         raw = self.request.path  # as sent: still percent-encoded
-        base = preview.base_path
-        if not raw.startswith(base):
-            if raw in ("/", base.rstrip("/")):
+        base = preview.base_path  # percent-encoded too, with upper-case hex digits
+        normal = _ESCAPE.sub(lambda match: match[0].upper(), raw)  # the same length as `raw`
+        if not normal.startswith(base):
+            if normal in ("/", base.rstrip("/")):
                 self.redirect(base)
                 return
             raise tornado.web.HTTPError(404)
@@ -396,6 +414,15 @@ class SiteHandler(Handler):
         return page[:at] + script + page[at:]
 
 
+_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+
+
+def encoded_path(path: str) -> str:
+    """A URL path as a browser sends it: non-ASCII and reserved characters percent-encoded once
+    (`/briefing-ñ/` -> `/briefing-%C3%B1/`), whether or not site.yaml wrote them encoded."""
+    return quote(unquote(path), safe="/!$&'()*+,;=:@-._~")
+
+
 def site_path(encoded: str) -> str | None:
     """The site file a request path names (`index.html` for a folder), or None if it is no clean relative path.
 
@@ -420,20 +447,40 @@ def content_type(name: str) -> str:
 
 
 class BrowserSocket(LiveReloadHandler):
-    """livereload's protocol handler (the hello/info handshake); only pages of this server may connect."""
+    """livereload's protocol handler (the hello/info handshake); only pages of this server may
+    connect, under the same rule as every page (`allowed`), and a message that is not the
+    protocol's is ignored without a word."""
+
+    def initialize(self, host_names: tuple[str, ...] | None = None, **_: Any) -> None:
+        self.host_names = host_names
+
+    def prepare(self) -> None:
+        if not allowed(self.request, self.host_names):
+            raise tornado.web.HTTPError(403)
 
     def check_origin(self, origin: str) -> bool:
-        return urlsplit(origin).netloc.lower() == self.request.host.lower()
+        try:
+            return urlsplit(origin).netloc.lower() == self.request.host.lower()
+        except ValueError:
+            return False
+
+    def on_message(self, message: str | bytes) -> None:
+        try:
+            decoded = json.loads(message)
+        except (ValueError, TypeError, RecursionError):  # not JSON, not text
+            return
+        if isinstance(decoded, dict) and decoded.get("command") in ("hello", "info") and isinstance(decoded.get("url", ""), str):
+            super().on_message(json.dumps({"command": decoded["command"], **({"url": decoded["url"]} if "url" in decoded else {})}))
 
 
 def make_app(preview: Preview, host_names: tuple[str, ...] | None) -> tornado.web.Application:
     options = {"preview": preview, "host_names": host_names}
     return tornado.web.Application([
-        (r"/livereload", BrowserSocket),
+        (r"/livereload", BrowserSocket, {"host_names": host_names}),
         (r"/livereload\.js", ScriptHandler, options),
         (re.escape(STATUS_URL), StatusHandler, options),
         (r"/.*", SiteHandler, options),
-    ], compress_response=False, log_function=log_failure)
+    ], compress_response=False, log_function=log_failure, websocket_max_message_size=64 * 1024)
 
 
 def log_failure(handler: tornado.web.RequestHandler) -> None:

@@ -144,7 +144,11 @@ class Source:
 
     @property
     def file_url(self) -> str:
-        return f"sources/files/{self.config.file}"
+        """The published copy of the seed, under a name no server gives an active type: a seed
+        named essay.html or map.svg is published as essay.html.txt (text/plain), never as a page."""
+        from .urls import published_name  # here: the import lines above change often
+
+        return f"sources/files/{published_name(self.config.file)}"
 
     @property
     def location(self) -> Location:

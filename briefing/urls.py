@@ -25,3 +25,12 @@ def _relpath(path: str, start: str) -> str:
             break
         common += 1
     return "/".join([".."] * (len(start_parts) - common) + path_parts[common:]) or "."
+
+
+PASSIVE_SUFFIXES = (".txt", ".md", ".markdown", ".csv", ".tsv", ".json")  # served as text or data, never run
+
+
+def published_name(file: str) -> str:
+    """The name a seed is published under in sources/files/: its own when a server gives it a
+    passive type by its suffix, else with `.txt` added (essay.html -> essay.html.txt)."""
+    return file if file.lower().endswith(PASSIVE_SUFFIXES) else file + ".txt"

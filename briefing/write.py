@@ -66,7 +66,8 @@ MARKER_TEXT = b"This folder is written by `python build.py`; every build replace
 
 def foreign_files(out: Path) -> list[str]:
     """The entries of an existing output folder (sorted names) when it is neither empty nor marked
-    as one a build wrote (MARKER): another build's tree is replaced whole, anything else is not ours."""
+    as one a build wrote (MARKER, or for a folder from before the marker, the files every build
+    writes): another build's tree is replaced whole, anything else is not ours."""
     try:
         with os.scandir(out) as entries:
             names = sorted(entry.name for entry in entries)
@@ -74,7 +75,12 @@ def foreign_files(out: Path) -> list[str]:
         return []
     except OSError as exc:
         return [f"(unreadable: {exc.strerror})"]
-    return [] if not names or MARKER in names else names
+    if not names or MARKER in names or EARLIER_BUILD <= set(names):
+        return []
+    return names
+
+
+EARLIER_BUILD = {"index.html", "404.html", "citations.json", "sources"}  # what every build has written, before the marker
 
 
 def file_problem(exc: OSError, config: Config) -> Problem:
@@ -163,14 +169,17 @@ class Staging:
         """The files written, by size, read back from `out` when asked for (after the commit)."""
         return WrittenFiles(self.out, sizes)
 
-    def commit(self) -> None:
+    def commit(self) -> int:
+        """Swap the tree into place; returns the inode of the output folder it became (see `tree_of`)."""
         with open(os.path.join(self.root, MARKER), "wb") as file:
             file.write(MARKER_TEXT)
         os.chmod(self.folder, 0o755)
+        tree = os.lstat(self.out).st_ino if self.inside else os.lstat(self.folder).st_ino
         if self.inside:
             _swap_contents(self.folder, self.out)
         else:
             _swap(self.folder, self.out)
+        return tree
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)  # the staging folder, or after the swap the old tree
@@ -209,29 +218,38 @@ class WrittenFiles(Mapping[str, bytes]):
         return name in self.sizes
 
 
-def write_site(files: Mapping[str, bytes], out: Path, unchanged: Iterable[str] = ()) -> None:
+def tree_of(out: Path) -> int | None:
+    """The inode of the output folder now: each build's swap puts a new folder (a new inode) there,
+    so the build cache can tell the tree its build wrote from one another build swapped in since."""
+    try:
+        return os.lstat(out).st_ino
+    except OSError:
+        return None
+
+
+def write_site(files: Mapping[str, bytes], out: Path, unchanged: Iterable[str] = ()) -> int:
     """Write every file into a staging folder beside `out`, then swap it into place.
 
     The names in `unchanged` are files `out` already holds with the right bytes (an incremental
     build): they are hard-linked from it rather than written again. A failure or a kill before the
-    swap leaves `out` as it was; after it, `out` is complete.
+    swap leaves `out` as it was; after it, `out` is complete. Returns the tree's inode (`tree_of`).
     """
     with Staging(out) as staging:
         reuse = _existing(unchanged, files, staging.out) if staging.out.is_dir() else set()
         for name in files:  # this loop runs once per file of the site
             if not (name in reuse and staging.link(name)):
                 staging.write(name, files[name])
-        staging.commit()
+        return staging.commit()
 
 
-def update_site(files: Mapping[str, bytes], changed: tuple[str, ...], out: Path) -> None:
+def update_site(files: Mapping[str, bytes], changed: tuple[str, ...], out: Path) -> int:
     """Bring `out`, last written from an earlier build, in line with `files` (`changed` lists what differs).
 
     Still a complete new tree swapped in at once, its unchanged files linked from the old one
     (any file that is not as the last build wrote it, by its size, is written anew).
     """
     changed_names = set(changed)
-    write_site(files, out, unchanged=[name for name in files if name not in changed_names])
+    return write_site(files, out, unchanged=[name for name in files if name not in changed_names])
 
 
 def output_folders(names: Iterable[str]) -> list[str]:
@@ -258,29 +276,33 @@ def folder_state(out: Path, folders: Iterable[str]) -> tuple:
     return tuple(state)
 
 
-def update_one(files: Mapping[str, bytes], changed: tuple[str, ...], out: Path) -> None:
+def update_one(files: Mapping[str, bytes], changed: tuple[str, ...], out: Path) -> int | None:
     """As update_site, for `out` as the last build left it (the preview's, or one the build cache
     has checked): when a single file changed, its new version is written beside the tree and
     renamed over the old one, a step as atomic as the swap, without linking every other file."""
-    if not (len(changed) == 1 and _replace(files, changed[0], out.resolve())):
-        update_site(files, changed, out)
+    if len(changed) == 1:
+        tree = _replace(files, changed[0], out.resolve())
+        if tree is not None:
+            return tree
+    return update_site(files, changed, out)
 
 
-def _replace(files: Mapping[str, bytes], name: str, out: Path) -> bool:
-    """Write `name` beside `out` and rename it over the regular file of that name in `out`; False
-    (nothing done) where there is no such file to replace."""
+def _replace(files: Mapping[str, bytes], name: str, out: Path) -> int | None:
+    """Write `name` beside `out` and rename it over the regular file of that name in `out`; the
+    inode of the tree it went into, or None (nothing done) where there is no such file to replace."""
     target = os.path.join(out, name)
     if name not in files or unsafe_path(name):
-        return False
+        return None
     try:
         if not stat.S_ISREG(os.lstat(target).st_mode):
-            return False
+            return None
     except OSError:
-        return False
+        return None
     with Staging(out) as staging:
         staging.write(name, files[name])
+        tree = tree_of(out)
         os.replace(staging._target(name), target)
-    return True
+    return tree
 
 
 def _existing(names: Iterable[str], files: Mapping[str, bytes], out: Path) -> set[str]:

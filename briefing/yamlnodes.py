@@ -282,6 +282,7 @@ def optional_text(node: Node, problems: Problems, what: str) -> str | None:
 
 
 def flag(node: Node, problems: Problems, what: str) -> bool | None:
+    """true or false."""
     return scalar(node, bool, problems, what)
 
 

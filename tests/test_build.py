@@ -1,4 +1,5 @@
 """The fixture site built end to end: golden output, atomic writes, errors through the CLI."""
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,15 @@ def test_output_folder_of_other_files_is_left_alone_and_a_new_or_empty_one_is_us
     for _ in range(2):  # an empty folder, then the folder the first build made
         assert main(["--config", str(mini / "site.yaml"), "--output", str(empty), "--quiet"]) == 0
         assert (empty / "index.html").is_file() and (empty / ".briefing-output").is_file()
+    earlier = tmp_path / "earlier"  # written by a version of the generator that left no marker
+    shutil.copytree(empty, earlier)
+    (earlier / ".briefing-output").unlink()
+    assert main(["--config", str(mini / "site.yaml"), "--output", str(earlier), "--quiet"]) == 0
+
+
+def test_without_base_url_no_sitemap_is_written(mini):
+    config = mini / "site.yaml"
+    config.write_text(config.read_text().replace('base_url: "https://example.org/mini/"', 'base_url: ""'))
+    result = build(load_config(config))
+    assert "sitemap.xml" not in result.files and not (mini / "output" / "sitemap.xml").exists()
+    assert "index.html" in result.files

@@ -1,5 +1,6 @@
 """Pages: front matter, Markdown, citations with file:line and their claims."""
 import datetime as dt
+import re
 import gc
 import weakref
 
@@ -95,3 +96,10 @@ def test_reading_front_matter_keeps_no_node_alive():
     del node
     gc.collect()
     assert inner() is None
+
+
+def test_every_heading_anchor_is_non_empty_valid_and_unique():
+    from briefing.content import make_markdown
+
+    html = make_markdown(False).render('## 😀😀\n\n## !!!\n\n## Claim [@a "x"]\n\n## Hello -- world\n\n## !!!\n\n## Section 1\n')
+    assert re.findall(r'id="([^"]*)"', html) == ["section", "section-1", "claim", "hello-world", "section-2", "section-1-1"]

@@ -60,3 +60,74 @@ def test_no_payload_runs_in_chromium(browser, hostile):
         assert [url for _, url in doc.links if url.lower().startswith(("javascript:", "data:"))] == [], name
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in (output / "sources" / "essay.html").read_text(encoding="utf-8")
     page.close()
+
+
+# -- a hostile repository: cloning and building it must be as safe as opening a document ------------
+def _git(cwd, *args):
+    import subprocess
+
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                   env={"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "PATH": "/usr/bin:/bin",
+                        "GIT_AUTHOR_NAME": "x", "GIT_AUTHOR_EMAIL": "x@example.org", "GIT_COMMITTER_NAME": "x",
+                        "GIT_COMMITTER_EMAIL": "x@example.org", "HOME": str(cwd)})
+
+
+def test_a_hostile_repository_reads_nothing_outside_publishes_nothing_and_runs_no_code(mini, tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    outside = tmp_path / "outside"
+    (outside / "docs").mkdir(parents=True)
+    os.mkfifo(outside / "docs" / "passwd")  # reading it would hang the build: proof that nothing reads it
+    (outside / "secret.css").write_text("SECRET-OUTSIDE", encoding="utf-8")
+    ran = tmp_path / "code-ran"
+    # The author's repository: seeds/ a link outside, an HTML seed, an asset linked outside, a template running code.
+    (mini / "seeds" / "essay.txt").rename(mini / "seeds" / "essay.html")
+    html_seed = mini / "seeds" / "essay.html"
+    html_seed.write_text(html_seed.read_text(encoding="utf-8") + "<script>window.__pwned = 1</script>\n", encoding="utf-8")
+    config = mini / "site.yaml"
+    config.write_text(config.read_text().replace("file: essay.txt", "file: essay.html")
+                      + "  - id: passwd\n    file: passwd\n    title: Passwords\n")
+    shutil.move(str(mini / "seeds"), str(mini / "real-seeds"))
+    os.symlink(outside / "docs", mini / "seeds")
+    os.symlink(outside / "secret.css", mini / "templates" / "assets" / "secret.css")
+    page = mini / "templates" / "page.html"
+    page.write_text(page.read_text().replace("{% block main %}", "{% block main %}{{ cycler.__init__.__globals__.os.system('touch "
+                                                                  + str(ran) + "') }}", 1))
+    _git(mini, "init", "-q")
+    _git(mini, "add", "--all")
+    _git(mini, "commit", "-q", "-m", "A briefing")
+    checkout = tmp_path / "checkout"
+    _git(tmp_path, "clone", "-q", str(mini), str(checkout))
+    assert (checkout / "seeds").is_symlink() and (checkout / "templates" / "assets" / "secret.css").is_symlink()
+
+    def build_checkout() -> list[str]:
+        result = subprocess.run([sys.executable, str(ROOT / "build.py"), "--config", str(checkout / "site.yaml")],
+                                capture_output=True, text=True, cwd=checkout, timeout=60)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        return result.stderr.splitlines()[:-1]
+
+    assert build_checkout() == [f"seeds/: the folder is a link to {outside / 'docs'}, outside the project; make seeds/ a folder of its own"]
+    # The reader replaces the linked folder by the repository's real one: the next link is refused.
+    (checkout / "seeds").unlink()
+    shutil.copytree(checkout / "real-seeds", checkout / "seeds")
+    (checkout / "site.yaml").write_text((checkout / "site.yaml").read_text().split("  - id: passwd")[0])
+    assert build_checkout() == ["templates/assets/secret.css: this is a link to a file outside the project; copy the file itself here"]
+    # Then the template's code does not run; it is a located problem.
+    (checkout / "templates" / "assets" / "secret.css").unlink()
+    assert build_checkout() == [
+        "templates/page.html:4: access to attribute '__init__' of 'type' object is unsafe.; a template may only print the values it is given (see README: templates)"]
+    assert not ran.exists()
+    assert not (checkout / "output").exists()
+    # Without the template's code, the site builds, and the HTML seed is published as text only.
+    shutil.copy(ROOT / "templates" / "page.html", checkout / "templates" / "page.html")
+    assert subprocess.run([sys.executable, str(ROOT / "build.py"), "--config", str(checkout / "site.yaml"), "--quiet"],
+                          cwd=checkout, timeout=60).returncode == 0
+    published = sorted(p.relative_to(checkout / "output").as_posix() for p in (checkout / "output").rglob("*") if p.is_file())
+    assert "sources/files/essay.html.txt" in published and "sources/files/essay.html" not in published
+    assert not any(b"SECRET-OUTSIDE" in (checkout / "output" / name).read_bytes() for name in published)
+    assert not ran.exists()

@@ -72,3 +72,25 @@ def test_a_second_build_waits_for_a_slowed_one_and_the_cache_stays_true(mini):
     assert again.returncode == 0 and again.stdout.startswith("up to date")
     assert SENTENCE not in (mini / "output" / "beta.html").read_text(encoding="utf-8")
     assert printed == [f"{WAITING} ..."]  # the second build waited, and said so
+
+
+def test_the_cache_never_vouches_for_a_tree_another_build_swapped_in(mini):
+    import os
+    import shutil
+
+    assert run(mini, "--quiet").returncode == 0
+    page = mini / "content" / "beta.md"
+    page.write_text(page.read_text(encoding="utf-8") + f"\n{SENTENCE}\n", encoding="utf-8")
+    out = mini / "output"
+
+    def another_build_swaps_its_tree_in(stage: str) -> None:
+        if stage == "written":  # as an older generator, or a build on another machine sharing the folder, might
+            shutil.copytree(out, mini / "theirs")
+            (mini / "theirs" / "beta.html").write_text("their page", encoding="utf-8")
+            os.rename(out, mini / "ours")
+            os.rename(mini / "theirs", out)
+
+    build(load_config(mini / "site.yaml"), use_cache=True, keep_files=False, progress=another_build_swaps_its_tree_in, lock=False)
+    again = run(mini)
+    assert again.returncode == 0 and not again.stdout.startswith("up to date")
+    assert SENTENCE in (out / "beta.html").read_text(encoding="utf-8")

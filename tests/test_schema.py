@@ -93,12 +93,16 @@ def test_every_key_takes_every_yaml_value_without_a_traceback(site, where, key, 
 
 def _problems(site, config_text: str, front: str | None = None) -> list[str]:
     (site / "site.yaml").write_text(config_text, encoding="utf-8")
+    page = site / "content" / "beta.md"
+    original = page.read_text(encoding="utf-8")
     if front is not None:
-        (site / "content" / "beta.md").write_text(f"---\n{front}---\nBody.\n", encoding="utf-8")
+        page.write_text(f"---\n{front}---\nBody.\n", encoding="utf-8")
     try:
         build(load_config(site / "site.yaml"), write=False)
     except BuildError as exc:
         return [str(p) for p in exc.problems]
+    finally:
+        page.write_text(original, encoding="utf-8")
     return []
 
 
