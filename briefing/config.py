@@ -9,10 +9,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import Location, Problems, relative_name
+from .scales import RELIABILITY
 from .yamlnodes import Fields, Node, compose, mapping, scalar, sequence
 
 SITE_KEYS = ("title", "description", "language", "base_url", "allow_html", "topics", "pages", "domain", "sources")
-SOURCE_KEYS = ("id", "file", "title", "author", "publisher", "date", "url", "kind", "perspective", "furniture", "paragraphs")
+SOURCE_KEYS = ("id", "file", "title", "author", "publisher", "date", "url", "kind", "perspective", "furniture", "paragraphs",
+               "reliability", "reliability_note", "group")
 PARAGRAPH_MODES = ("lines", "blank-lines")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SAFE_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
@@ -42,6 +44,9 @@ class SourceConfig:
     furniture: tuple[Furniture, ...]
     paragraphs: str
     location: Location
+    reliability: str | None = None  # Admiralty / NATO source reliability, A-F
+    reliability_note: str | None = None  # one line: why that grade
+    group: str | None = None  # sources sharing a group are one line of reporting, not independent
 
 
 @dataclass(frozen=True)
@@ -226,8 +231,26 @@ def _read_sources(fields: Fields, node: Node, root: Path, problems: Problems, fi
             seen_files.add(file)
         if source_id is None or file is None or title is None:
             continue
-        result.append(SourceConfig(id=source_id, file=file, title=title, furniture=tuple(furniture), paragraphs=paragraphs, location=item.location, **optional))
+        result.append(SourceConfig(id=source_id, file=file, title=title, furniture=tuple(furniture), paragraphs=paragraphs, location=item.location,
+                                   **optional, **_read_grading(entry, item, problems)))
     return result
+
+
+def _read_grading(entry: Fields, item: Node, problems: Problems) -> dict[str, str | None]:
+    """A source's `reliability` (one letter A-F), `reliability_note` and `group` (an id-like name)."""
+    grading = {key: _optional_str(entry, key, problems) for key in ("reliability", "reliability_note", "group")}
+    reliability = grading["reliability"]
+    if reliability is not None and reliability not in RELIABILITY:
+        problems.error(_loc(entry, "reliability", item), f"`reliability` must be one letter of the Admiralty scale, A to F "
+                       f"({', '.join(f'{k} {v}' for k, v in RELIABILITY.items())}), got {reliability!r}")
+        grading["reliability"] = None
+    if grading["reliability_note"] is not None and reliability is None:
+        problems.error(_loc(entry, "reliability_note", item), "`reliability_note` explains a grade, but this source has no `reliability`; add one (A to F) or remove the note")
+    group = grading["group"]
+    if group is not None and not ID_PATTERN.fullmatch(group):
+        problems.error(_loc(entry, "group", item), f"`group` {group!r} must be lower-case letters, digits, - or _; give every source of one line of reporting the same name")
+        grading["group"] = None
+    return grading
 
 
 def _check_source_file(file: str, loc: Location, root: Path, problems: Problems) -> None:
