@@ -10,6 +10,7 @@ from .citations import CitationRef, Match, find_quote
 from .config import Config
 from .content import CitationUse, Page
 from .errors import Location, Problems
+from .grading import page_facts
 from .sources import Source, normalize
 
 
@@ -158,7 +159,8 @@ def facts(page_citations: PageCitations) -> list:
     stay as they were, a change to the page changes its own output only."""
     page = page_citations.page
     return [page.title, page.summary, page.order, page.updated.isoformat() if page.updated else None,
-            [[c.excerpt.source.id, c.excerpt.start, c.excerpt.end, c.excerpt.anchor, c.claim] for c in page_citations.citations]]
+            [[c.excerpt.source.id, c.excerpt.start, c.excerpt.end, c.excerpt.anchor, c.claim] for c in page_citations.citations],
+            page_facts(page)]
 
 
 def with_pages(site: Site, linked: dict[str, PageCitations]) -> Site:

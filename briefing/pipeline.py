@@ -10,6 +10,7 @@ from .cache import BuildCache, Saved, inputs_digest
 from .config import Config
 from .content import Page, load_pages, page_record_key
 from .errors import Problem, Problems
+from .grading import check_independence, check_judgments
 from .inputs import Inputs, read_inputs
 from .link import PageCitations, Site, anchored_alike, facts, link, link_page, locate_quotes, with_pages
 from .render import Renderer, Rendering, SiteFiles, reads_any, render_site
@@ -79,6 +80,8 @@ def build(config: Config, strict: bool = False, write: bool = True, previous: Bu
                            functools.partial(locate_quotes, {source.id: source for source in sources}), quotes)
         used = set()
         site = link(config, sources, pages, problems, quotes, used)  # resolve citations, backlinks; all checks
+        check_independence(config, sources, problems)   # shared text between sources in different groups
+        check_judgments(config, pages, problems)        # strong judgments resting on one group
     problems.check(strict)
     before = previous.rendering if previous else (saved.rendering if saved else None)
     if write and before is None and not keep_files:
@@ -134,6 +137,9 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
     if relinked is None:
         return None
     linked, changed_sources = relinked
+    check_judgments(config, (p.page for p in linked.values()), problems)
+    if problems.items:
+        return None  # the whole build reports them
     if whole is not None:
         site = with_pages(whole, linked)
     else:  # from the cache: the pages the edited ones show (home, menu) besides them, loaded from their records
@@ -227,7 +233,7 @@ def _render_alone(site: Site, inputs: Inputs, known: Rendering, whole: Site | No
         output = renderer.page_output(pages[path]) if path in pages else renderer.output_for(path)
         if output is None:
             return None
-        if whole is None and reads_any(output.inputs, ("topics", "others", "sources")):
+        if whole is None and reads_any(output.inputs, ("topics", "others", "sources", "corroboration")):
             return None  # made from every page or source, which the cache does not hold
         keys[output.path], named[output.path] = output.key, output.inputs
         if output.key != known.keys.get(output.path):
