@@ -94,7 +94,7 @@ def render_judgment(self: Any, tokens: list[Token], idx: int, options: Any, env:
     tip = f' title="ICD 203: {term}, {LIKELIHOOD[likelihood_rank(term)][2]}"' if term else ""
     confidence = _CONFIDENCE.fullmatch(meta["confidence"])
     level = f' · {escape(confidence[1])} confidence' if confidence else ""
-    return f'<span class="judgment-label"><span class="judgment-kind">Judgment:</span> <span{tip}>{escape(meta["likelihood"])}</span>{level}</span> '
+    return f'<span class="judgment-label"><span class="judgment-kind">Judgment:</span> <span{tip}>{escape(meta["likelihood"])}</span>{level}</span>'
 
 
 def collect_judgments(tokens: Sequence[Token], path: str, body_line: int, problems: Problems) -> tuple[Judgment, ...]:
@@ -310,10 +310,10 @@ def grade(source: SourceConfig, credibility: int | None) -> str:
 
 
 def grade_meaning(source: SourceConfig, credibility: int | None) -> str:
-    """The grade in words, e.g. `usually reliable source; probably true`."""
-    parts = [f"source {source.reliability}: {RELIABILITY[source.reliability].lower()}" if source.reliability else "source not graded"]
+    """The grade in words, e.g. `source reliability B (usually reliable); information credibility 2 (probably true)`."""
+    parts = [f"source reliability {source.reliability} ({RELIABILITY[source.reliability].lower()})" if source.reliability else "source not graded"]
     if credibility is not None:
-        parts.append(f"information {credibility}: {CREDIBILITY[credibility].lower()}")
+        parts.append(f"information credibility {credibility} ({CREDIBILITY[credibility].lower()})")
     return "; ".join(parts)
 
 

@@ -714,7 +714,8 @@ def _grade_html(citation: Citation) -> str:
     credibility = credibility_of(citation)
     if not source.reliability and credibility is None:
         return ""
-    return f' <span class="cite-grade">{escape(grade(source, credibility))}: {escape(grade_meaning(source, credibility))}</span>'
+    meaning = grade_meaning(source, credibility)
+    return f' <span class="cite-grade">{escape(meaning[0].upper() + meaning[1:])}</span>'
 
 
 # -- helpers -----------------------------------------------------------------------------------
