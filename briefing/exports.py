@@ -32,7 +32,8 @@ def annotations(site: Site) -> bytes:
     (`sources/files/NAME`, absolute when `base_url` is set) with a TextQuoteSelector (exact,
     prefix, suffix: up to 32 code points each side) and a TextPositionSelector (start, end:
     code-point offsets into the file's text, as Python reads it with newline=""); its body is
-    the claim, and, where the source or citation is graded, the grade in words."""
+    the claim (its id the citation marker on the page), and, where the source or citation is
+    graded, a second body with the grade in words."""
     base = site.config.base_url
     items = [_annotation(citation, base, site.config.language) for page in site.pages for citation in page.citations]
     collection = {
@@ -51,12 +52,12 @@ def _annotation(citation: Citation, base: str, language: str) -> dict[str, Any]:
     text = excerpt.source.text
     source = excerpt.source.config
     credibility = credibility_of(citation)
-    body: list[dict[str, Any]] = [{"type": "TextualBody", "purpose": "commenting", "value": citation.claim,
-                                   "format": "text/plain", "language": language}]
+    body: list[dict[str, Any]] = [{"id": f"{base}{citation.url}", "type": "TextualBody", "purpose": "commenting",
+                                   "value": citation.claim, "format": "text/plain", "language": language}]
     if source.reliability or credibility is not None:
         body.append({"type": "TextualBody", "purpose": "assessing", "value": grade_meaning(source, credibility), "format": "text/plain"})
     return {
-        "id": f"{base}{citation.url}",
+        "id": f"{base}{ANNOTATIONS}#{citation.page.slug}-{citation.anchor}",
         "type": "Annotation",
         "motivation": "commenting",
         "body": body if len(body) > 1 else body[0],

@@ -375,5 +375,5 @@ def source_summary(config: Config, citations: Sequence[Citation]) -> str:
     alone = sum(len(g) == 1 for g in statements.values())
     plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
     return (f"Draws on {plural(len(documents), 'document')} from {plural(group_count, 'independent group')}. "
-            f"Source reliability: {', '.join(f'{name} {grades[name]}' for name in order)}. "
+            f"Source reliability: {', '.join(f'{grades[name]} {name}' for name in order)}. "
             f"Statements resting on one group alone: {alone} of {len(statements)}.")

@@ -70,7 +70,7 @@ def test_missing_source_file_and_unknown_source_key(tmp_path):
     text = "title: T\nsources:\n  - id: a\n    file: missing.txt\n    title: A\n    editor: X\n"
     assert problems(write(tmp_path, text)) == [
         "site.yaml:4: source file seeds/missing.txt does not exist; copy the document into seeds/ or fix the name",
-        "site.yaml:6: unknown key `editor` in a source; allowed keys are id, file, title, author, publisher, date, url, kind, perspective, furniture, paragraphs",
+        "site.yaml:6: unknown key `editor` in a source; allowed keys are id, file, title, author, publisher, date, url, kind, perspective, furniture, paragraphs, reliability, reliability_note, group",
     ]
 
 
