@@ -490,7 +490,7 @@ class Renderer:
                 "page": Variable(fingerprint(page.path, text), lambda: page),
                 "body": Variable(fingerprint(page.path, text, citations, self.digests["pages"]), lambda: self.markdown(page_citations, url)),
                 "notes": Variable(citations, lambda: [_note(c, url) for c in page_citations.citations]),
-                "sourcing": Variable(fingerprint(text, citations, [c.claim for c in page_citations.citations]),
+                "sourcing": Variable(fingerprint(citations, [c.claim for c in page_citations.citations], page_facts(page)),
                                      lambda: self.sourcing(page_citations, url)),
             }
         return {

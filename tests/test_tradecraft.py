@@ -15,9 +15,7 @@ from briefing.sources import load_sources
 from tests.conftest import ROOT
 from tests.sitecheck import tree
 
-SCHEMAS = ROOT.parent / "shared" / "schemas"
-if not SCHEMAS.is_dir():
-    SCHEMAS = Path("/work/shared/schemas")
+SCHEMAS = ROOT.parent / "shared" / "schemas"  # ../shared/schemas: the published schema and context, for tests without network
 
 
 def edit(path: Path, old: str, new: str) -> None:
