@@ -128,4 +128,20 @@ CASES = [
     Case("output directory is an input folder", lambda site: None,
          ("--output: refusing to write the site into {site}/content: it overlaps the input folder content/; choose a folder such as output/",),
          args=("--output", "content")),
+    Case("source reliability not on the scale", edit("site.yaml", "    kind: commentary\n", "    kind: commentary\n    reliability: G\n"),
+         ("site.yaml:19: `reliability` must be one letter of the Admiralty scale, A to F (A Completely reliable, B Usually reliable, C Fairly reliable, D Not usually reliable, E Unreliable, F Reliability cannot be judged), got 'G'",)),
+    Case("credibility not on the scale", edit(PAGE, 'prefix="The essay"]', 'prefix="The essay" cred=7]'),
+         ("content/beta.md:4: `cred=` needs the information's credibility on the Admiralty scale, 1 to 6 (1 confirmed by other sources, "
+          "2 probably true, 3 possibly true, 4 doubtful, 5 improbable, 6 truth cannot be judged)",)),
+    Case("judgment without a confidence level", edit(PAGE, "The essay calls", "[judgment: likely] The essay calls"),
+         ("content/beta.md:4: the judgment gives no confidence level; add low, moderate or high confidence, as in [judgment: likely, moderate confidence]",)),
+    Case("likelihood off the ICD 203 scale (warning, --strict)", edit(PAGE, "The essay calls", "[judgment: probably, low confidence] The essay calls"),
+         ("content/beta.md:4: warning: “probably” is not a likelihood term of the ICD 203 scale; use one of almost no chance, very unlikely, "
+          "unlikely, roughly even chance, likely, very likely, almost certain (or their alternatives: remote, highly improbable, improbable, "
+          "roughly even odds, probable, highly probable, nearly certain)",),
+         args=("--strict",)),
+    Case("strong judgment on one group (warning, --strict)", edit(PAGE, "The essay calls", "[judgment: very likely, moderate confidence] The essay calls"),
+         ("content/beta.md:4: warning: the judgment “very likely” rests on one independent group of sources (essay); a judgment this strong "
+          "needs two or more independent groups: cite an independent source, or use a weaker likelihood term",),
+         args=("--strict",)),
 ]
