@@ -176,62 +176,71 @@ def groups(config: Config) -> tuple[Group, ...]:
     `group` that is another source's id puts it with that source."""
     members: dict[str, list[SourceConfig]] = {}
     for source in config.sources:
-        members.setdefault(group_key(config, source), []).append(source)
+        members.setdefault(group_key(source), []).append(source)
     return tuple(Group(key, number, tuple(sources)) for number, (key, sources) in enumerate(members.items(), 1))
 
 
-def group_key(config: Config, source: SourceConfig) -> str:
+def group_key(source: SourceConfig) -> str:
     """The key of the group a source belongs to (its own id when it names no group)."""
     return source.group if source.group is not None else source.id
 
 
 def group_of(config: Config) -> dict[str, str]:
     """Source id -> group key."""
-    return {source.id: group_key(config, source) for source in config.sources}
+    return {source.id: group_key(source) for source in config.sources}
 
 
 def check_independence(config: Config, sources: Iterable[Source], problems: Problems) -> None:
     """Warn, at the later source's entry in site.yaml, about each pair of sources in different
-    groups that share many runs of SHINGLE_WORDS words (case, punctuation and spacing ignored):
-    one may copy or reword the other, or both a common text."""
+    groups that share at least MIN_SHARED_RUNS runs of SHINGLE_WORDS words, making at least
+    MIN_SHARED_SHARE of the shorter document's runs (case, punctuation and spacing ignored): one may
+    copy or reword the other, or both a common text. Linear in the words of all sources."""
     by_group = group_of(config)
-    runs: dict[int, list[tuple[int, int]]] = {}  # shingle hash -> [(source position, word index)]
-    sources = [s for s in sources]
-    spans: list[list[tuple[int, int]]] = []
+    sources = list(sources)
+    first_owner: dict[int, int] = {}  # run hash -> the first source holding it
+    owners: dict[int, list[int]] = {}  # run hash -> every source holding it, for runs held by several
     totals: list[int] = []
     for position, source in enumerate(sources):
-        found = list(_WORD.finditer(source.text.replace("’", "'")))
-        spans.append([m.span() for m in found])
-        words = [m.group().lower() for m in found]
-        seen: set[int] = set()
-        for index in range(len(words) - SHINGLE_WORDS + 1):
-            key = hash(tuple(words[index : index + SHINGLE_WORDS]))
-            if key not in seen:
-                seen.add(key)
-                runs.setdefault(key, []).append((position, index))
-        totals.append(len(seen))
-    shared: dict[tuple[int, int], list[int]] = {}  # (a, b) -> word indexes in a of the runs b shares
-    for places in runs.values():
-        if len(places) < 2:
+        runs = set(map(hash, _runs(_words(source.text))))
+        totals.append(len(runs))
+        for run in runs:
+            first = first_owner.setdefault(run, position)
+            if first != position:
+                owners.setdefault(run, [first]).append(position)
+    shared: dict[tuple[int, int], set[int]] = {}  # (earlier, later source) -> the runs they share
+    for run, holders in owners.items():
+        for i, a in enumerate(holders):
+            for b in holders[i + 1 :]:
+                if by_group[sources[a].id] != by_group[sources[b].id]:
+                    shared.setdefault((a, b), set()).add(run)
+    for (a, b), runs in sorted(shared.items()):
+        if len(runs) < MIN_SHARED_RUNS or len(runs) / (min(totals[a], totals[b]) or 1) < MIN_SHARED_SHARE:
             continue
-        for i, (a, index) in enumerate(places):
-            for b, _ in places[i + 1 :]:
-                if a != b and by_group[sources[a].id] != by_group[sources[b].id]:
-                    shared.setdefault((a, b), []).append(index)
-    for (a, b), indexes in sorted(shared.items()):
-        smaller = min(totals[a], totals[b]) or 1
-        if len(indexes) < MIN_SHARED_RUNS or len(indexes) / smaller < MIN_SHARED_SHARE:
-            continue
-        start, end = _longest_run(sorted(indexes))
-        example = " ".join(sources[a].text[spans[a][start][0] : spans[a][end + SHINGLE_WORDS - 1][1]].split())
         problems.warn(sources[b].config.location,
-                      f"sources `{sources[a].id}` and `{sources[b].id}` share {len(indexes)} runs of {SHINGLE_WORDS} words "
-                      f"(the longest: “{example}”) but are not in one group; if one draws on the other, or both on a "
-                      f"common text, give both the same `group:` in site.yaml")
+                      f"sources `{sources[a].id}` and `{sources[b].id}` share {len(runs)} runs of {SHINGLE_WORDS} words "
+                      f"(the longest: “{_longest_shared(sources[a].text, runs)}”) but are not in one group; if one draws on "
+                      f"the other, or both on a common text, give both the same `group:` in site.yaml")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.replace("’", "'").lower())
+
+
+def _runs(words: list[str]) -> Iterable[tuple[str, ...]]:
+    """Every run of SHINGLE_WORDS consecutive words."""
+    return zip(*(words[i:] for i in range(SHINGLE_WORDS)))
+
+
+def _longest_shared(text: str, shared: set[int]) -> str:
+    """The longest stretch of `text` made of consecutive shared runs, as the text has it."""
+    spans = [m.span() for m in _WORD.finditer(text.replace("’", "'"))]
+    starts = [i for i, run in enumerate(_runs(_words(text))) if hash(run) in shared]
+    first, last = _longest_run(starts)
+    return " ".join(text[spans[first][0] : spans[last + SHINGLE_WORDS - 1][1]].split())
 
 
 def _longest_run(indexes: list[int]) -> tuple[int, int]:
-    """(first, last) word index of the longest stretch of consecutive shingle starts."""
+    """(first, last) of the longest stretch of consecutive numbers in a sorted list."""
     best = (indexes[0], indexes[0])
     start = previous = indexes[0]
     for index in indexes[1:]:

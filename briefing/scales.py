@@ -53,5 +53,5 @@ def likelihood_term(words: str) -> str | None:
 
 
 def likelihood_rank(term: str) -> int:
-    """0 (almost no chance) to 6 (almost certain), for a term `likelihood_term` returned."""
+    """0 (almost no chance) to 6 (almost certain), for a term `likelihood_term` returned; ValueError for any other."""
     return [t for t, _, _ in LIKELIHOOD].index(term)
