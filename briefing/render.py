@@ -415,11 +415,13 @@ class Renderer:
         })
 
     def annotations_output(self) -> Output:
+        """annotations.jsonld: every citation, its claim and grades, and the words either side of its quote."""
         seeds = fingerprint([(s.id, s.sha256) for s in self.site.sources])  # the words either side of each quote
         return Output(ANNOTATIONS, {"config": self.digests["config"], "variable corroboration": self.digests["corroboration"], "seeds": seeds},
                       lambda: annotations(self.site))
 
     def csl_output(self) -> Output:
+        """sources.csl.json: made from site.yaml alone."""
         return Output(CSL, {"config": self.digests["config"]}, lambda: csl(self.config))
 
     def corroboration(self, url: str) -> dict[str, Any]:
