@@ -270,8 +270,9 @@ def check_judgments(config: Config, pages: Iterable[Page], problems: Problems) -
 
 
 def page_facts(page: Page) -> list:
-    """What other outputs read of a page's tradecraft: each citation's credibility, its judgments."""
-    return [[u.ref.credibility for u in page.citations], [j.record() for j in page.judgments]]
+    """What other outputs read of a page's tradecraft: each citation's credibility, its judgments
+    (not their lines, which no other output shows: an edit above a judgment stays an edit of one page)."""
+    return [[u.ref.credibility for u in page.citations], [j.record()[:-1] for j in page.judgments]]
 
 
 # -- the corroboration matrix ------------------------------------------------------------------

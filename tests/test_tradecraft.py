@@ -312,3 +312,12 @@ def test_incremental_builds_after_a_tradecraft_edit_equal_a_cold_build(graded, t
     assert tree(tmp_path / "cached") == tree(tmp_path / "cold")
     before = (tmp_path / "cold" / "corroboration.html").read_bytes()
     assert before == (graded / "output" / "corroboration.html").read_bytes()
+
+
+def test_prose_added_above_a_judgment_renders_that_page_alone(graded, tmp_path):
+    first = build(load_config(graded / "site.yaml"))
+    edit(graded / "content" / "alpha.md", "## Figures\n", "## Figures\n\nA new opening paragraph.\n")
+    result = build(load_config(graded / "site.yaml"), previous=first)
+    assert result.rendering.rendered == {"alpha.html"}
+    cold = build(load_config(graded / "site.yaml", output_dir=tmp_path / "cold"))
+    assert result.files == cold.files
