@@ -8,11 +8,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .errors import Location
+from .scales import CREDIBILITY
 from .sources import Source
 from .text import fold, is_word_boundary, visible, word_around
 
 _ID = re.compile(r"[A-Za-z0-9_-]+")
-_OPTION = re.compile(r"(n|prefix|suffix)=")
+_OPTION = re.compile(r"(n|prefix|suffix|cred)=")
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -26,6 +27,7 @@ class CitationRef:
     occurrence: int | None = None
     prefix: str | None = None
     suffix: str | None = None
+    credibility: int | None = None  # Admiralty information credibility, 1-6 (`cred=`)
 
 
 class CitationSyntaxError(ValueError):
@@ -72,6 +74,13 @@ def parse_citation(text: str, pos: int) -> tuple[list[tuple[int, str, str, dict[
                 digits = _DIGITS.match(text, k)
                 if not digits or int(digits.group()) < 1:
                     raise CitationSyntaxError(k, "`n=` needs a whole number of 1 or more (which occurrence of the quote)")
+                options[name] = int(digits.group())
+                i = digits.end()
+            elif name == "cred":
+                digits = _DIGITS.match(text, k)
+                if not digits or not 1 <= int(digits.group()) <= 6:
+                    scale = ", ".join(f"{digit} {meaning.lower()}" for digit, meaning in CREDIBILITY.items())
+                    raise CitationSyntaxError(k, f"`cred=` needs the information's credibility on the Admiralty scale, 1 to 6 ({scale})")
                 options[name] = int(digits.group())
                 i = digits.end()
             else:

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from .errors import Location, Problems, relative_name
 from .yamlnodes import Key, Node, Schema, Values, checked, compose, flag, items, optional_text, scalar, sequence, show, text
+from .scales import RELIABILITY
 from .urls import published_name
 
 PARAGRAPH_MODES = ("lines", "blank-lines")
@@ -60,6 +61,9 @@ class SourceConfig:
     location: Location
     language: str | None = None  # a normalised BCP 47 tag; None: the site's language
     provenance: Provenance | None = None  # the provenance keys, when any is given
+    reliability: str | None = None  # Admiralty / NATO source reliability, A-F
+    reliability_note: str | None = None  # one line: why that grade
+    group: str | None = None  # sources sharing a group are one line of reporting, not independent
 
 
 @dataclass(frozen=True)
@@ -215,9 +219,26 @@ def _read_sources(site: Values, root: Path, problems: Problems, file_locations: 
             published.setdefault(published_name(file), file)
         if source_id is None or file is None or entry["title"] is None:
             continue
+        if entry["reliability_note"] is not None and "reliability" not in entry.fields.values:
+            problems.error(entry.location("reliability_note"), "`reliability_note` explains a grade, but this source has no `reliability`; add one (A to F) or remove the note")
         declared = {key: entry[key] for key in SOURCE_SCHEMA.names if key in SOURCE_FIELDS}
         result.append(SourceConfig(**declared, location=item.location, provenance=_provenance(entry, problems)))
     return result
+
+
+def _check_reliability(value: str, node: Node, problems: Problems, what: str) -> str | None:
+    if value not in RELIABILITY:
+        problems.error(node.location, f"`reliability` must be one letter of the Admiralty scale, A to F "
+                       f"({', '.join(f'{k} {v}' for k, v in RELIABILITY.items())}), got {show(value)}")
+        return None
+    return value
+
+
+def _check_group(value: str, node: Node, problems: Problems, what: str) -> str | None:
+    if not ID_PATTERN.fullmatch(value):
+        problems.error(node.location, f"`group` {show(value)} must be lower-case letters, digits, - or _; give every source of one line of reporting the same name")
+        return None
+    return value
 
 
 PROVENANCE_KEYS = ("original", "sha256", "extractor", "retrieved", "charset")
@@ -439,6 +460,10 @@ SOURCE_SCHEMA = Schema((
     Key("furniture", _furniture, default=()),
     Key("paragraphs", checked(text, _check_paragraphs), default="lines"),
     Key("language", checked(text, language_tag)),
+    # tradecraft: how far the source is to be trusted, and which sources are one line of reporting
+    Key("reliability", checked(text, _check_reliability)),
+    Key("reliability_note", optional_text),
+    Key("group", checked(text, _check_group)),
     # provenance, written by `build.py add`
     Key("original", checked(text, _check_original)),
     Key("sha256", checked(text, _check_sha256)),

@@ -24,12 +24,13 @@ from mdit_py_plugins.footnote import footnote_plugin
 from .citations import CitationRef, CitationSyntaxError, parse_citation
 from .config import ID_PATTERN, Config
 from .errors import Location, Problem, Problems
+from .grading import Judgment, collect_judgments, judgment_rule, render_judgment
 from .parallel import can_fork, map_ranges
 from .text import sentence_bounds
 from .urls import relative
 from .yamlnodes import Key, Schema, compose, day, optional_text, text, whole_number
 
-RESERVED_SLUGS = ("404", "sitemap", "citations")
+RESERVED_SLUGS = ("404", "sitemap", "citations", "corroboration")
 CITATION_PLACEHOLDER = re.compile("\x00([0-9]+)\x00")  # in Page.html: where citation number N+1 goes
 
 
@@ -53,6 +54,7 @@ class Page:
     links: tuple[tuple[str, Location], ...]  # links to other .md pages, to rewrite and check
     body: str  # the Markdown after the front matter
     allow_html: bool
+    judgments: tuple[Judgment, ...] = ()  # its key judgments, in page order
 
     @cached_property
     def parsed(self) -> tuple[tuple[Token, ...], dict[str, Any]]:
@@ -104,6 +106,7 @@ def body_markdown(allow_html: bool) -> MarkdownIt:
     md.add_render_rule("citation", _render_citation)
     md.add_render_rule("citation_error", lambda self, tokens, idx, options, env: escape(tokens[idx].content))
     md.add_render_rule("link_open", _render_link_open)
+    md.add_render_rule("judgment", render_judgment)
     return md
 
 
@@ -136,6 +139,7 @@ def make_markdown(allow_html: bool, language: str = "en") -> MarkdownIt:
     md.use(footnote_plugin)
     md.use(anchors_plugin, min_level=2, max_level=4, permalink=False, slug_func=heading_id)
     md.inline.ruler.before("link", "citation", _citation_rule)
+    md.inline.ruler.before("link", "judgment", judgment_rule)
     return md
 
 
@@ -321,8 +325,9 @@ def page_record(page: Page, warnings: list[Problem]) -> dict[str, Any]:
     return {
         "title": page.title, "summary": page.summary, "order": page.order,
         "updated": page.updated.isoformat() if page.updated else None, "body_length": len(page.body),
-        "citations": [[u.ref.source_id, u.ref.quote, u.ref.location.line, u.ref.occurrence, u.ref.prefix, u.ref.suffix, u.claim]
-                      for u in page.citations],
+        "citations": [[u.ref.source_id, u.ref.quote, u.ref.location.line, u.ref.occurrence, u.ref.prefix, u.ref.suffix, u.claim,
+                       u.ref.credibility] for u in page.citations],
+        "judgments": [judgment.record() for judgment in page.judgments],
         "links": [[href, location.line] for href, location in page.links],
         "warnings": [[w.location.line, w.message] for w in warnings if w.warning],
     }
@@ -332,12 +337,13 @@ def page_from_record(record: dict[str, Any], text: str, slug: str, name: str, al
                      warn: bool = True) -> Page:
     for line, message in record["warnings"] if warn else ():
         problems.warn(Location(name, line), message)
-    citations = tuple(CitationUse(CitationRef(source_id, quote, Location(name, line), n, prefix, suffix), claim)
-                      for source_id, quote, line, n, prefix, suffix, claim in record["citations"])
+    citations = tuple(CitationUse(CitationRef(source_id, quote, Location(name, line), n, prefix, suffix, cred), claim)
+                      for source_id, quote, line, n, prefix, suffix, claim, cred in record["citations"])
     updated = dt.date.fromisoformat(record["updated"]) if record["updated"] else None
     return Page(slug=slug, path=name, title=record["title"], summary=record["summary"], order=record["order"], updated=updated,
                 citations=citations, links=tuple((href, Location(name, line)) for href, line in record["links"]),
-                body=text[len(text) - record["body_length"]:], allow_html=allow_html)
+                body=text[len(text) - record["body_length"]:], allow_html=allow_html,
+                judgments=tuple(Judgment.from_record(judgment, name) for judgment in record["judgments"]))
 
 
 def parse_page(text: str, slug: str, name: str, md: MarkdownIt, problems: Problems) -> Page | None:
@@ -354,7 +360,7 @@ def parse_page(text: str, slug: str, name: str, md: MarkdownIt, problems: Proble
     citations, links = _collect(tokens, name, body_line, problems, md.options.get("language", "en"))
     page = Page(slug=slug, path=name, title=meta["title"], summary=meta["summary"], order=meta["order"],
                 updated=meta["updated"], citations=tuple(citations), links=tuple(links), body=body,
-                allow_html=bool(md.options.get("html")))
+                allow_html=bool(md.options.get("html")), judgments=collect_judgments(tokens, name, body_line, problems))
     page.__dict__["parsed"] = (tuple(tokens), env)  # already parsed: keep it (what cached_property would store)
     _check_heading_ids(tokens, name, body_line, problems)
     return page
@@ -427,7 +433,7 @@ def _collect(tokens: list[Token], name: str, body_line: int, problems: Problems,
             elif child.type == "citation":
                 for offset, source_id, quote, options in child.meta["refs"]:
                     ref = CitationRef(source_id, quote, Location(name, offset_line(offset)),
-                                      options.get("n"), options.get("prefix"), options.get("suffix"))
+                                      options.get("n"), options.get("prefix"), options.get("suffix"), options.get("cred"))
                     citations.append(CitationUse(ref, claim))
             elif child.type == "link_open":
                 href = str(child.attrs.get("href", ""))

@@ -11,6 +11,7 @@ from .config import Config
 from .provenance import original_link
 from .content import CitationUse, Page
 from .errors import Location, Problems
+from .grading import page_facts
 from .sources import Source
 from .text import fold
 
@@ -165,7 +166,8 @@ def facts(page_citations: PageCitations) -> list:
     stay as they were, a change to the page changes its own output only."""
     page = page_citations.page
     return [page.title, page.summary, page.order, page.updated.isoformat() if page.updated else None,
-            [[c.excerpt.source.id, c.excerpt.start, c.excerpt.end, c.excerpt.anchor, c.claim] for c in page_citations.citations]]
+            [[c.excerpt.source.id, c.excerpt.start, c.excerpt.end, c.excerpt.anchor, c.claim] for c in page_citations.citations],
+            page_facts(page)]
 
 
 def with_pages(site: Site, linked: dict[str, PageCitations]) -> Site:

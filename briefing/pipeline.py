@@ -12,6 +12,7 @@ from .cache import BuildCache, Saved, inputs_digest
 from .config import Config
 from .content import Page, load_pages, page_record_key
 from .errors import BuildError, Problem, Problems
+from .grading import check_independence, check_judgments
 from .inputs import Inputs, read_inputs
 from .project import check_project
 from .lock import ProjectLock
@@ -103,6 +104,8 @@ def _build(config: Config, strict: bool, write: bool, previous: BuildResult | No
                            functools.partial(locate_quotes, {source.id: source for source in sources}), quotes)
         used = set()
         site = link(config, sources, pages, problems, quotes, used)  # resolve citations, backlinks; all checks
+        check_independence(config, sources, problems)   # shared text between sources in different groups
+        check_judgments(config, pages, problems)        # strong judgments resting on one group
     problems.check(strict)
     before = previous.rendering if previous else (saved.rendering if saved else None)
     tree: int | None = None  # the output folder's inode once this build wrote it (write.tree_of)
@@ -161,6 +164,9 @@ def edit_pages(config: Config, inputs: Inputs, known: BuildResult | Saved, stric
     if relinked is None:
         return None
     linked, changed_sources = relinked
+    check_judgments(config, (p.page for p in linked.values()), problems)
+    if problems.items:
+        return None  # the whole build reports them
     if whole is not None:
         site = with_pages(whole, linked)
     else:  # from the cache: the pages the edited ones show (home, menu) besides them, loaded from their records
@@ -257,7 +263,7 @@ def _render_alone(site: Site, inputs: Inputs, known: Rendering, whole: Site | No
         output = renderer.page_output(pages[path]) if path in pages else renderer.output_for(path)
         if output is None:
             return None
-        if whole is None and reads_any(output.inputs, ("topics", "others", "sources")):
+        if whole is None and reads_any(output.inputs, ("topics", "others", "sources", "corroboration")):
             return None  # made from every page or source, which the cache does not hold
         keys[output.path], named[output.path] = output.key, output.inputs
         if output.key != known.keys.get(output.path):

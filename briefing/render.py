@@ -31,13 +31,18 @@ from markupsafe import Markup, escape
 from .content import CITATION_PLACEHOLDER
 from .errors import BuildError, Location, Problem
 from .inputs import Inputs, file_digest, fingerprint, settings_digest
+from .exports import ANNOTATIONS, CSL, annotations, csl
+from .grading import credibility_of, grade, grade_meaning, groups, page_facts, page_matrix
 from .link import Citation, Excerpt, PageCitations, Site
+from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY
 from .parallel import can_fork, map_ranges
 from .sources import Paragraph, Source
 from .text import direction
 from .urls import relative
 
 Files = dict[str, bytes]
+CORROBORATION = "corroboration.html"
+SCALES = {"reliability": RELIABILITY, "credibility": CREDIBILITY, "likelihood": LIKELIHOOD, "confidence": CONFIDENCE}
 
 
 class Sink(Protocol):
@@ -265,6 +270,7 @@ class Renderer:
             "topics": self.topics_digest(),
             "others": self.others_digest(),
             "sources": self.sources_digest(),
+            "corroboration": self.corroboration_digest(),
         }
 
     def topics_digest(self) -> str:
@@ -276,10 +282,15 @@ class Renderer:
     def sources_digest(self) -> str:
         return fingerprint([self.source_stats(s) for s in self.site.sources])
 
+    def corroboration_digest(self) -> str:
+        """What the Corroboration page and the annotations read of every page: titles, citations, claims, grades, judgments."""
+        return fingerprint([(p.page.url, p.page.title, self.page_citations_digest(p), [c.claim for c in p.citations], page_facts(p.page))
+                            for p in self.site.pages])
+
     def refresh(self) -> list[str]:
         """After pages were linked again (`known` given, the whole site held): the names of the
         whole-site digests that changed, brought up to date."""
-        made = {"topics": self.topics_digest, "others": self.others_digest}
+        made = {"topics": self.topics_digest, "others": self.others_digest, "corroboration": self.corroboration_digest}
         if any(self.source_stats(s) != self._known_source(s.id)[0] for s in self.site.sources if s.id in self.changed_sources):
             made["sources"] = self.sources_digest  # walks every source: only when the changed ones' stats did change
         changed = []
@@ -358,6 +369,7 @@ class Renderer:
         if self.config.base_url:  # the sitemap protocol wants absolute addresses: without base_url there is none
             outputs.append(self.sitemap_output())
         outputs.append(self.citations_output())
+        outputs.extend((self.corroboration_output(), self.annotations_output(), self.csl_output()))
         return outputs
 
     def output_for(self, path: str) -> Output | None:
@@ -370,7 +382,8 @@ class Renderer:
         if path == "index.html" and self.site.home is None:
             return self.html("home.html", "index.html", self.page_variables(None))
         makers = {"sources/index.html": self.sources_output, "404.html": self.not_found_output,
-                  "sitemap.xml": self.sitemap_output, "citations.json": self.citations_output}
+                  "sitemap.xml": self.sitemap_output, "citations.json": self.citations_output,
+                  CORROBORATION: self.corroboration_output, ANNOTATIONS: self.annotations_output, CSL: self.csl_output}
         return makers[path]() if path in makers else None
 
     @cached_property
@@ -401,6 +414,35 @@ class Renderer:
         return Output("citations.json", {"config": self.digests["config"], "citations": fingerprint(pages), "claims": fingerprint(sources)},
                       self.citations_json)
 
+    def corroboration_output(self) -> Output:
+        """The Corroboration page: every page's judgments and claims against the independent groups."""
+        return self.html("corroboration.html", CORROBORATION, {
+            "corroboration": Variable(self.digests["corroboration"], lambda: self.corroboration(CORROBORATION)),
+            "scales": Variable("", lambda: SCALES),
+        })
+
+    def annotations_output(self) -> Output:
+        """annotations.jsonld: every citation, its claim and grades, and the words either side of its quote."""
+        seeds = fingerprint([(s.id, s.sha256) for s in self.site.sources])  # the words either side of each quote
+        return Output(ANNOTATIONS, {"config": self.digests["config"], "variable corroboration": self.digests["corroboration"], "seeds": seeds},
+                      lambda: annotations(self.site))
+
+    def csl_output(self) -> Output:
+        """sources.csl.json: made from site.yaml alone."""
+        return Output(CSL, {"config": self.digests["config"]}, lambda: csl(self.config))
+
+    def corroboration(self, url: str) -> dict[str, Any]:
+        """The Corroboration page's model: the groups (with their sources' grades) and one matrix per page."""
+        site = self.site
+        urls = {source.id: source.url for source in site.sources}
+        return {
+            "groups": [{"key": g.key, "number": g.number, "title": g.title,
+                        "sources": [{"title": s.title, "href": relative(url, urls[s.id]), "id": s.id, "reliability": s.reliability,
+                                     "meaning": RELIABILITY[s.reliability] if s.reliability else "", "note": s.reliability_note}
+                                    for s in g.sources]} for g in groups(self.config)],
+            "pages": [page_matrix(site, p, relative(url, p.page.url), lambda c: relative(url, c.url)) for p in site.pages],
+        }
+
     def page_output(self, page_citations: PageCitations) -> Output:
         template = "home.html" if page_citations.page.slug == "index" else "page.html"
         return self.html(template, page_citations.page.url, self.page_variables(page_citations))
@@ -428,6 +470,7 @@ class Renderer:
         link = (lambda to: absolute_base + to) if absolute_base is not None else (lambda to: relative(url, to))
         home = self.site.home
         nav = [NavItem(p.page.title, link(p.page.url), p.page.url == url) for p in self.site.menu]
+        nav.append(NavItem("Corroboration", link(CORROBORATION), url == CORROBORATION))
         nav.append(NavItem("Sources", link("sources/index.html"), url.startswith("sources/")))
         return {
             "site": self.config,
@@ -447,7 +490,8 @@ class Renderer:
         site = self.site
         url = page_citations.page.url if page_citations else "index.html"
         if page_citations is None:
-            own = {"page": Variable("", lambda: None), "body": Variable("", lambda: Markup("")), "notes": Variable("", lambda: [])}
+            own = {"page": Variable("", lambda: None), "body": Variable("", lambda: Markup("")), "notes": Variable("", lambda: []),
+                   "sourcing": Variable("", lambda: None)}
         else:
             page = page_citations.page
             text = self.page_text(page.path)
@@ -456,6 +500,8 @@ class Renderer:
                 "page": Variable(fingerprint(page.path, text), lambda: page),
                 "body": Variable(fingerprint(page.path, text, citations, self.digests["pages"]), lambda: self.markdown(page_citations, url)),
                 "notes": Variable(citations, lambda: [_note(c, url) for c in page_citations.citations]),
+                "sourcing": Variable(fingerprint(citations, [c.claim for c in page_citations.citations], page_facts(page)),
+                                     lambda: self.sourcing(page_citations, url)),
             }
         return {
             **own,
@@ -463,6 +509,12 @@ class Renderer:
             "others": Variable(self.digests["others"], lambda: [_summary(p, url) for p in site.other_pages]),
             "sources": self.sources_variable(url),
         }
+
+    def sourcing(self, page_citations: PageCitations, url: str) -> dict[str, Any]:
+        """A page's source summary, and its judgments against the groups (the page's part of the Corroboration page)."""
+        matrix = page_matrix(self.site, page_citations, "", lambda c: "#" + c.anchor)
+        return {"summary": matrix.summary, "judgments": [row for row in matrix.rows if row.kind == "judgment"],
+                "groups": groups(self.config), "href": relative(url, CORROBORATION) + "#" + matrix.anchor}
 
     def page_text(self, path: str) -> str:
         """The digest of a page's Markdown file (unique when unknown, so nothing is reused)."""
@@ -535,6 +587,7 @@ class Renderer:
             "id": source.id, "config": source.config, "href": relative(url, source.url), "lang": language_attributes(source),
             "title_lang": language_attributes(source, title=True),
             "file_href": relative(url, source.file_url), "sha256": source.sha256,
+            "reliability_meaning": RELIABILITY.get(source.config.reliability or "", ""),
             "claims": stats["claims"], "paragraphs": stats["paragraphs"],
             "cited_paragraphs": stats["cited_paragraphs"],
             "share": stats["share"], "percent": stats["percent"],
@@ -682,8 +735,18 @@ def _citation_html(citation: Citation, url: str) -> str:
         f'<span class="cite"><a class="cite-ref" id="{citation.anchor}" href="{escape(relative(url, excerpt.url))}" '
         f'aria-describedby="{tip}">[{citation.number}]</a>'
         f'<span class="cite-tip" id="{tip}" role="tooltip"><q{language_attributes(excerpt.source)}>{escape(excerpt.quote)}</q> '
-        f'<span class="cite-src">{escape(excerpt.source.title)}</span></span></span>'
+        f'<span class="cite-src">{escape(excerpt.source.title)}</span>{_grade_html(citation)}</span></span>'
     )
+
+
+def _grade_html(citation: Citation) -> str:
+    """The citation's grade and its standard meaning, in its tooltip (nothing when ungraded)."""
+    source = citation.excerpt.source.config
+    credibility = credibility_of(citation)
+    if not source.reliability and credibility is None:
+        return ""
+    meaning = grade_meaning(source, credibility)
+    return f' <span class="cite-grade">{escape(meaning[0].upper() + meaning[1:])}</span>'
 
 
 # -- helpers -----------------------------------------------------------------------------------

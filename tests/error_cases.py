@@ -136,9 +136,9 @@ CASES = [
     Case("topic without a page", edit("site.yaml", "topics: [alpha, beta]", "topics: [alpha, beta, gamma]"),
          ("site.yaml:5: `topics` lists `gamma`, which has no page; create content/gamma.md or remove it from `topics`",)),
     Case("unsafe page file name", write("content/Bad Name.md", "---\ntitle: X\n---\n"),
-         ("content/Bad Name.md: the file name 'Bad Name.md' cannot be a page address; use lower-case letters, digits, - or _ (and not 404, sitemap, citations)",)),
+         ("content/Bad Name.md: the file name 'Bad Name.md' cannot be a page address; use lower-case letters, digits, - or _ (and not 404, sitemap, citations, corroboration)",)),
     Case("reserved page name", write("content/404.md", "---\ntitle: X\n---\n"),
-         ("content/404.md: the file name '404.md' cannot be a page address; use lower-case letters, digits, - or _ (and not 404, sitemap, citations)",)),
+         ("content/404.md: the file name '404.md' cannot be a page address; use lower-case letters, digits, - or _ (and not 404, sitemap, citations, corroboration)",)),
     Case("source file given as a path", edit("site.yaml", "file: essay.txt", "file: ../site.yaml"),
          ("site.yaml:16: `file` must be a file name inside seeds/, not a path: '../site.yaml'",)),
     Case("source file name unsafe in URLs", both(write("seeds/my essay#1.txt", "Text.\n"), edit("site.yaml", "file: essay.txt", 'file: "my essay#1.txt"')),
@@ -226,4 +226,20 @@ CASES = [
          ("site.yaml:20: seeds/wire would be published as sources/files/wire.txt, as seeds/wire.txt is; rename one of them",)),
     Case("broken link in content/", symlink("content/gone.md", "gone-elsewhere.md"),
          ("content/gone.md: this is a link to a file that does not exist; fix the link or remove it",)),
+    Case("source reliability not on the scale", edit("site.yaml", "    kind: commentary\n", "    kind: commentary\n    reliability: G\n"),
+         ("site.yaml:19: `reliability` must be one letter of the Admiralty scale, A to F (A Completely reliable, B Usually reliable, C Fairly reliable, D Not usually reliable, E Unreliable, F Reliability cannot be judged), got 'G'",)),
+    Case("credibility not on the scale", edit(PAGE, 'prefix="The essay"]', 'prefix="The essay" cred=7]'),
+         ("content/beta.md:4: `cred=` needs the information's credibility on the Admiralty scale, 1 to 6 (1 confirmed by other sources, "
+          "2 probably true, 3 possibly true, 4 doubtful, 5 improbable, 6 truth cannot be judged)",)),
+    Case("judgment without a confidence level", edit(PAGE, "The essay calls", "[judgment: likely] The essay calls"),
+         ("content/beta.md:4: the judgment gives no confidence level; add low, moderate or high confidence, as in [judgment: likely, moderate confidence]",)),
+    Case("likelihood off the ICD 203 scale (warning, --strict)", edit(PAGE, "The essay calls", "[judgment: probably, low confidence] The essay calls"),
+         ("content/beta.md:4: warning: “probably” is not a likelihood term of the ICD 203 scale; use one of almost no chance, very unlikely, "
+          "unlikely, roughly even chance, likely, very likely, almost certain (or their alternatives: remote, highly improbable, improbable, "
+          "roughly even odds, probable, highly probable, nearly certain)",),
+         args=("--strict",)),
+    Case("strong judgment on one group (warning, --strict)", edit(PAGE, "The essay calls", "[judgment: very likely, moderate confidence] The essay calls"),
+         ("content/beta.md:4: warning: the judgment “very likely” rests on one independent group of sources (essay); a judgment this strong "
+          "needs two or more independent groups: cite an independent source, or use a weaker likelihood term",),
+         args=("--strict",)),
 ]

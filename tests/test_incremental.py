@@ -14,7 +14,8 @@ from briefing.inputs import RACY_NS
 from briefing.pipeline import BuildResult, build
 from tests.sitecheck import tree
 
-ALL_HTML = {"index.html", "alpha.html", "beta.html", "404.html", "sources/index.html", "sources/wire.html", "sources/essay.html"}
+ALL_HTML = {"index.html", "alpha.html", "beta.html", "404.html", "sources/index.html", "sources/wire.html", "sources/essay.html",
+            "corroboration.html"}
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -67,7 +68,7 @@ def test_unchanged_pages_are_taken_from_the_last_build_with_their_warnings(mini,
 def test_claim_edit_renders_page_source_page_and_record(mini, first, tmp_path):
     edit(mini / "content" / "beta.md", "The essay calls the pact fragile", "The essay calls the pact rather fragile")
     result = rebuild(mini, first, tmp_path)
-    assert result.rendering.rendered == {"beta.html", "sources/essay.html", "citations.json"}
+    assert result.rendering.rendered == {"beta.html", "sources/essay.html", "citations.json", "corroboration.html", "annotations.jsonld"}  # the claim shows there too
 
 
 def test_title_edit_renders_every_page_with_navigation(mini, first, tmp_path):
@@ -196,7 +197,7 @@ def test_a_page_edited_alone_is_linked_alone_and_backlinks_name_its_new_citation
 def test_a_page_edit_that_changes_what_others_show_builds_the_whole_site(mini, first, tmp_path):
     edit(mini / "content" / "beta.md", "The essay calls", "The essay, they say, calls")  # the claim, shown on the source page
     result = rebuild(mini, first, tmp_path)
-    assert result.rendering.rendered == {"beta.html", "sources/essay.html", "citations.json"}
+    assert result.rendering.rendered == {"beta.html", "sources/essay.html", "citations.json", "corroboration.html", "annotations.jsonld"}  # the claim shows there too
     edit(mini / "content" / "beta.md", '"argues the pact is fragile" prefix="The essay"', '"the pact is fragile" n=2')  # same words, another place
     result = rebuild(mini, result, tmp_path)
     assert "sources/essay.html" in result.rendering.rendered
@@ -246,7 +247,7 @@ def same_objects(result: BuildResult, previous: BuildResult, but: str) -> bool:
 def test_a_claim_edited_alone_relinks_that_page_alone(mini, first, tmp_path):
     edit(mini / "content" / "beta.md", "The essay calls the pact fragile", "The essay calls the pact rather fragile")
     result = rebuild(mini, first, tmp_path)
-    assert result.rendering.rendered == {"beta.html", "sources/essay.html", "citations.json"}
+    assert result.rendering.rendered == {"beta.html", "sources/essay.html", "citations.json", "corroboration.html", "annotations.jsonld"}  # the claim shows there too
     assert same_objects(result, first, but="beta")
     assert "rather fragile" in result.files["sources/essay.html"].decode()
 

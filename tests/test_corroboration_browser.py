@@ -1,0 +1,56 @@
+"""The Corroboration page of the default briefing in Chromium: at 375 and 1280 px, light and dark,
+nothing scrolls sideways but the matrices' own frames, every judgment row shows its likelihood, and
+print shows every claim. Screenshots go to tests/artifacts/ for a person to look at."""
+from pathlib import Path
+
+import pytest
+
+from briefing.config import load_config
+from briefing.pipeline import build
+from tests.conftest import ROOT
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def default_site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("corroboration") / "site"
+    build(load_config(ROOT / "site.yaml", output_dir=out))
+    return out
+
+
+@pytest.fixture
+def base(default_site, static_server) -> str:
+    return static_server(default_site)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [375, 1280])
+def test_corroboration_page_fits_and_is_photographed(browser, base, width, scheme):
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(base + "corroboration.html")
+    sizes = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    overflowing = page.evaluate("""() => [...document.querySelectorAll('.matrix')]
+        .filter(t => t.getBoundingClientRect().width > t.parentElement.getBoundingClientRect().width + 1).length""")
+    labels = page.evaluate("[...document.querySelectorAll('tr.judgment .judgment-label')].map(e => e.textContent.trim())")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"corroboration-{width}-{scheme}.png"), full_page=False)
+    page.locator("#page-troops").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"corroboration-troops-{width}-{scheme}.png"))
+    context.close()
+    assert sizes[0] <= sizes[1]
+    assert overflowing == 0
+    assert labels and all(" · " in label and label.endswith("confidence") for label in labels)
+
+
+def test_print_shows_every_claim(browser, base):
+    context = browser.new_context(viewport={"width": 800, "height": 1000})
+    page = context.new_page()
+    page.goto(base + "corroboration.html")
+    page.emulate_media(media="print")
+    hidden = page.evaluate("[...document.querySelectorAll('tr.claim')].filter(r => r.getBoundingClientRect().height === 0).length")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "corroboration-print.png"))
+    context.close()
+    assert hidden == 0
