@@ -203,7 +203,7 @@ CASES = [
     Case("seed that is a folder", both(folder("seeds/folder.txt"), edit("site.yaml", "file: essay.txt", "file: folder.txt")),
          ("site.yaml:16: seeds/folder.txt is a folder, not a document; name a file in seeds/",)),
     Case("file name with a line break", write("content/bad\nname.md", "---\ntitle: X\n---\n"),
-         ("content/bad\\nname.md: the file name 'bad\\nname.md' cannot be a page address; use lower-case letters, digits, - or _ (and not 404, sitemap, citations)",)),
+         ("content/bad\\nname.md: the file name 'bad\\nname.md' cannot be a page address; use lower-case letters, digits, - or _ (and not 404, sitemap, citations, corroboration)",)),
     Case("seed not listed in site.yaml (warning, --strict)", write("seeds/extra.txt", "Text.\n"),
          ("seeds/extra.txt: warning: this file is not listed in `sources` in site.yaml, so it is not published; add a `sources` entry for it, or remove it",),
          args=("--strict",)),
