@@ -119,4 +119,18 @@ def _csl_date(text: str) -> dict[str, Any]:
 
 
 def _json(value: Any) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    """JSON with the outer objects opened up and each item of a list of objects on its own line
+    (one annotation, one source a line: easy to diff), made by json's C encoder: `indent=` would use
+    the pure-Python one, some ten times slower on a large site."""
+    return (_layout(value, 0) + "\n").encode("utf-8")
+
+
+def _layout(value: Any, depth: int) -> str:
+    if isinstance(value, dict) and depth < 2 and any(isinstance(v, (dict, list)) for v in value.values()):
+        return "{\n" + ",\n".join(f"{_COMPACT.encode(key)}: {_layout(item, depth + 1)}" for key, item in value.items()) + "\n}"
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        return "[\n" + ",\n".join(_COMPACT.encode(item) for item in value) + "\n]"
+    return _COMPACT.encode(value)
+
+
+_COMPACT = json.JSONEncoder(ensure_ascii=False)

@@ -173,11 +173,26 @@ class Group:
 
 def groups(config: Config) -> tuple[Group, ...]:
     """The independent groups of the configured sources. A source's `group` names its group; a
-    `group` that is another source's id puts it with that source."""
+    `group` that is another source's id puts it with that source. Made once per configuration:
+    every page asks for them."""
+    return _grouping(config)[0]
+
+
+def _grouping(config: Config) -> tuple[tuple[Group, ...], dict[str, str]]:
+    known = _GROUPING.get(id(config.sources))
+    if known is not None and known[0] is config.sources:
+        return known[1]
     members: dict[str, list[SourceConfig]] = {}
     for source in config.sources:
         members.setdefault(group_key(source), []).append(source)
-    return tuple(Group(key, number, tuple(sources)) for number, (key, sources) in enumerate(members.items(), 1))
+    made = (tuple(Group(key, number, tuple(sources)) for number, (key, sources) in enumerate(members.items(), 1)),
+            {source.id: group_key(source) for source in config.sources})
+    _GROUPING.clear()
+    _GROUPING[id(config.sources)] = (config.sources, made)
+    return made
+
+
+_GROUPING: dict[int, tuple[tuple, tuple[tuple[Group, ...], dict[str, str]]]] = {}  # the last configuration's
 
 
 def group_key(source: SourceConfig) -> str:
@@ -186,8 +201,8 @@ def group_key(source: SourceConfig) -> str:
 
 
 def group_of(config: Config) -> dict[str, str]:
-    """Source id -> group key."""
-    return {source.id: group_key(source) for source in config.sources}
+    """Source id -> group key (made once per configuration; do not change it)."""
+    return _grouping(config)[1]
 
 
 def check_independence(config: Config, sources: Iterable[Source], problems: Problems) -> None:
@@ -289,7 +304,7 @@ class Row:
     kind: str  # "judgment" or "claim"
     text: str
     href: str  # where it is on its page (its first citation, or the page)
-    cells: tuple[Cell | None, ...]  # one per group, None where the group does not support it
+    by_group: dict[str, Cell]  # by group key, only the groups that support it (so a row costs its citations, not all groups)
     likelihood: str = ""
     confidence: str = ""
     range: str = ""
@@ -297,7 +312,7 @@ class Row:
     @property
     def support(self) -> int:
         """How many independent groups support it."""
-        return sum(cell is not None for cell in self.cells)
+        return len(self.by_group)
 
     @property
     def thin(self) -> bool:
@@ -312,6 +327,13 @@ class PageMatrix:
     anchor: str  # its section on the Corroboration page
     summary: str  # the ICD 206-style source summary
     rows: tuple[Row, ...]
+    groups: tuple[Group, ...]  # the columns: the groups supporting any of its rows, in site.yaml order
+
+
+def columns(config: Config, rows: Iterable[Row]) -> tuple[Group, ...]:
+    """The groups that support any of `rows`, in site.yaml order: a matrix's columns."""
+    used = {key for row in rows for key in row.by_group}
+    return tuple(group for group in groups(config) if group.key in used)
 
 
 def grade(source: SourceConfig, credibility: int | None) -> str:
@@ -335,9 +357,7 @@ def credibility_of(citation: Citation) -> int | None:
 def page_matrix(site: Site, page_citations: PageCitations, page_href: str, link: Any) -> PageMatrix:
     """A page's judgments, then its other claims, against the independent groups.
     `link(citation)` gives the href of a citation as seen from the page showing the matrix."""
-    all_groups = groups(site.config)
     by_group = group_of(site.config)
-    column = {group.key: index for index, group in enumerate(all_groups)}
     page = page_citations.page
     citations = page_citations.citations
     in_judgment: set[int] = set()
@@ -346,24 +366,26 @@ def page_matrix(site: Site, page_citations: PageCitations, page_href: str, link:
         span = citations[judgment.first : judgment.first + judgment.count]
         in_judgment.update(c.number for c in span)
         rows.append(Row("judgment", judgment.statement, link(span[0]) if span else page_href,
-                        _cells(span, by_group, column, len(all_groups)),
+                        _cells(span, by_group),
                         judgment.likelihood, judgment.confidence or "", judgment.range))
     claims: dict[str, list[Citation]] = {}
     for citation in citations:
         if citation.number not in in_judgment:
             claims.setdefault(citation.claim, []).append(citation)
     for claim, cited in claims.items():
-        rows.append(Row("claim", claim or "(a citation without a sentence)", link(cited[0]), _cells(cited, by_group, column, len(all_groups))))
-    return PageMatrix(page.title, page_href, f"page-{page.slug}", source_summary(site.config, citations), tuple(rows))
+        rows.append(Row("claim", claim or "(a citation without a sentence)", link(cited[0]), _cells(cited, by_group)))
+    return PageMatrix(page.title, page_href, f"page-{page.slug}", source_summary(site.config, citations), tuple(rows),
+                      columns(site.config, rows))
 
 
-def _cells(citations: Sequence[Citation], by_group: dict[str, str], column: dict[str, int], width: int) -> tuple[Cell | None, ...]:
-    found: list[dict[str, str]] = [{} for _ in range(width)]
+def _cells(citations: Sequence[Citation], by_group: dict[str, str]) -> dict[str, Cell]:
+    """The support of each group that some of `citations` come from, by group key."""
+    found: dict[str, dict[str, str]] = {}
     for citation in citations:
         source = citation.excerpt.source.config
         credibility = credibility_of(citation)
-        found[column[by_group[source.id]]].setdefault(grade(source, credibility), f"{source.id}: {grade_meaning(source, credibility)}")
-    return tuple(Cell(tuple(grades), "\n".join(grades.values())) if grades else None for grades in found)
+        found.setdefault(by_group[source.id], {}).setdefault(grade(source, credibility), f"{source.id}: {grade_meaning(source, credibility)}")
+    return {key: Cell(tuple(grades), "\n".join(grades.values())) for key, grades in found.items()}
 
 
 def source_summary(config: Config, citations: Sequence[Citation]) -> str:

@@ -32,7 +32,7 @@ from .content import CITATION_PLACEHOLDER
 from .errors import BuildError, Location, Problem
 from .inputs import Inputs, file_digest, fingerprint, settings_digest
 from .exports import ANNOTATIONS, CSL, annotations, csl
-from .grading import credibility_of, grade, grade_meaning, groups, page_facts, page_matrix
+from .grading import columns, credibility_of, grade, grade_meaning, groups, page_facts, page_matrix
 from .link import Citation, Excerpt, PageCitations, Site
 from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY
 from .parallel import can_fork, map_ranges
@@ -435,12 +435,14 @@ class Renderer:
         """The Corroboration page's model: the groups (with their sources' grades) and one matrix per page."""
         site = self.site
         urls = {source.id: source.url for source in site.sources}
+        pages = [page_matrix(site, p, relative(url, p.page.url), lambda c: relative(url, c.url)) for p in site.pages]
         return {
             "groups": [{"key": g.key, "number": g.number, "title": g.title,
                         "sources": [{"title": s.title, "href": relative(url, urls[s.id]), "id": s.id, "reliability": s.reliability,
                                      "meaning": RELIABILITY[s.reliability] if s.reliability else "", "note": s.reliability_note}
                                     for s in g.sources]} for g in groups(self.config)],
-            "pages": [page_matrix(site, p, relative(url, p.page.url), lambda c: relative(url, c.url)) for p in site.pages],
+            "pages": pages,
+            "judgment_groups": columns(self.config, (row for m in pages for row in m.rows if row.kind == "judgment")),
         }
 
     def page_output(self, page_citations: PageCitations) -> Output:
@@ -513,8 +515,9 @@ class Renderer:
     def sourcing(self, page_citations: PageCitations, url: str) -> dict[str, Any]:
         """A page's source summary, and its judgments against the groups (the page's part of the Corroboration page)."""
         matrix = page_matrix(self.site, page_citations, "", lambda c: "#" + c.anchor)
-        return {"summary": matrix.summary, "judgments": [row for row in matrix.rows if row.kind == "judgment"],
-                "groups": groups(self.config), "href": relative(url, CORROBORATION) + "#" + matrix.anchor}
+        judgments = [row for row in matrix.rows if row.kind == "judgment"]
+        return {"summary": matrix.summary, "judgments": judgments,
+                "groups": columns(self.config, judgments), "href": relative(url, CORROBORATION) + "#" + matrix.anchor}
 
     def page_text(self, path: str) -> str:
         """The digest of a page's Markdown file (unique when unknown, so nothing is reused)."""

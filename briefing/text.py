@@ -58,6 +58,7 @@ _SLOW = regex.compile(rf"{_IGNORABLE}|{_NO_SPACE}|[\ufb00-\ufdff\ufe70-\ufefe]",
 _CLUSTER = regex.compile(r"\X")
 _WORD_BOUNDARY = regex.compile(r"\b", regex.WORD | regex.V1)
 _LINE = regex.compile(r"\r\n|\r|\n")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -314,7 +315,7 @@ def sentence_bounds(text: str, language: str) -> list[int]:
         return [0]
     breaker = _sentence_breaker()
     bounds = [start for start, _ in breaker(text, _icu_locale(language)).segments()]
-    if not text.isascii() and any(ord(char) > 0xFFFF for char in text):  # ICU counts UTF-16 code units
+    if not text.isascii() and _ASTRAL.search(text):  # ICU counts UTF-16 code units
         units = _utf16_to_code_points(text)
         bounds = [units[b] for b in bounds]
     return bounds or [0]
