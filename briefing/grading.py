@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from .errors import Location, Problems
 from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY, STRONG, likelihood_rank, likelihood_term
@@ -329,6 +329,19 @@ class PageMatrix:
     rows: tuple[Row, ...]
     groups: tuple[Group, ...]  # the columns: the groups supporting any of its rows, in site.yaml order
 
+    @property
+    def judgments(self) -> tuple[Row, ...]:
+        return tuple(row for row in self.rows if row.kind == "judgment")
+
+    @property
+    def claims(self) -> tuple[Row, ...]:
+        return tuple(row for row in self.rows if row.kind == "claim")
+
+    @property
+    def thin_claims(self) -> int:
+        """How many of its claims rest on one group or none."""
+        return sum(row.thin for row in self.rows if row.kind == "claim")
+
 
 def columns(config: Config, rows: Iterable[Row]) -> tuple[Group, ...]:
     """The groups that support any of `rows`, in site.yaml order: a matrix's columns."""
@@ -409,3 +422,27 @@ def source_summary(config: Config, citations: Sequence[Citation]) -> str:
     return (f"Draws on {plural(len(documents), 'document')} from {plural(group_count, 'independent group')}. "
             f"Source reliability: {', '.join(f'{grades[name]} {name}' for name in order)}. "
             f"Statements resting on one group alone: {alone} of {len(statements)}.")
+
+
+def matrix_row_html(row: Row, groups: Sequence[Group]) -> Markup:
+    """One row of a corroboration matrix as HTML (the `matrix_row` template filter): the claim or
+    judgment, one cell per column group (its grades, or "none"), and how many groups support it.
+    Made here rather than in the template because a large briefing has tens of thousands of rows,
+    and each attribute a sandboxed template reads is checked."""
+    head = ""
+    if row.kind == "judgment":
+        span = f' title="ICD 203: {escape(row.range)}"' if row.range else ' title="ICD 203"'
+        confidence = f" · {escape(row.confidence)} confidence" if row.confidence else ""
+        head = f'<span class="judgment-label"><span{span}>{escape(row.likelihood)}</span>{confidence}</span> '
+    cells = []
+    for group in groups:
+        cell = row.by_group.get(group.key)
+        if cell is None:
+            cells.append('<td class="g"><span class="none"><span aria-hidden="true">–</span><span class="visually-hidden">none</span></span></td>')
+        else:
+            grades = "".join(f'<span class="grade">{escape(g)}</span>' for g in cell.grades)
+            cells.append(f'<td class="g"><span class="grades" title="{escape(cell.tip)}">{grades}</span></td>')
+    thin = ' <span class="thin-label">thin</span>' if row.thin else ""
+    return Markup(f'<tr class="{row.kind}{" thin" if row.thin else ""}"><th scope="row">{head}<a href="{escape(row.href)}">{escape(row.text)}</a></th>'
+                  f'{"".join(cells)}<td class="g count">{row.support}{thin}</td></tr>')
+

@@ -32,7 +32,7 @@ from .content import CITATION_PLACEHOLDER
 from .errors import BuildError, Location, Problem
 from .inputs import Inputs, file_digest, fingerprint, settings_digest
 from .exports import ANNOTATIONS, CSL, annotations, csl
-from .grading import columns, credibility_of, grade, grade_meaning, groups, page_facts, page_matrix
+from .grading import columns, credibility_of, matrix_row_html, grade, grade_meaning, groups, page_facts, page_matrix
 from .link import Citation, Excerpt, PageCitations, Site
 from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY
 from .parallel import can_fork, map_ranges
@@ -180,6 +180,7 @@ class Templates:
             keep_trailing_newline=True,
             auto_reload=False,  # checked once per build (`use`), not once per rendered file
         )
+        self.env.filters["matrix_row"] = matrix_row_html
         self.digests: dict[str, str] | None = None  # of the template files the compiled templates were made from
         self._parsed: dict[tuple[str, str], tuple[frozenset[str], tuple[str | None, ...]] | None] = {}
 
