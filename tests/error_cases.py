@@ -87,7 +87,7 @@ CASES = [
          ("content/beta.md:3: `order` must be a whole number, got 'first'",
           "content/beta.md:4: `updated` must be a date (YYYY-MM-DD), got 'yesterday'")),
     Case("unknown front matter key (warning, --strict)", edit(PAGE, "title: Beta", "title: Beta\ntags: [a]"),
-         ("content/beta.md:3: warning: unknown front matter key `tags` is ignored; known keys are title, summary, order, updated",),
+         ("content/beta.md:3: warning: unknown front matter key `tags` is ignored; known keys are title, summary, order, updated, menu_title",),
          args=("--strict",)),
     Case("site.yaml syntax error", edit("site.yaml", "topics: [alpha, beta]", "topics: [alpha, beta"),
          ("site.yaml:6: invalid YAML: expected ',' or ']', but got ':'; check indentation, colons and quotes",)),
