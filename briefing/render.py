@@ -15,6 +15,7 @@ import hashlib
 import html
 import json
 import os
+import re
 import traceback
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from markupsafe import Markup, escape
 
 from .content import CITATION_PLACEHOLDER
 from .errors import BuildError, Location, Problem
+from .feed import atom_feed
 from .inputs import Inputs, file_digest, fingerprint, settings_digest
 from .link import Citation, Excerpt, PageCitations, Site
 from .parallel import can_fork, map_ranges
@@ -259,7 +261,7 @@ class Renderer:
         return {
             "config": self.inputs.config if self.inputs is not None else settings_digest(self.config),
             "pages": fingerprint({p.page.slug: p.page.url for p in site.pages}),
-            "nav": fingerprint([(p.page.title, p.page.url) for p in site.menu]),
+            "nav": fingerprint([(p.page.menu_title, p.page.url) for p in site.menu]),
             "home_title": fingerprint(site.home.page.title if site.home else None),
             "topics": self.topics_digest(),
             "others": self.others_digest(),
@@ -355,6 +357,7 @@ class Renderer:
         outputs.append(self.not_found_output())
         outputs.extend(self.assets())
         outputs.append(self.sitemap_output())
+        outputs.append(self.feed_output())
         outputs.append(self.citations_output())
         return outputs
 
@@ -368,7 +371,7 @@ class Renderer:
         if path == "index.html" and self.site.home is None:
             return self.html("home.html", "index.html", self.page_variables(None))
         makers = {"sources/index.html": self.sources_output, "404.html": self.not_found_output,
-                  "sitemap.xml": self.sitemap_output, "citations.json": self.citations_output}
+                  "sitemap.xml": self.sitemap_output, "citations.json": self.citations_output, "feed.xml": self.feed_output}
         return makers[path]() if path in makers else None
 
     @cached_property
@@ -392,6 +395,14 @@ class Renderer:
     def sitemap_output(self) -> Output:
         sitemap = [(p.page.url, p.page.updated) for p in self.site.pages] + [s.url for s in self.site.sources]
         return Output("sitemap.xml", {"config": self.digests["config"], "pages": fingerprint(sitemap, self.site.home is None)}, self.sitemap)
+
+    def feed_output(self) -> Output:
+        dated = [(p.page.url, p.page.title, p.page.summary, p.page.updated) for p in self.site.pages if p.page.updated]
+        return Output("feed.xml", {"config": self.digests["config"], "pages": fingerprint(dated)}, self.feed)
+
+    def feed(self) -> bytes:
+        """An Atom feed of the pages with an `updated` date, latest first."""
+        return atom_feed(self.config, [p.page for p in self.site.pages])
 
     def citations_output(self) -> Output:
         pages = {p.page.url: self.page_citations_digest(p) for p in self.site.pages}
@@ -425,7 +436,7 @@ class Renderer:
         """What every template gets. All but `nav` and `home_title` are made from the URL and the settings alone."""
         link = (lambda to: absolute_base + to) if absolute_base is not None else (lambda to: relative(url, to))
         home = self.site.home
-        nav = [NavItem(p.page.title, link(p.page.url), p.page.url == url) for p in self.site.menu]
+        nav = [NavItem(p.page.menu_title, link(p.page.url), p.page.url == url) for p in self.site.menu]
         nav.append(NavItem("Sources", link("sources/index.html"), url.startswith("sources/")))
         return {
             "site": self.config,
@@ -445,7 +456,8 @@ class Renderer:
         site = self.site
         url = page_citations.page.url if page_citations else "index.html"
         if page_citations is None:
-            own = {"page": Variable("", lambda: None), "body": Variable("", lambda: Markup("")), "notes": Variable("", lambda: [])}
+            own = {"page": Variable("", lambda: None), "body": Variable("", lambda: Markup("")), "notes": Variable("", lambda: []),
+                   "contents": Variable("", lambda: []), "neighbours": Variable("", lambda: {"previous": None, "next": None})}
         else:
             page = page_citations.page
             text = self.page_text(page.path)
@@ -454,6 +466,8 @@ class Renderer:
                 "page": Variable(fingerprint(page.path, text), lambda: page),
                 "body": Variable(fingerprint(page.path, text, citations, self.digests["pages"]), lambda: self.markdown(page_citations, url)),
                 "notes": Variable(citations, lambda: [_note(c, url) for c in page_citations.citations]),
+                "contents": Variable(fingerprint(page.path, text), lambda: contents(page.html)),
+                "neighbours": Variable(self.digests["topics"], lambda: self.neighbours(page_citations, url)),
             }
         return {
             **own,
@@ -461,6 +475,16 @@ class Renderer:
             "others": Variable(self.digests["others"], lambda: [_summary(p, url) for p in site.other_pages]),
             "sources": self.sources_variable(url),
         }
+
+    def neighbours(self, page_citations: PageCitations, url: str) -> dict[str, dict[str, str] | None]:
+        """The topics before and after a topic in reading order (none for a page that is not a topic)."""
+        topics = [p.page for p in self.site.topics]
+        slugs = [t.slug for t in topics]
+        if page_citations.page.slug not in slugs:
+            return {"previous": None, "next": None}
+        at = slugs.index(page_citations.page.slug)
+        around = {"previous": topics[at - 1] if at > 0 else None, "next": topics[at + 1] if at + 1 < len(topics) else None}
+        return {k: {"title": t.title, "href": relative(url, t.url)} if t else None for k, t in around.items()}
 
     def page_text(self, path: str) -> str:
         """The digest of a page's Markdown file (unique when unknown, so nothing is reused)."""
@@ -501,7 +525,7 @@ class Renderer:
     def markdown(self, page_citations: PageCitations, url: str) -> Markup:
         """The page body: its HTML (made once per page text) with each citation placeholder filled in."""
         citations = page_citations.citations
-        return Markup(CITATION_PLACEHOLDER.sub(lambda m: _citation_html(citations[int(m[1])], url), page_citations.page.html))
+        return Markup(CITATION_RUN.sub(lambda m: _citations_html(m[0], citations, url), page_citations.page.html))
 
     def assets(self) -> list[Output]:
         assets_dir = self.config.templates_dir / "assets"
@@ -563,9 +587,19 @@ class Renderer:
             html, split = _highlight(source.text, paragraph, list(inside))
             result.append({
                 "anchor": paragraph.anchor, "line": paragraph.line, "furniture": paragraph.furniture,
-                "html": html, "backlinks": backlinks, "split": split,
+                "html": html, "backlinks": backlinks, "split": split, "cited_by": self._cited_by(source, inside),
             })
         return result
+
+    def _cited_by(self, source: Source, excerpts: list[Excerpt]) -> list[dict[str, Any]]:
+        """The claims citing a paragraph's excerpts, by page in reading order: [{"page": short label, "claims": [...]}]."""
+        citations = sorted((c for e in excerpts for c in self.site.backlinks.get((source.id, e.anchor), ())),
+                           key=lambda c: (self.site.positions[c.page.path], c.number))
+        pages: dict[str, dict[str, Any]] = {}
+        for c in citations:
+            entry = pages.setdefault(c.page.path, {"page": c.page.menu_title, "title": c.page.title, "claims": []})
+            entry["claims"].append({"href": relative(source.url, c.url), "number": c.number, "claim": c.claim})
+        return list(pages.values())
 
     def landing_style(self, source: Source) -> Markup:
         """CSS that highlights every part of a split excerpt (see _highlight) when its anchor is the
@@ -638,7 +672,7 @@ def _source_citation_facts(site: Site, source: Source) -> list[tuple]:
     position = site.positions
     citations = [c for e in site.excerpts.get(source.id, ()) for c in site.backlinks.get((source.id, e.anchor), ())]
     citations.sort(key=lambda c: (position[c.page.path], c.number))
-    return [(c.page.url, c.page.title, c.number, c.claim, c.excerpt.start, c.excerpt.end, c.excerpt.anchor) for c in citations]
+    return [(c.page.url, c.page.title, c.page.menu_title, c.number, c.claim, c.excerpt.start, c.excerpt.end, c.excerpt.anchor) for c in citations]
 
 
 def _citation_lines(page_citations: PageCitations) -> str:
@@ -671,16 +705,47 @@ def _summary_facts(page_citations: PageCitations) -> tuple:
 
 
 # -- citations in page bodies -----------------------------------------------------------------
-def _citation_html(citation: Citation, url: str) -> str:
-    """A citation marker: the number, linked to the excerpt, with the quote as its tooltip."""
+CITATION_RUN = re.compile("\x00[0-9]+\x00(?: ?\x00[0-9]+\x00)*")  # placeholders side by side: one group of markers
+
+
+def _citations_html(run: str, citations: tuple[Citation, ...], url: str) -> str:
+    """Markers side by side, as one bracketed group ([15, 16, 17]): each its own link, focusable, with its own quote."""
+    numbers = [int(n) for n in CITATION_PLACEHOLDER.findall(run)]
+    if len(numbers) == 1:
+        return _citation_html(citations[numbers[0]], url, bracketed=True)
+    markers = '<span class="cite-sep">,</span>'.join(_citation_html(citations[n], url, bracketed=False) for n in numbers)
+    return f'<span class="cite-group"><span class="cite-bracket">[</span>{markers}<span class="cite-bracket">]</span></span>'
+
+
+def _citation_html(citation: Citation, url: str, bracketed: bool = True) -> str:
+    """A citation marker: the number, linked to the excerpt, with the quote as its pop-up."""
     excerpt = citation.excerpt
     tip = f"cite-{citation.number}-tip"
+    href = escape(relative(url, excerpt.url))
+    label = f"[{citation.number}]" if bracketed else str(citation.number)
     return (
-        f'<span class="cite"><a class="cite-ref" id="{citation.anchor}" href="{escape(relative(url, excerpt.url))}" '
-        f'aria-describedby="{tip}">[{citation.number}]</a>'
+        f'<span class="cite"><a class="cite-ref" id="{citation.anchor}" href="{href}" '
+        f'aria-describedby="{tip}">{label}</a>'
         f'<span class="cite-tip" id="{tip}" role="tooltip"><q{language_attributes(excerpt.source)}>{escape(excerpt.quote)}</q> '
-        f'<span class="cite-src">{escape(excerpt.source.title)}</span></span></span>'
+        f'<a class="cite-src" href="{href}" tabindex="-1">{escape(excerpt.source.title)}</a></span></span>'
     )
+
+
+# -- contents of long pages ------------------------------------------------------------------
+CONTENTS_MINIMUM = 4  # sections (level-2 headings); a shorter page needs no contents
+_HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)(?: <a class="heading-link"|</h[23]>)', re.S)
+
+
+def contents(body_html: str) -> list[dict[str, Any]]:
+    """The page's level-2 headings, each with its level-3 ones, for an on-this-page list; empty for a short page."""
+    sections: list[dict[str, Any]] = []
+    for level, anchor, inner in _HEADING.findall(body_html):
+        text = html.unescape(re.sub(r"<[^>]+>", "", CITATION_PLACEHOLDER.sub("", inner))).strip()
+        if level == "2":
+            sections.append({"anchor": html.unescape(anchor), "text": text, "children": []})
+        elif sections:
+            sections[-1]["children"].append({"anchor": html.unescape(anchor), "text": text})
+    return sections if len(sections) >= CONTENTS_MINIMUM else []
 
 
 # -- helpers -----------------------------------------------------------------------------------
