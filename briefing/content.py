@@ -116,7 +116,7 @@ def body_markdown(allow_html: bool) -> MarkdownIt:
 def _render_heading_close(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     """A heading with an anchor ends with a visible link to itself."""
     anchor = tokens[idx - 2].attrGet("id")
-    link = (f' <a class="heading-link" href="#{escape(str(anchor))}"><span aria-hidden="true">#</span>'
+    link = (f' <a class="heading-link" href="#{escape(str(anchor))}" data-pagefind-ignore><span aria-hidden="true">#</span>'
             f'<span class="visually-hidden">Link to this section</span></a>') if anchor else ""
     return link + self.renderToken(tokens, idx, options, env)
 

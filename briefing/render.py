@@ -34,6 +34,7 @@ from .feed import atom_feed
 from .inputs import Inputs, file_digest, fingerprint, settings_digest
 from .link import Citation, Excerpt, PageCitations, Site
 from .parallel import can_fork, map_ranges
+from .search import with_search
 from .sources import Paragraph, Source
 from .text import direction
 from .urls import relative
@@ -355,6 +356,8 @@ class Renderer:
         for source in site.sources:
             outputs.extend(self.source_outputs(source))
         outputs.append(self.not_found_output())
+        if self.config.search:
+            outputs.append(self.search_output())
         outputs.extend(self.assets())
         outputs.append(self.sitemap_output())
         outputs.append(self.feed_output())
@@ -371,7 +374,8 @@ class Renderer:
         if path == "index.html" and self.site.home is None:
             return self.html("home.html", "index.html", self.page_variables(None))
         makers = {"sources/index.html": self.sources_output, "404.html": self.not_found_output,
-                  "sitemap.xml": self.sitemap_output, "citations.json": self.citations_output, "feed.xml": self.feed_output}
+                  "sitemap.xml": self.sitemap_output, "citations.json": self.citations_output, "feed.xml": self.feed_output,
+                  **({"search.html": self.search_output} if self.config.search else {})}
         return makers[path]() if path in makers else None
 
     @cached_property
@@ -388,6 +392,9 @@ class Renderer:
                     "landing_style": Variable(fingerprint(source.sha256, self.source_citations_digest(source)), lambda: self.landing_style(source)),
                 }),
                 Output(source.file_url, {"file": source.sha256}, lambda: source.text.encode("utf-8"))]
+
+    def search_output(self) -> Output:
+        return self.html("search.html", "search.html", {})
 
     def not_found_output(self) -> Output:
         return self.html("404.html", "404.html", {}, absolute_base=self.config.base_path)
@@ -506,12 +513,14 @@ class Renderer:
         if sink is not None:
             assert previous is None, "a sink receives every output: only for a build from nothing"
             sizes = dict(zip((output.path for output in outputs), make_all(outputs, jobs, sink)))
-            return Rendering(sink.files(sizes), keys, inputs, frozenset(sizes), self.digests, self.memo)
+            rendering = Rendering(sink.files(sizes), keys, inputs, frozenset(sizes), self.digests, self.memo)
+            return with_search(rendering, None, self.config.language, sink=sink) if self.config.search else rendering
         reused = {o.path for o in outputs if previous is not None and previous.keys.get(o.path) == keys[o.path] and o.path in previous.files}
         todo = [output for output in outputs if output.path not in reused]
         made = dict(zip((output.path for output in todo), make_all(todo, jobs)))
         files = SiteFiles.of([o.path for o in outputs], made, previous.files if previous is not None else {})
-        return Rendering(files, keys, inputs, frozenset(made), self.digests, self.memo)
+        rendering = Rendering(files, keys, inputs, frozenset(made), self.digests, self.memo)
+        return with_search(rendering, previous, self.config.language, made) if self.config.search else rendering
 
     def template(self, name: str, context: dict[str, Any]) -> bytes:
         try:
