@@ -47,6 +47,8 @@ class Sink(Protocol):
 
     def write(self, name: str, data: bytes) -> None: ...
 
+    def read(self, name: str) -> bytes: ...
+
     def files(self, sizes: dict[str, int]) -> Mapping[str, bytes]: ...
 
 
@@ -394,7 +396,7 @@ class Renderer:
                 Output(source.file_url, {"file": source.sha256}, lambda: source.text.encode("utf-8"))]
 
     def search_output(self) -> Output:
-        return self.html("search.html", "search.html", {})
+        return self.html("search.html", "search.html", {"sources": self.sources_variable("search.html")})
 
     def not_found_output(self) -> Output:
         return self.html("404.html", "404.html", {}, absolute_base=self.config.base_path)

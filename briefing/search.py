@@ -46,7 +46,8 @@ def with_search(rendering: Rendering, previous: Rendering | None, language: str,
         index: dict[str, bytes] = {}
         names = known
     else:
-        index = build_index({path: rendering.files[path] for path in indexed(pages)}, language)
+        read = sink.read if sink is not None else rendering.files.__getitem__  # written, not yet committed
+        index = build_index({path: read(path) for path in indexed(pages)}, language)
         names = sorted(index)
     keys = {**pages, **{name: fingerprint(key, name) for name in names}}
     inputs = {**{p: rendering.inputs[p] for p in pages}, **{name: {INPUT: key} for name in names}}
