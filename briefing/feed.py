@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterable
 
@@ -16,9 +17,9 @@ def atom_feed(config: Config, pages: Iterable[Page]) -> bytes:
     dated = sorted((p for p in pages if p.updated), key=lambda p: (p.updated, p.url), reverse=True)
     feed = FeedGenerator()
     feed.id(_id(config, "index.html"))
-    feed.title(config.title)
+    feed.title(_text(config.title))
     if config.description:
-        feed.subtitle(config.description)
+        feed.subtitle(_text(config.description))
     feed.link(href=_address(config, "index.html"), rel="alternate")
     feed.link(href=_address(config, "feed.xml"), rel="self")
     feed.language(config.language)
@@ -26,12 +27,20 @@ def atom_feed(config: Config, pages: Iterable[Page]) -> bytes:
     for page in reversed(dated):  # feedgen puts each new entry first
         entry = feed.add_entry()
         entry.id(_id(config, page.url))
-        entry.title(page.title)
+        entry.title(_text(page.title))
         entry.link(href=_address(config, page.url), rel="alternate")
         entry.updated(_midnight(page.updated))
-        entry.summary(page.summary or page.title)
-        entry.author(name=config.title)
+        entry.summary(_text(page.summary or page.title))
+        entry.author(name=_text(config.title))
     return feed.atom_str(pretty=True)
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _text(value: str) -> str:
+    """Text as XML 1.0 can hold it: control characters (a title may carry one, escaped in YAML) dropped."""
+    return _NOT_XML.sub("", value)
 
 
 def _address(config: Config, url: str) -> str:

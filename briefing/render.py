@@ -266,6 +266,8 @@ class Renderer:
             "pages": fingerprint({p.page.slug: p.page.url for p in site.pages}),
             "nav": fingerprint([(p.page.menu_title, p.page.url) for p in site.menu]),
             "home_title": fingerprint(site.home.page.title if site.home else None),
+            # what previous / next links show: the topics' titles and addresses (page facts: a change builds the whole site)
+            "topic_links": fingerprint(sorted((p.page.slug, p.page.title) for p in site.topics)),
             "topics": self.topics_digest(),
             "others": self.others_digest(),
             "sources": self.sources_digest(),
@@ -476,7 +478,7 @@ class Renderer:
                 "body": Variable(fingerprint(page.path, text, citations, self.digests["pages"]), lambda: self.markdown(page_citations, url)),
                 "notes": Variable(citations, lambda: [_note(c, url) for c in page_citations.citations]),
                 "contents": Variable(fingerprint(page.path, text), lambda: contents(page.html)),
-                "neighbours": Variable(self.digests["topics"], lambda: self.neighbours(page_citations, url)),
+                "neighbours": Variable(self.digests["topic_links"], lambda: self.neighbours(page_citations, url)),
             }
         return {
             **own,
@@ -487,7 +489,8 @@ class Renderer:
 
     def neighbours(self, page_citations: PageCitations, url: str) -> dict[str, dict[str, str] | None]:
         """The topics before and after a topic in reading order (none for a page that is not a topic)."""
-        topics = [p.page for p in self.site.topics]
+        by_slug = {p.page.slug: p.page for p in self.site.topics}  # in site.yaml's order, however the site lists its pages
+        topics = [by_slug[slug] for slug in self.config.topics if slug in by_slug]
         slugs = [t.slug for t in topics]
         if page_citations.page.slug not in slugs:
             return {"previous": None, "next": None}

@@ -50,7 +50,7 @@ def test_page_text_renders_only_that_page(mini, first, tmp_path):
     result = rebuild(mini, first, tmp_path)
     assert result.rendering.rendered == {"beta.html"}
     assert result.changed == ("beta.html",)
-    assert result.rendering.reasons("beta.html", first.rendering) == ["variable body", "variable page"]
+    assert result.rendering.reasons("beta.html", first.rendering) == ["variable body", "variable contents", "variable page"]
 
 
 def test_unchanged_pages_are_taken_from_the_last_build_with_their_warnings(mini, tmp_path):

@@ -80,7 +80,7 @@ def test_the_header_has_one_height_on_every_page(browser, default_site, base, wi
         heights[url] = page.evaluate("document.querySelector('.site-header').getBoundingClientRect().height")
     context.close()
     assert len(set(heights.values())) == 1, heights
-    assert max(heights.values()) <= (60 if width < 1024 else 100)
+    assert max(heights.values()) <= (72 if width < 1024 else 100)  # at most two lines of title on a phone
 
 
 def test_the_menu_opens_without_javascript_on_a_phone(browser, base):
@@ -219,16 +219,13 @@ def test_grouped_markers_are_each_focusable(browser, default_site, base):
     page.close()
 
 
-def test_citation_markers_look_unlike_footnote_markers(browser, default_site, base):
+def test_citation_markers_look_unlike_footnote_markers(browser, mini, static_server):
+    build(load_config(mini / "site.yaml"))
     page = browser.new_page()
-    for url in html_pages(default_site):
-        page.goto(base + url)
-        if page.locator(".footnote-ref a").count() and page.locator(".cite-ref").count():
-            break
-    else:
-        pytest.skip("no page has both footnotes and citations")
-    footnote = page.locator(".footnote-ref a").first
-    assert not footnote.inner_text().startswith("[")
+    page.goto(static_server(mini / "output") + "alpha.html")
+    footnote, marker = page.locator(".footnote-ref a").first, page.locator(".cite-ref").first
+    assert footnote.count() and marker.count()
+    assert not footnote.inner_text().startswith("[") and marker.inner_text().startswith("[")
     colours = page.evaluate("[getComputedStyle(document.querySelector('.footnote-ref a')).color, getComputedStyle(document.querySelector('.cite-ref')).color]")
     assert colours[0] != colours[1]
     page.close()

@@ -3,8 +3,8 @@
    the pop-ups then show on hover and focus, against the text column. */
 (function () {
   "use strict";
-  var root = document.documentElement;
-  root.classList.add("js", "pointer-still");
+  // On <body>, not <html>: the preview compares <html>'s attributes to decide between swapping the body and reloading.
+  document.body.classList.add("pointer-still");
   var lastPointer = "mouse";
   var interacted = false;  // no key pressed, no pointer down yet: focus can only have come with the page's address
   document.addEventListener("keydown", function () { interacted = true; }, true);
@@ -27,7 +27,7 @@
   }
 
   // A marker under a resting pointer (after a page opens at it) shows nothing until the pointer moves.
-  document.addEventListener("pointermove", function () { root.classList.remove("pointer-still"); }, { once: true });
+  document.addEventListener("pointermove", function () { document.body.classList.remove("pointer-still"); }, { once: true });
   document.addEventListener("pointerdown", function (event) { interacted = true; lastPointer = event.pointerType || "mouse"; }, true);
 
   document.addEventListener("mouseover", function (event) {
