@@ -5,12 +5,14 @@ page and the 404 page, as a phone (mobile) and a laptop (desktop), in all four c
     python -m benchmarks.lighthouse --json          # one JSON object: {"mobile": {"index.html": {...}}, ...}
 
 Needs `npm ci` in tests/tools/ (lighthouse 12.2.3) and Debian's Chromium (CHROME_PATH, default
-/usr/bin/chromium). The site is built into a temporary folder and served on 127.0.0.1.
+/usr/bin/chromium). The site is built into a temporary folder and served on 127.0.0.1, text gzipped as GitHub Pages serves it.
 """
 from __future__ import annotations
 
 import argparse
 import functools
+import gzip
+import io
 import http.server
 import json
 import os
@@ -33,6 +35,23 @@ CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-background-n
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
+    """Serves text gzipped when the browser accepts it, as GitHub Pages does."""
+
+    def send_head(self):  # type: ignore[override]
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        kind = self.guess_type(str(path))
+        if not (path.is_file() and "gzip" in self.headers.get("Accept-Encoding", "") and kind.startswith(("text/", "application/javascript", "application/json", "image/svg"))):
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", kind + ("; charset=utf-8" if kind.startswith("text/") else ""))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
     def log_message(self, *args: object) -> None:
         pass
 

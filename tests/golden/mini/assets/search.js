@@ -27,7 +27,7 @@
     showSubResults: true,
     showImages: false,
     resetStyles: false,
-    translations: { placeholder: "Search the briefing and its sources" }
+    translations: { placeholder: "Search pages and sources" }
   });
 
   function apply() {
