@@ -12,6 +12,7 @@ import concurrent.futures
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .errors import BuildError, Location, Problem
 from .inputs import fingerprint
 
 if TYPE_CHECKING:
@@ -65,6 +66,11 @@ def build_index(pages: Mapping[str, bytes], language: str) -> dict[str, bytes]:
     """Pagefind's files for these pages ({site-relative path: HTML}), by path under pagefind/.
     Result URLs are site-relative (`treaty.html`), so the search page finds them under any sub-path."""
     # In a thread of its own: the caller may already run an event loop (the preview's server, a browser driver).
+    try:
+        import pagefind.index  # noqa: F401  (a clear message rather than a traceback when it is missing)
+    except ImportError:
+        raise BuildError([Problem(Location("site.yaml"), "`search: true` needs Pagefind, which is not installed; "
+                                  "run `python -m pip install -r requirements.txt` or set `search: false`")]) from None
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, _build_index(pages, language)).result()
 
