@@ -99,8 +99,12 @@ def test_the_header_lines_up_with_the_text(browser, base):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(base + "treaty.html")
     lefts = page.evaluate("[document.querySelector('.site-title a').getBoundingClientRect().left, document.querySelector('h1').getBoundingClientRect().left]")
+    # The menu fits the text column: its last link ends where the text may end.
+    rights = page.evaluate("""[document.querySelector('.site-header nav li:last-child a').getBoundingClientRect().right,
+                               document.querySelector('.page').getBoundingClientRect().right]""")
     page.close()
     assert abs(lefts[0] - lefts[1]) <= 1
+    assert rights[0] <= rights[1]
 
 
 VISIBLE_TEXT = """() => {
