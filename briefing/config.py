@@ -82,6 +82,7 @@ class Config:
     domain: str | None
     sources: tuple[SourceConfig, ...]
     output_dir: Path
+    search: bool = False  # build a Pagefind search index and a search page
 
     @property
     def content_dir(self) -> Path:
@@ -177,6 +178,7 @@ def _read_site(node: Node, root: Path, name: str, problems: Problems, output_dir
         domain=site["domain"],
         sources=tuple(sources),
         output_dir=out,
+        search=site["search"],
     )
 
 
@@ -444,6 +446,7 @@ SITE_SCHEMA = Schema((
     Key("topics", _page_names, default=[]),
     Key("pages", _page_names, default=[]),
     Key("domain", checked(text, _check_domain)),
+    Key("search", flag, default=False),
     Key("sources", items, required=True, missing="missing required key `{key}`; list the documents in seeds/ (id, file, title)"),
 ), unknown="unknown key `{key}`; allowed keys are {allowed}", missing="missing required key `{key}` in site.yaml")
 

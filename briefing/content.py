@@ -49,6 +49,7 @@ class Page:
     title: str
     summary: str
     order: int
+    menu_title: str  # the short label in the site menu (the title when not given)
     updated: dt.date | None
     citations: tuple[CitationUse, ...]
     links: tuple[tuple[str, Location], ...]  # links to other .md pages, to rewrite and check
@@ -107,7 +108,21 @@ def body_markdown(allow_html: bool) -> MarkdownIt:
     md.add_render_rule("citation_error", lambda self, tokens, idx, options, env: escape(tokens[idx].content))
     md.add_render_rule("link_open", _render_link_open)
     md.add_render_rule("judgment", render_judgment)
+    md.add_render_rule("table_open", lambda self, tokens, idx, options, env: '<div class="table-wrap">\n' + self.renderToken(tokens, idx, options, env))
+    md.add_render_rule("table_close", lambda self, tokens, idx, options, env: self.renderToken(tokens, idx, options, env) + "</div>\n")
+    md.add_render_rule("heading_close", _render_heading_close)
+    # Footnote markers are bare superscript numbers, so they are not mistaken for [bracketed] citations.
+    md.add_render_rule("footnote_caption", lambda self, tokens, idx, options, env: str(tokens[idx].meta["id"] + 1)
+                       + (f":{tokens[idx].meta['subId']}" if tokens[idx].meta.get("subId", -1) > 0 else ""))
     return md
+
+
+def _render_heading_close(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
+    """A heading with an anchor ends with a visible link to itself."""
+    anchor = tokens[idx - 2].attrGet("id")
+    link = (f' <a class="heading-link" href="#{escape(str(anchor))}" data-pagefind-ignore><span aria-hidden="true">#</span>'
+            f'<span class="visually-hidden">Link to this section</span></a>') if anchor else ""
+    return link + self.renderToken(tokens, idx, options, env)
 
 
 def _render_citation(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
@@ -323,7 +338,7 @@ def _parse_one(slug: str, name: str, text: str, allow_html: bool, locate: Locate
 def page_record(page: Page, warnings: list[Problem]) -> dict[str, Any]:
     """What the build needs from a page besides its tokens, as plain data for the build cache."""
     return {
-        "title": page.title, "summary": page.summary, "order": page.order,
+        "title": page.title, "summary": page.summary, "order": page.order, "menu_title": page.menu_title,
         "updated": page.updated.isoformat() if page.updated else None, "body_length": len(page.body),
         "citations": [[u.ref.source_id, u.ref.quote, u.ref.location.line, u.ref.occurrence, u.ref.prefix, u.ref.suffix, u.claim,
                        u.ref.credibility] for u in page.citations],
@@ -340,7 +355,8 @@ def page_from_record(record: dict[str, Any], text: str, slug: str, name: str, al
     citations = tuple(CitationUse(CitationRef(source_id, quote, Location(name, line), n, prefix, suffix, cred), claim)
                       for source_id, quote, line, n, prefix, suffix, claim, cred in record["citations"])
     updated = dt.date.fromisoformat(record["updated"]) if record["updated"] else None
-    return Page(slug=slug, path=name, title=record["title"], summary=record["summary"], order=record["order"], updated=updated,
+    return Page(slug=slug, path=name, title=record["title"], summary=record["summary"], order=record["order"],
+                menu_title=record["menu_title"], updated=updated,
                 citations=citations, links=tuple((href, Location(name, line)) for href, line in record["links"]),
                 body=text[len(text) - record["body_length"]:], allow_html=allow_html,
                 judgments=tuple(Judgment.from_record(judgment, name) for judgment in record["judgments"]))
@@ -359,6 +375,7 @@ def parse_page(text: str, slug: str, name: str, md: MarkdownIt, problems: Proble
     tokens = md.parse(body, env)
     citations, links = _collect(tokens, name, body_line, problems, md.options.get("language", "en"))
     page = Page(slug=slug, path=name, title=meta["title"], summary=meta["summary"], order=meta["order"],
+                menu_title=meta["menu_title"] or meta["title"],
                 updated=meta["updated"], citations=tuple(citations), links=tuple(links), body=body,
                 allow_html=bool(md.options.get("html")), judgments=collect_judgments(tokens, name, body_line, problems))
     page.__dict__["parsed"] = (tuple(tokens), env)  # already parsed: keep it (what cached_property would store)
@@ -386,6 +403,7 @@ FRONT_MATTER_SCHEMA = Schema((
     Key("summary", optional_text, default=""),
     Key("order", whole_number, default=0),
     Key("updated", day),
+    Key("menu_title", optional_text, default=""),
 ), unknown="unknown front matter key `{key}` is ignored; known keys are {allowed}", missing="missing required front matter key `{key}`",
    unknown_warns=True)
 FRONT_MATTER_KEYS = FRONT_MATTER_SCHEMA.names

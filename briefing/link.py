@@ -165,7 +165,7 @@ def facts(page_citations: PageCitations) -> list:
     """What the outputs of other pages and of sources read of a page, as plain data: while these
     stay as they were, a change to the page changes its own output only."""
     page = page_citations.page
-    return [page.title, page.summary, page.order, page.updated.isoformat() if page.updated else None,
+    return [(page.title, page.menu_title), page.summary, page.order, page.updated.isoformat() if page.updated else None,
             [[c.excerpt.source.id, c.excerpt.start, c.excerpt.end, c.excerpt.anchor, c.claim] for c in page_citations.citations],
             page_facts(page)]
 

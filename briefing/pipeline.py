@@ -18,6 +18,7 @@ from .project import check_project
 from .lock import ProjectLock
 from .provenance import check_originals
 from .link import PageCitations, Site, anchored_alike, facts, link, link_page, locate_quotes, with_pages
+from .search import with_search
 from .render import Renderer, Rendering, SiteFiles, reads_any, render_site
 from .sources import Source, layout_key, load_sources
 from .write import Staging, file_problem, changed_paths, check_output_dir, check_paths, folder_state, output_folders, update_one, update_site, write_site
@@ -269,7 +270,8 @@ def _render_alone(site: Site, inputs: Inputs, known: Rendering, whole: Site | No
         if output.key != known.keys.get(output.path):
             rendered[output.path] = output.make()
     memo = renderer.memo_after([whole.pages[whole.positions[path]] for path in linked]) if whole is not None else None
-    return Rendering(SiteFiles.of(list(keys), rendered, known.files), keys, named, frozenset(rendered), renderer.digests, memo)
+    rendering = Rendering(SiteFiles.of(list(keys), rendered, known.files), keys, named, frozenset(rendered), renderer.digests, memo)
+    return with_search(rendering, known, site.config.language, rendered) if site.config.search else rendering
 
 
 def _as_left(config: Config, previous: BuildResult) -> bool:

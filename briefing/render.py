@@ -30,12 +30,14 @@ from markupsafe import Markup, escape
 
 from .content import CITATION_PLACEHOLDER
 from .errors import BuildError, Location, Problem
+from .feed import atom_feed
 from .inputs import Inputs, file_digest, fingerprint, settings_digest
 from .exports import ANNOTATIONS, CSL, annotations, csl
 from .grading import columns, credibility_of, matrix_row_html, grade, grade_meaning, groups, page_facts, page_matrix
 from .link import Citation, Excerpt, PageCitations, Site
 from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY
 from .parallel import can_fork, map_ranges
+from .search import with_search
 from .sources import Paragraph, Source
 from .text import direction
 from .urls import relative
@@ -49,6 +51,8 @@ class Sink(Protocol):
     """Where outputs go as they are made (write.Staging)."""
 
     def write(self, name: str, data: bytes) -> None: ...
+
+    def read(self, name: str) -> bytes: ...
 
     def files(self, sizes: dict[str, int]) -> Mapping[str, bytes]: ...
 
@@ -266,8 +270,10 @@ class Renderer:
         return {
             "config": self.inputs.config if self.inputs is not None else settings_digest(self.config),
             "pages": fingerprint({p.page.slug: p.page.url for p in site.pages}),
-            "nav": fingerprint([(p.page.title, p.page.url) for p in site.menu]),
+            "nav": fingerprint([(p.page.menu_title, p.page.url) for p in site.menu]),
             "home_title": fingerprint(site.home.page.title if site.home else None),
+            # what previous / next links show: the topics' titles and addresses (page facts: a change builds the whole site)
+            "topic_links": fingerprint(sorted((p.page.slug, p.page.title) for p in site.topics)),
             "topics": self.topics_digest(),
             "others": self.others_digest(),
             "sources": self.sources_digest(),
@@ -366,9 +372,12 @@ class Renderer:
         for source in site.sources:
             outputs.extend(self.source_outputs(source))
         outputs.append(self.not_found_output())
+        if self.config.search:
+            outputs.append(self.search_output())
         outputs.extend(self.assets())
         if self.config.base_url:  # the sitemap protocol wants absolute addresses: without base_url there is none
             outputs.append(self.sitemap_output())
+        outputs.append(self.feed_output())
         outputs.append(self.citations_output())
         outputs.extend((self.corroboration_output(), self.annotations_output(), self.csl_output()))
         return outputs
@@ -383,8 +392,9 @@ class Renderer:
         if path == "index.html" and self.site.home is None:
             return self.html("home.html", "index.html", self.page_variables(None))
         makers = {"sources/index.html": self.sources_output, "404.html": self.not_found_output,
-                  "sitemap.xml": self.sitemap_output, "citations.json": self.citations_output,
-                  CORROBORATION: self.corroboration_output, ANNOTATIONS: self.annotations_output, CSL: self.csl_output}
+                  "sitemap.xml": self.sitemap_output, "citations.json": self.citations_output, "feed.xml": self.feed_output,
+                  CORROBORATION: self.corroboration_output, ANNOTATIONS: self.annotations_output, CSL: self.csl_output,
+                  **({"search.html": self.search_output} if self.config.search else {})}
         return makers[path]() if path in makers else None
 
     @cached_property
@@ -402,12 +412,23 @@ class Renderer:
                 }),
                 Output(source.file_url, {"file": source.sha256}, lambda: source.text.encode("utf-8"))]
 
+    def search_output(self) -> Output:
+        return self.html("search.html", "search.html", {"sources": self.sources_variable("search.html")})
+
     def not_found_output(self) -> Output:
         return self.html("404.html", "404.html", {}, absolute_base=self.config.base_path)
 
     def sitemap_output(self) -> Output:
         sitemap = [(p.page.url, p.page.updated) for p in self.site.pages] + [s.url for s in self.site.sources]
         return Output("sitemap.xml", {"config": self.digests["config"], "pages": fingerprint(sitemap, self.site.home is None)}, self.sitemap)
+
+    def feed_output(self) -> Output:
+        dated = [(p.page.url, p.page.title, p.page.summary, p.page.updated) for p in self.site.pages if p.page.updated]
+        return Output("feed.xml", {"config": self.digests["config"], "pages": fingerprint(dated)}, self.feed)
+
+    def feed(self) -> bytes:
+        """An Atom feed of the pages with an `updated` date, latest first."""
+        return atom_feed(self.config, [p.page for p in self.site.pages])
 
     def citations_output(self) -> Output:
         pages = {p.page.url: self.page_citations_digest(p) for p in self.site.pages}
@@ -472,7 +493,7 @@ class Renderer:
         """What every template gets. All but `nav` and `home_title` are made from the URL and the settings alone."""
         link = (lambda to: absolute_base + to) if absolute_base is not None else (lambda to: relative(url, to))
         home = self.site.home
-        nav = [NavItem(p.page.title, link(p.page.url), p.page.url == url) for p in self.site.menu]
+        nav = [NavItem(p.page.menu_title, link(p.page.url), p.page.url == url) for p in self.site.menu]
         nav.append(NavItem("Corroboration", link(CORROBORATION), url == CORROBORATION))
         nav.append(NavItem("Sources", link("sources/index.html"), url.startswith("sources/")))
         return {
@@ -494,7 +515,8 @@ class Renderer:
         url = page_citations.page.url if page_citations else "index.html"
         if page_citations is None:
             own = {"page": Variable("", lambda: None), "body": Variable("", lambda: Markup("")), "notes": Variable("", lambda: []),
-                   "sourcing": Variable("", lambda: None)}
+                   "sourcing": Variable("", lambda: None),
+                   "contents": Variable("", lambda: []), "neighbours": Variable("", lambda: {"previous": None, "next": None})}
         else:
             page = page_citations.page
             text = self.page_text(page.path)
@@ -505,6 +527,8 @@ class Renderer:
                 "notes": Variable(citations, lambda: [_note(c, url) for c in page_citations.citations]),
                 "sourcing": Variable(fingerprint(citations, [c.claim for c in page_citations.citations], page_facts(page)),
                                      lambda: self.sourcing(page_citations, url)),
+                "contents": Variable(fingerprint(page.path, text), lambda: contents(page.html)),
+                "neighbours": Variable(self.digests["topic_links"], lambda: self.neighbours(page_citations, url)),
             }
         return {
             **own,
@@ -519,6 +543,16 @@ class Renderer:
         judgments = [row for row in matrix.rows if row.kind == "judgment"]
         return {"summary": matrix.summary, "judgments": judgments,
                 "groups": columns(self.config, judgments), "href": relative(url, CORROBORATION) + "#" + matrix.anchor}
+    def neighbours(self, page_citations: PageCitations, url: str) -> dict[str, dict[str, str] | None]:
+        """The topics before and after a topic in reading order (none for a page that is not a topic)."""
+        by_slug = {p.page.slug: p.page for p in self.site.topics}  # in site.yaml's order, however the site lists its pages
+        topics = [by_slug[slug] for slug in self.config.topics if slug in by_slug]
+        slugs = [t.slug for t in topics]
+        if page_citations.page.slug not in slugs:
+            return {"previous": None, "next": None}
+        at = slugs.index(page_citations.page.slug)
+        around = {"previous": topics[at - 1] if at > 0 else None, "next": topics[at + 1] if at + 1 < len(topics) else None}
+        return {k: {"title": t.title, "href": relative(url, t.url)} if t else None for k, t in around.items()}
 
     def page_text(self, path: str) -> str:
         """The digest of a page's Markdown file (unique when unknown, so nothing is reused)."""
@@ -540,12 +574,14 @@ class Renderer:
         if sink is not None:
             assert previous is None, "a sink receives every output: only for a build from nothing"
             sizes = dict(zip((output.path for output in outputs), make_all(outputs, jobs, sink)))
-            return Rendering(sink.files(sizes), keys, inputs, frozenset(sizes), self.digests, self.memo)
+            rendering = Rendering(sink.files(sizes), keys, inputs, frozenset(sizes), self.digests, self.memo)
+            return with_search(rendering, None, self.config.language, sink=sink) if self.config.search else rendering
         reused = {o.path for o in outputs if previous is not None and previous.keys.get(o.path) == keys[o.path] and o.path in previous.files}
         todo = [output for output in outputs if output.path not in reused]
         made = dict(zip((output.path for output in todo), make_all(todo, jobs)))
         files = SiteFiles.of([o.path for o in outputs], made, previous.files if previous is not None else {})
-        return Rendering(files, keys, inputs, frozenset(made), self.digests, self.memo)
+        rendering = Rendering(files, keys, inputs, frozenset(made), self.digests, self.memo)
+        return with_search(rendering, previous, self.config.language, made) if self.config.search else rendering
 
     def template(self, name: str, context: dict[str, Any]) -> bytes:
         try:
@@ -559,7 +595,7 @@ class Renderer:
     def markdown(self, page_citations: PageCitations, url: str) -> Markup:
         """The page body: its HTML (made once per page text) with each citation placeholder filled in."""
         citations = page_citations.citations
-        return Markup(CITATION_PLACEHOLDER.sub(lambda m: _citation_html(citations[int(m[1])], url), page_citations.page.html))
+        return Markup(CITATION_RUN.sub(lambda m: _citations_html(m[0], citations, url), page_citations.page.html))
 
     def assets(self) -> list[Output]:
         assets_dir = self.config.templates_dir / "assets"
@@ -623,9 +659,19 @@ class Renderer:
             html, split = _highlight(source.text, paragraph, list(inside))
             result.append({
                 "anchor": paragraph.anchor, "line": paragraph.line, "furniture": paragraph.furniture,
-                "html": html, "backlinks": backlinks, "split": split,
+                "html": html, "backlinks": backlinks, "split": split, "cited_by": self._cited_by(source, inside),
             })
         return result
+
+    def _cited_by(self, source: Source, excerpts: list[Excerpt]) -> list[dict[str, Any]]:
+        """The claims citing a paragraph's excerpts, by page in reading order: [{"page": short label, "claims": [...]}]."""
+        citations = sorted((c for e in excerpts for c in self.site.backlinks.get((source.id, e.anchor), ())),
+                           key=lambda c: (self.site.positions[c.page.path], c.number))
+        pages: dict[str, dict[str, Any]] = {}
+        for c in citations:
+            entry = pages.setdefault(c.page.path, {"page": c.page.menu_title, "title": c.page.title, "claims": []})
+            entry["claims"].append({"href": relative(source.url, c.url), "number": c.number, "claim": c.claim})
+        return list(pages.values())
 
     def landing_style(self, source: Source) -> Markup:
         """CSS that highlights every part of a split excerpt (see _highlight) when its anchor is the
@@ -698,7 +744,7 @@ def _source_citation_facts(site: Site, source: Source) -> list[tuple]:
     position = site.positions
     citations = [c for e in site.excerpts.get(source.id, ()) for c in site.backlinks.get((source.id, e.anchor), ())]
     citations.sort(key=lambda c: (position[c.page.path], c.number))
-    return [(c.page.url, c.page.title, c.number, c.claim, c.excerpt.start, c.excerpt.end, c.excerpt.anchor) for c in citations]
+    return [(c.page.url, c.page.title, c.page.menu_title, c.number, c.claim, c.excerpt.start, c.excerpt.end, c.excerpt.anchor) for c in citations]
 
 
 def _citation_lines(page_citations: PageCitations) -> str:
@@ -731,15 +777,29 @@ def _summary_facts(page_citations: PageCitations) -> tuple:
 
 
 # -- citations in page bodies -----------------------------------------------------------------
-def _citation_html(citation: Citation, url: str) -> str:
-    """A citation marker: the number, linked to the excerpt, with the quote as its tooltip."""
+CITATION_RUN = re.compile("\x00[0-9]+\x00(?: ?\x00[0-9]+\x00)*")  # placeholders side by side: one group of markers
+
+
+def _citations_html(run: str, citations: tuple[Citation, ...], url: str) -> str:
+    """Markers side by side, as one bracketed group ([15, 16, 17]): each its own link, focusable, with its own quote."""
+    numbers = [int(n) for n in CITATION_PLACEHOLDER.findall(run)]
+    if len(numbers) == 1:
+        return _citation_html(citations[numbers[0]], url, bracketed=True)
+    markers = '<span class="cite-sep">,</span>'.join(_citation_html(citations[n], url, bracketed=False) for n in numbers)
+    return f'<span class="cite-group"><span class="cite-bracket">[</span>{markers}<span class="cite-bracket">]</span></span>'
+
+
+def _citation_html(citation: Citation, url: str, bracketed: bool = True) -> str:
+    """A citation marker: the number, linked to the excerpt, with the quote as its pop-up."""
     excerpt = citation.excerpt
     tip = f"cite-{citation.number}-tip"
+    href = escape(relative(url, excerpt.url))
+    label = f"[{citation.number}]" if bracketed else str(citation.number)
     return (
-        f'<span class="cite"><a class="cite-ref" id="{citation.anchor}" href="{escape(relative(url, excerpt.url))}" '
-        f'aria-describedby="{tip}">[{citation.number}]</a>'
+        f'<span class="cite"><a class="cite-ref" id="{citation.anchor}" href="{href}" '
+        f'aria-describedby="{tip}">{label}</a>'
         f'<span class="cite-tip" id="{tip}" role="tooltip"><q{language_attributes(excerpt.source)}>{escape(excerpt.quote)}</q> '
-        f'<span class="cite-src">{escape(excerpt.source.title)}</span>{_grade_html(citation)}</span></span>'
+        f'<a class="cite-src" href="{href}" tabindex="-1">{escape(excerpt.source.title)}</a>{_grade_html(citation)}</span></span>'
     )
 
 
@@ -751,6 +811,23 @@ def _grade_html(citation: Citation) -> str:
         return ""
     meaning = grade_meaning(source, credibility)
     return f' <span class="cite-grade">{escape(meaning[0].upper() + meaning[1:])}</span>'
+
+
+# -- contents of long pages ------------------------------------------------------------------
+CONTENTS_MINIMUM = 4  # sections (level-2 headings); a shorter page needs no contents
+_HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)(?: <a class="heading-link"|</h[23]>)', re.S)
+
+
+def contents(body_html: str) -> list[dict[str, Any]]:
+    """The page's level-2 headings, each with its level-3 ones, for an on-this-page list; empty for a short page."""
+    sections: list[dict[str, Any]] = []
+    for level, anchor, inner in _HEADING.findall(body_html):
+        text = html.unescape(re.sub(r"<[^>]+>", "", CITATION_PLACEHOLDER.sub("", inner))).strip()
+        if level == "2":
+            sections.append({"anchor": html.unescape(anchor), "text": text, "children": []})
+        elif sections:
+            sections[-1]["children"].append({"anchor": html.unescape(anchor), "text": text})
+    return sections if len(sections) >= CONTENTS_MINIMUM else []
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -147,6 +147,11 @@ class Staging:
         with open(self._target(name), "wb") as file:
             file.write(data)
 
+    def read(self, name: str) -> bytes:
+        """A file written to the staging folder, before the commit."""
+        with open(self._target(name), "rb") as file:
+            return file.read()
+
     def link(self, name: str) -> bool:
         """Hard-link `name` from the current tree; False where the file system cannot."""
         try:

@@ -542,6 +542,7 @@ def test_in_the_original_link_scrolls_chromium_to_the_words(site, server, static
     page = browser.new_page()
     try:
         page.goto(static_server(site / "output") + "sources/harbour.html")
+        page.locator("details.cited-quotes", has=page.locator("a.in-original")).first.locator("summary").click()  # the quotes are folded
         with page.expect_navigation():
             page.click("a.in-original")
         page.wait_for_function("window.scrollY > 0", timeout=5000)

@@ -48,6 +48,7 @@ def test_removed_excerpt_anchor(broken):
     edit(output / "sources/essay.html", ' id="p-b92e71fb-q335776"', "")
     assert check_site(output, sources, base_url) == [
         'output/alpha.html: broken link <a> "sources/essay.html#p-b92e71fb-q335776": sources/essay.html has no element with id "p-b92e71fb-q335776" (from content/alpha.md)',
+        'output/alpha.html: broken link <a> "sources/essay.html#p-b92e71fb-q335776": sources/essay.html has no element with id "p-b92e71fb-q335776" (from content/alpha.md)',
         'output/alpha.html: citation [3] links to "sources/essay.html#p-b92e71fb-q335776": sources/essay.html has no element with id "p-b92e71fb-q335776" (from content/alpha.md)',
         'output/sources/essay.html: broken link <a> "#p-b92e71fb-q335776": sources/essay.html has no element with id "p-b92e71fb-q335776" (from seeds/essay.txt)',
     ]
@@ -102,6 +103,7 @@ def test_broken_page_link_and_duplicate_id(broken):
     edit(output / "alpha.html", '<h2 id="figures">', '<h2 id="note-1">')
     assert check_site(output, sources, base_url) == [
         'output/alpha.html: duplicate id "note-1"; a link to it lands on the first one only (from content/alpha.md)',
+        'output/alpha.html: broken link <a> "#figures": alpha.html has no element with id "figures" (from content/alpha.md)',
         'output/index.html: broken link <a> "alfa.html#figures": there is no alfa.html (from content/index.md)',
     ]
 

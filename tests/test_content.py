@@ -36,7 +36,7 @@ def test_claim_is_the_sentence_or_list_item():
 def test_unknown_front_matter_key_is_a_warning_with_line():
     page, problems = parse("---\ntitle: X\nauthor: Y\n---\nBody\n")
     assert page is not None
-    assert problems == ["content/x.md:3: warning: unknown front matter key `author` is ignored; known keys are title, summary, order, updated"]
+    assert problems == ["content/x.md:3: warning: unknown front matter key `author` is ignored; known keys are title, summary, order, updated, menu_title"]
 
 
 def test_front_matter_errors():

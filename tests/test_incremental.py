@@ -51,13 +51,13 @@ def test_page_text_renders_only_that_page(mini, first, tmp_path):
     result = rebuild(mini, first, tmp_path)
     assert result.rendering.rendered == {"beta.html"}
     assert result.changed == ("beta.html",)
-    assert result.rendering.reasons("beta.html", first.rendering) == ["variable body", "variable page"]
+    assert result.rendering.reasons("beta.html", first.rendering) == ["variable body", "variable contents", "variable page"]
 
 
 def test_unchanged_pages_are_taken_from_the_last_build_with_their_warnings(mini, tmp_path):
     edit(mini / "content" / "alpha.md", "title: Alpha", "title: Alpha\ncolour: red")
     first = build(load_config(mini / "site.yaml"))
-    assert [str(w) for w in first.warnings] == ["content/alpha.md:3: warning: unknown front matter key `colour` is ignored; known keys are title, summary, order, updated"]
+    assert [str(w) for w in first.warnings] == ["content/alpha.md:3: warning: unknown front matter key `colour` is ignored; known keys are title, summary, order, updated, menu_title"]
     (mini / "content" / "beta.md").write_text((mini / "content" / "beta.md").read_text() + "\nA plain remark.\n")
     result = rebuild(mini, first, tmp_path)
     alpha = next(p.page for p in result.site.pages if p.page.slug == "alpha")

@@ -155,3 +155,40 @@ def test_deep_missing_page_is_styled_and_leads_home(browser, served):
     assert page.url in (served, served + "index.html")
     assert page.locator("h1").count() == 1 and page.locator("h1").inner_text() != "Page not found"
     page.close()
+
+
+def a_word_only_one_source_has() -> tuple[str, str]:
+    """(a word that one seed alone contains, and no page or other seed; that source's id)."""
+    config = load_config(ROOT / "site.yaml")
+    words = lambda text: set(re.findall(r"[a-z]{7,}", text.lower()))  # noqa: E731
+    elsewhere = words(" ".join(p.read_text(encoding="utf-8") for p in (ROOT / "content").glob("*.md")))
+    elsewhere |= words((ROOT / "site.yaml").read_text(encoding="utf-8"))
+    seeds = {s.id: words((ROOT / "seeds" / s.file).read_text(encoding="utf-8")) for s in config.sources}
+    for source_id, own in seeds.items():
+        others = set().union(*(w for i, w in seeds.items() if i != source_id))
+        # Pagefind matches a word's stem: no other text may hold the word's first letters either.
+        text = " ".join([*(" ".join(w) for i, w in seeds.items() if i != source_id), *elsewhere])
+        unique = sorted(w for w in own - others - elsewhere if w[:-2] not in text)
+        if unique:
+            return unique[0], source_id
+    raise AssertionError("no word belongs to one source alone")
+
+
+def test_search_finds_a_word_of_one_source_under_the_sub_path(browser, served):
+    word, source_id = a_word_only_one_source_has()
+    page = browser.new_page()
+    page.goto(served + "search.html")
+    page.locator(".pagefind-ui__search-input").fill(word)
+    page.locator(".pagefind-ui__result-link").first.wait_for()
+    hrefs = page.eval_on_selector_all(".pagefind-ui__result-title .pagefind-ui__result-link", "links => links.map(a => a.href)")
+    page.close()
+    assert [urlsplit(href).path for href in hrefs] == [f"/{REPO}/sources/{source_id}.html"], (word, hrefs)
+
+
+def test_search_opened_from_disk_says_it_needs_a_server(browser, tmp_path):
+    out = tmp_path / "site"
+    build(load_config(ROOT / "site.yaml", output_dir=out))
+    page = browser.new_page()
+    page.goto((out / "search.html").as_uri())
+    assert "served" in page.locator("#search-status").inner_text()
+    page.close()
