@@ -494,7 +494,6 @@ class Renderer:
         link = (lambda to: absolute_base + to) if absolute_base is not None else (lambda to: relative(url, to))
         home = self.site.home
         nav = [NavItem(p.page.menu_title, link(p.page.url), p.page.url == url) for p in self.site.menu]
-        nav.append(NavItem("Corroboration", link(CORROBORATION), url == CORROBORATION))
         nav.append(NavItem("Sources", link("sources/index.html"), url.startswith("sources/")))
         return {
             "site": self.config,

@@ -122,7 +122,7 @@ def test_a_hostile_repository_reads_nothing_outside_publishes_nothing_and_runs_n
     # Then the template's code does not run; it is a located problem.
     (checkout / "templates" / "assets" / "secret.css").unlink()
     assert build_checkout() == [
-        "templates/page.html:4: access to attribute '__init__' of 'type' object is unsafe.; a template may only print the values it is given (see README: templates)"]
+        "templates/page.html:6: access to attribute '__init__' of 'type' object is unsafe.; a template may only print the values it is given (see README: templates)"]
     assert not ran.exists()
     assert not (checkout / "output").exists()
     # Without the template's code, the site builds, and the HTML seed is published as text only.

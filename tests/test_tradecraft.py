@@ -171,7 +171,7 @@ def test_the_two_commentaries_of_the_default_briefing_are_detected_until_grouped
     problems = Problems()
     check_independence(ungrouped, load_sources(ungrouped, problems), problems)
     assert [str(p) for p in problems.items] == [
-        "site.yaml:56: warning: sources `newlevel` and `fragile` share 31 runs of 5 words (the longest: “to support Russia’s "
+        "site.yaml:58: warning: sources `newlevel` and `fragile` share 31 runs of 5 words (the longest: “to support Russia’s "
         "invasion. This move is”) but are not in one group; if one draws on the other, or both on a common text, give both "
         "the same `group:` in site.yaml"]
     grouped = Problems()
