@@ -146,7 +146,7 @@ def find_quote(source: Source, ref: CitationRef) -> Match | str:
     hits = [h for h in found if is_word_boundary(haystack, h) and is_word_boundary(haystack, h + len(needle))]
     if not hits:
         if found:
-            return _inside_words(source, ref, found)
+            return _inside_words(source, ref, found, len(needle))
         return _not_found(source, ref, needle)
     if ref.prefix is not None:
         prefix = fold(ref.prefix)
@@ -189,10 +189,10 @@ def _brief(quote: str, limit: int = 60) -> str:
     return visible(quote if len(quote) <= limit else quote[: limit - 1] + "…")
 
 
-def _inside_words(source: Source, ref: CitationRef, found: list[int]) -> str:
-    """The message for a quote found only where it starts or ends inside a word of the source."""
+def _inside_words(source: Source, ref: CitationRef, found: list[int], needle_length: int) -> str:
+    """The message for a quote (`needle_length` code points once folded) found only where it starts
+    or ends inside a word of the source."""
     index = source.index
-    needle_length = len(fold(ref.quote))
     start, end = word_around(index.text, found[0], found[0] + needle_length)
     original = source.text[slice(*index.span(start, end))]
     line = source.line_at(index.offset(found[0]))

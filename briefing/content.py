@@ -491,16 +491,16 @@ def _claims(blocks: list[list[Token]], language: str) -> dict[int, list[tuple[To
     a word start, after "…", so claims (and citations.json) stay linear in size however long a
     sentence runs."""
     plain = [_plain_text(children) for children in blocks]
-    joined = "\u2029".join(text for text, _ in plain)  # a paragraph separator always ends a sentence
+    joined = "\u2029".join(words for words, _ in plain)  # a paragraph separator always ends a sentence
     found = sentence_bounds(joined, language) if _SENTENCE_END.search(joined) else [0]
     result: dict[int, list[tuple[Token, str]]] = {}
     base = 0
-    for children, (text, positions) in zip(blocks, plain):
-        lo, hi = bisect.bisect_right(found, base), bisect.bisect_left(found, base + len(text) + 1)
-        bounds = [0, *(b - base for b in found[lo:hi] if b - base < len(text)), len(text)]
-        result[id(children)] = [(child, _claim(text, bounds, position) if child.type == "citation" else "")
+    for children, (words, positions) in zip(blocks, plain):
+        lo, hi = bisect.bisect_right(found, base), bisect.bisect_left(found, base + len(words) + 1)
+        bounds = [0, *(b - base for b in found[lo:hi] if b - base < len(words)), len(words)]
+        result[id(children)] = [(child, _claim(words, bounds, position) if child.type == "citation" else "")
                                 for child, position in zip(children, positions)]
-        base += len(text) + 1
+        base += len(words) + 1
     return result
 
 

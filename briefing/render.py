@@ -33,7 +33,7 @@ from .errors import BuildError, Location, Problem
 from .feed import atom_feed
 from .inputs import Inputs, file_digest, fingerprint, settings_digest
 from .exports import ANNOTATIONS, CSL, annotations, csl
-from .grading import columns, credibility_of, matrix_row_html, grade, grade_meaning, groups, page_facts, page_matrix
+from .grading import columns, credibility_of, matrix_row_html, grade_meaning, groups, page_facts, page_matrix
 from .link import Citation, Excerpt, PageCitations, Site
 from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY
 from .parallel import can_fork, map_ranges
@@ -865,7 +865,7 @@ def _shorten(text: str, limit: int = 90) -> str:
 _UNSHOWABLE = {**{c: 0x2400 + c for c in (*range(0x01, 0x09), 0x0B, *range(0x0E, 0x20))}, 0x00: 0x2400, 0x7F: 0x2421,
                **{c: 0xFFFD for c in (*range(0x80, 0xA0), *range(0xFDD0, 0xFDF0))},
                **{plane * 0x10000 + low: 0xFFFD for plane in range(17) for low in (0xFFFE, 0xFFFF)}}
-_SHOWABLE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]|[\U0001fffe-\U0010ffff]")
+_SHOWABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_UNSHOWABLE)) + "]")
 
 
 def source_text_html(text: str) -> str:

@@ -12,7 +12,7 @@ import regex
 
 from .config import Config, SourceConfig
 from .errors import Location, Problems
-from .text import Folded, direction, fold, line_at, line_starts
+from .text import Folded, direction, fold, line_at, line_starts, starts_spaced_word
 
 _WORD = re.compile(r"\S+")
 # Texts up to this many characters are scanned for each quote; longer ones get a word index.
@@ -72,7 +72,7 @@ class QuoteIndex:
         words = needle.split(" ")
         index = self.word_index
         candidates = list(range(1, len(words) - 1))
-        if _WORD_START.match(words[0]) is not None:  # it starts where a word of the text or a part after punctuation does
+        if starts_spaced_word(words[0]):  # it starts where a word of the text or a part after punctuation does
             candidates.append(0)
         best = min(candidates, key=lambda i: len(index.get(words[i], ())))
         lead = len(" ".join(words[:best])) + 1 if best else 0
@@ -80,7 +80,6 @@ class QuoteIndex:
 
 
 _AFTER_PUNCTUATION = regex.compile(r"(?<=[^\w])\w")  # where a part of a word begins after punctuation
-_WORD_START = regex.compile(r"[\w--\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}\p{Yi}]", regex.V1)
 
 
 @dataclass(frozen=True)

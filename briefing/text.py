@@ -216,6 +216,12 @@ def _canonical(cluster: str) -> str:
     return unicodedata.normalize("NFC", cluster)
 
 
+def starts_spaced_word(text: str) -> bool:
+    """Whether `text` begins with a word character of a script written with spaces (a letter or
+    digit, not Han, kana, Thai ...): where such a word begins, a space or punctuation stands before it."""
+    return bool(text) and (text[0].isalnum() or text[0] == "_") and _NO_SPACE_CHAR.match(text) is None
+
+
 def is_word_boundary(text: str, index: int) -> bool:
     """Whether `index` lies on a word boundary of `text`: a Unicode default word boundary (UAX #29,
     so `8.5`, `2,000` and `can't` are one word each), or, beside a character of a script written
@@ -279,11 +285,6 @@ def _invisible(char: str) -> bool:
 
 
 _IS_IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}", regex.V1)
-
-
-def has_invisible(text: str) -> bool:
-    """Whether `visible(text)` differs from `text`."""
-    return any(_invisible(char) for char in text)
 
 
 # -- direction -----------------------------------------------------------------------------------

@@ -17,6 +17,23 @@ def make_site(tmp_path: Path, fixture: str = "mini") -> Path:
     return site
 
 
+@pytest.fixture(scope="session")
+def default_site(tmp_path_factory) -> Path:
+    """The default briefing, built once for the tests that only read it (pages, layout, a11y)."""
+    from briefing.config import load_config
+    from briefing.pipeline import build
+
+    out = tmp_path_factory.mktemp("default-site") / "site"
+    build(load_config(ROOT / "site.yaml", output_dir=out))
+    return out
+
+
+@pytest.fixture
+def base(default_site: Path, static_server) -> str:
+    """The default briefing served over HTTP on 127.0.0.1."""
+    return static_server(default_site)
+
+
 @pytest.fixture
 def mini(tmp_path: Path) -> Path:
     return make_site(tmp_path)

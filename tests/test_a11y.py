@@ -6,24 +6,11 @@ from pathlib import Path
 import pytest
 
 from briefing.config import load_config
-from briefing.pipeline import build
 from tests.conftest import ROOT
 
 AXE = Path(__file__).resolve().parent / "tools" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_AA = "{runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']}"
 SCHEMES = ["light", "dark"]
-
-
-@pytest.fixture(scope="module")
-def default_site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("a11y") / "site"
-    build(load_config(ROOT / "site.yaml", output_dir=out))
-    return out
-
-
-@pytest.fixture
-def base(default_site, static_server) -> str:
-    return static_server(default_site)
 
 
 def axe_script() -> str:

@@ -5,23 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from briefing.config import load_config
-from briefing.pipeline import build
-from tests.conftest import ROOT
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
-
-@pytest.fixture(scope="module")
-def default_site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("corroboration") / "site"
-    build(load_config(ROOT / "site.yaml", output_dir=out))
-    return out
-
-
-@pytest.fixture
-def base(default_site, static_server) -> str:
-    return static_server(default_site)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

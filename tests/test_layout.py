@@ -6,24 +6,11 @@ from pathlib import Path
 import pytest
 
 from briefing.config import load_config
-from briefing.pipeline import build
 from tests.conftest import ROOT
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 WIDTHS = [375, 1280]
 BUDGET = 120 * 1024  # bytes transferred (uncompressed) for a topic page with its stylesheet and script: pop-ups with quotes and grades, contents and a Sourcing table included
-
-
-@pytest.fixture(scope="module")
-def default_site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("layout") / "site"
-    build(load_config(ROOT / "site.yaml", output_dir=out))
-    return out
-
-
-@pytest.fixture
-def base(default_site, static_server) -> str:
-    return static_server(default_site)
 
 
 def topics() -> list[str]:

@@ -15,18 +15,6 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 WIDTHS = [375, 768, 1280]
 
 
-@pytest.fixture(scope="module")
-def default_site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reader") / "site"
-    build(load_config(ROOT / "site.yaml", output_dir=out))
-    return out
-
-
-@pytest.fixture
-def base(default_site, static_server) -> str:
-    return static_server(default_site)
-
-
 def html_pages(output: Path) -> list[str]:
     return sorted(p.relative_to(output).as_posix() for p in output.rglob("*.html"))
 
