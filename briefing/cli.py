@@ -92,13 +92,15 @@ def _say_waiting(stage: str) -> None:
 
 
 def run_build(config: Config, args: argparse.Namespace) -> int:
+    from .memo import DiskMemo
     from .pipeline import build
 
     started = time.perf_counter()
     # A build is one short process whose objects live until it ends: the cyclic garbage collector
     # would only walk them again and again (about a tenth of a 10,000-page build).
     gc.disable()
-    result = build(config, strict=args.strict, use_cache=True, jobs=os.cpu_count() or 1, keep_files=False, progress=_say_waiting)
+    memo = DiskMemo.of(config.root, config.output_dir, config.config_location)
+    result = build(config, memo, strict=args.strict, jobs=os.cpu_count() or 1, progress=_say_waiting)
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     if args.verbose:

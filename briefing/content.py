@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import regex
 from markdown_it import MarkdownIt
@@ -28,6 +28,10 @@ from .grading import Judgment, collect_judgments, judgment_rule, render_judgment
 from .parallel import can_fork, map_ranges
 from .text import sentence_bounds
 from .urls import relative
+if TYPE_CHECKING:
+    from .inputs import Inputs
+    from .memo import Memo
+
 from .yamlnodes import Key, Schema, compose, day, optional_text, text, whole_number
 
 RESERVED_SLUGS = ("404", "sitemap", "citations", "corroboration")
@@ -205,54 +209,52 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
 PARALLEL_PAGES = 100  # pages to parse; below this, forking workers costs more than it saves
 
 
-def load_pages(config: Config, problems: Problems, records: dict[str, Any] | None = None, jobs: int = 1,
-               known: dict[str, tuple[Page, dict[str, Any]]] | None = None,
-               locate: Locate | None = None, quotes: dict | None = None, names: list[str] | None = None) -> tuple[Page, ...]:
-    """Every content/*.md page. `records` (from the build cache, updated in place) holds what earlier
-    builds learnt from pages by their bytes, so an unchanged page is not parsed again. The pages
-    that must be parsed are parsed (and their bodies made into HTML) across `jobs` processes when
-    there are enough of them. `known` (from the preview's last build) holds, by file name, the pages
-    whose bytes have not changed since, with their records: those are taken as they are. `locate`
-    looks up the quotes of each page parsed, where it is parsed; what it finds goes into `quotes`.
-    `names` limits the pages loaded to these file names."""
-    known = known or {}
-    records = {} if records is None else records
+def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, jobs: int = 1,
+               locate: Locate | None = None) -> tuple[Page, ...]:
+    """Every content/*.md page that `inputs` digested. Two units of the memo, by the digest of a
+    page's bytes and the parser's settings (`page_record_key`): the page itself ("page", kept in
+    memory, so the preview reuses it with its HTML made) and its record ("record": what the build
+    needs of it besides its tokens, plain data), so an unchanged page is never parsed again. The
+    pages that must be parsed are parsed (and their bodies made into HTML) across `jobs` processes
+    when there are enough of them; `locate` looks up their quotes where they are parsed, and what
+    it finds goes into the memo's "quote" table."""
     content_dir = config.content_dir
     if not content_dir.is_dir():
         problems.error(Location("content/"), "there is no content/ folder; create it with one Markdown file per topic")
         return ()
-    allow_html = config.allow_html
+    allow_html, language = config.allow_html, config.language
+    loaded, records, quotes = memo.table("page"), memo.table("record"), memo.table("quote")
     found: list[tuple[Problems, Page | None]] = []  # in file order, with each file's problems
     pending: list[tuple[int, str, str, str, str]] = []  # (position in `found`, slug, name, text, record key)
-    for file_name in page_files(content_dir) if names is None else names:
+    for name, digest in inputs.pages.items():
         own = Problems()
-        name = f"content/{file_name}"
-        if name in known:
-            page, record = known[name]
-            for line, message in record["warnings"]:
+        key = page_record_key(name, digest, allow_html, language)
+        page = loaded.get(key)
+        if page is not None:
+            for line, message in records[key]["warnings"]:
                 own.warn(Location(name, line), message)
             found.append((own, page))
             continue
         found.append((own, None))
-        read = read_page(content_dir / file_name, name, allow_html, own, config.root, config.language)
+        read = read_page(content_dir / name.removeprefix("content/"), name, allow_html, own, config.root, language)
         if read is None:
             continue
         slug, name, text, key = read
         if key in records:
             found[-1] = (own, page_from_record(records[key], text, slug, name, allow_html, own))
+            loaded[key] = found[-1][1]
         else:
             pending.append((len(found) - 1, slug, name, text, key))
-    for (position, slug, name, _, key), (record, body, html, items, places) in zip(pending, parse_all(pending, allow_html, jobs, locate, config.language)):
-        if quotes is not None:
-            quotes.update(places)
+    for (position, slug, name, _, key), (record, body, html, items, places) in zip(pending, parse_all(pending, allow_html, jobs, locate, language)):
+        quotes.update(places)
         own = found[position][0]
         own.items.extend(items)
         if record is None:
             continue
-        if not own.errors:  # a page with errors is parsed again next time, so its errors are reported again
-            records[key] = record
         page = page_from_record(record, body, slug, name, allow_html, own, warn=False)
         page.__dict__["html"] = html  # as the cached property would store it
+        if not own.errors:  # a page with errors is parsed again next time, so its errors are reported again
+            records[key], loaded[key] = record, page
         found[position] = (own, page)
     for own, _ in found:
         problems.items.extend(own.items)

@@ -16,9 +16,11 @@ from markdown_it.token import Token
 from markupsafe import Markup, escape
 
 from .errors import Location, Problems
+from .memo import fingerprint
 from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY, STRONG, likelihood_rank, likelihood_term
 
 if TYPE_CHECKING:
+    from .memo import Memo
     from .config import Config, SourceConfig
     from .content import Page
     from .link import Citation, PageCitations, Site
@@ -205,13 +207,22 @@ def group_of(config: Config) -> dict[str, str]:
     return _grouping(config)[1]
 
 
-def check_independence(config: Config, sources: Iterable[Source], problems: Problems) -> None:
+def check_independence(config: Config, sources: Iterable[Source], problems: Problems, memo: Memo) -> None:
     """Warn, at the later source's entry in site.yaml, about each pair of sources in different
     groups that share at least MIN_SHARED_RUNS runs of SHINGLE_WORDS words, making at least
     MIN_SHARED_SHARE of the shorter document's runs (case, punctuation and spacing ignored): one may
-    copy or reword the other, or both a common text. Linear in the words of all sources."""
+    copy or reword the other, or both a common text. Linear in the words of all sources; a unit of
+    the memo ("independence") under the sources' bytes, groups and places in site.yaml."""
     by_group = group_of(config)
     sources = list(sources)
+    key = fingerprint(sorted(by_group.items()), [(s.id, s.sha256, s.config.location.path, s.config.location.line) for s in sources])
+    for path, line, message in memo.get("independence", key, lambda: _shared_text(by_group, sources)):
+        problems.warn(Location(path, line), message)
+
+
+def _shared_text(by_group: dict[str, str], sources: list[Source]) -> list[list]:
+    """The warnings of check_independence, as [path, line, message]."""
+    found = []
     first_owner: dict[int, int] = {}  # run hash -> the first source holding it
     owners: dict[int, list[int]] = {}  # run hash -> every source holding it, for runs held by several
     totals: list[int] = []
@@ -231,10 +242,12 @@ def check_independence(config: Config, sources: Iterable[Source], problems: Prob
     for (a, b), runs in sorted(shared.items()):
         if len(runs) < MIN_SHARED_RUNS or len(runs) / (min(totals[a], totals[b]) or 1) < MIN_SHARED_SHARE:
             continue
-        problems.warn(sources[b].config.location,
+        where = sources[b].config.location
+        found.append([where.path, where.line,
                       f"sources `{sources[a].id}` and `{sources[b].id}` share {len(runs)} runs of {SHINGLE_WORDS} words "
                       f"(the longest: “{_longest_shared(sources[a].text, runs)}”) but are not in one group; if one draws on "
-                      f"the other, or both on a common text, give both the same `group:` in site.yaml")
+                      f"the other, or both on a common text, give both the same `group:` in site.yaml"])
+    return found
 
 
 def _words(text: str) -> list[str]:

@@ -12,25 +12,13 @@ import marshal
 import os
 import stat
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Config
 from .content import page_files
+from .memo import Memo, Table, fingerprint  # noqa: F401  (fingerprint: imported from here by other stages)
 from .provenance import original_files
-
-
-def fingerprint(*parts: object) -> str:
-    """A short stable digest of some values: equal values, equal fingerprints, in every process.
-
-    Plain data (str, bytes, numbers, tuples, lists, dicts) is hashed in marshal's format 2, which
-    has no back-references, so equal values encode alike; anything else by its repr(). Never hash().
-    """
-    try:
-        data = b"m" + marshal.dumps(parts, 2)
-    except ValueError:  # dataclasses, dates, paths ...
-        data = b"r" + repr(parts).encode("utf-8", "surrogatepass")
-    return hashlib.sha256(data).hexdigest()[:32]
 
 
 def file_digest(path: str | Path) -> str:
@@ -60,9 +48,6 @@ class Inputs:
     pages: dict[str, str]  # "content/treaty.md" -> digest
     seeds: dict[str, str]  # "seeds/hur.txt" -> digest, for the sources site.yaml lists and their kept originals
     templates: dict[str, str]  # "page.html", "assets/style.css" -> digest: every file under templates/
-    # file path -> [mtime_ns, ctime_ns, size, inode, digest] for the files whose digest the next
-    # build may take again without reading them, while they still stat alike (see `Digests`)
-    stats: dict[str, list] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def model(self) -> str:
@@ -79,9 +64,8 @@ class Digests:
     times were recent is not reused: a second write within the clock's resolution could leave
     them as they were."""
 
-    def __init__(self, known: dict[str, list] | None):
-        self.known = known or {}
-        self.stats: dict[str, list] = {}
+    def __init__(self, stats: Table):
+        self.stats = stats  # file path -> [mtime_ns, ctime_ns, size, inode, digest]
         self.recent = time.time_ns() - RACY_NS  # taken before any file is looked at
 
     def __call__(self, path: str) -> str:
@@ -91,7 +75,7 @@ class Digests:
             return file_digest(path)  # says what is wrong
         if not stat.S_ISREG(info.st_mode):
             return file_digest(path)  # a link names its target: digest it each time
-        entry = self.known.get(path)
+        entry = self.stats.get(path)
         if entry is not None and entry[0] == info.st_mtime_ns and entry[1] == info.st_ctime_ns and entry[2] == info.st_size and entry[3] == info.st_ino:
             digest = entry[4]
         else:
@@ -99,14 +83,17 @@ class Digests:
             entry = [info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino, digest]
         if info.st_mtime_ns < self.recent and info.st_ctime_ns < self.recent:
             self.stats[path] = entry
+        else:
+            self.stats.new.pop(path, None)  # may change again unseen: read it again next time
         return digest
 
 
-def read_inputs(config: Config, known: dict[str, list] | None = None, unlisted: tuple[str, ...] = ()) -> Inputs:
-    """Digest the files the loaders will read: the same globs and lists they use. `known` (an
-    earlier Inputs' stats) spares reading the files that have not changed since. `unlisted` (the
-    files of seeds/ that site.yaml does not list, which the build warns about) counts with the settings."""
-    digest = Digests(known)
+def read_inputs(config: Config, memo: Memo, unlisted: tuple[str, ...] = ()) -> Inputs:
+    """Digest the files the loaders will read: the same globs and lists they use. The memo's
+    "stat" table spares reading the files that stat as they did when an earlier build digested
+    them. `unlisted` (the files of seeds/ that site.yaml does not list, which the build warns
+    about) counts with the settings."""
+    digest = Digests(memo.table("stat"))
     content = config.content_dir
     # Plain strings, not Paths: these run once per page and per seed.
     content_dir, seeds_dir = str(content), str(config.seeds_dir)
@@ -118,7 +105,7 @@ def read_inputs(config: Config, known: dict[str, list] | None = None, unlisted: 
         templates = {path.relative_to(templates_dir).as_posix(): digest(str(path))
                      for path in sorted(templates_dir.rglob("*")) if path.is_file()}
     settings = settings_digest(config) if not unlisted else fingerprint(settings_digest(config), unlisted)
-    return Inputs(settings, pages, seeds, templates, digest.stats)
+    return Inputs(settings, pages, seeds, templates)
 
 
 def settings_digest(config: Config) -> str:

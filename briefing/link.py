@@ -11,7 +11,7 @@ from .config import Config
 from .provenance import original_link
 from .content import CitationUse, Page
 from .errors import Location, Problems
-from .grading import page_facts
+from .memo import Memo, Table
 from .sources import Source
 from .text import fold
 
@@ -97,11 +97,20 @@ class Site:
 
 
 
-def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], problems: Problems,
-         quotes: dict[str, list] | None = None, used: set[str] | None = None) -> Site:
-    """Resolve every citation. `quotes` (from the build cache, updated in place) remembers where each
-    quote was found in a source with given bytes, so an unchanged citation is not searched again;
-    `used` receives the keys of the entries this site needs."""
+def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], problems: Problems, memo: Memo, key: str) -> Site:
+    """Resolve every citation. The linked site is a unit of the memo ("site", kept in memory) under
+    `key`, a digest of the settings, pages and seeds (inputs.Inputs.model). Where each quote lies
+    in its source is one too ("quote", by `quote_key`), so an unchanged citation is not searched
+    again; and each page linked ("linked", kept in memory: by the page and its citations' places
+    and anchors), so the preview hands out the same PageCitations while a page links alike, and
+    what rendering computed of it (by its identity) holds."""
+    site, found = memo.get("site", key, lambda: _link(config, sources, pages, memo))
+    problems.items.extend(found)
+    return site
+
+
+def _link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], memo: Memo) -> tuple[Site, list]:
+    problems = Problems()
     by_id = {source.id: source for source in sources}
     known = {source_config.id for source_config in config.sources}
     slugs = {page.slug: page for page in pages}
@@ -112,7 +121,8 @@ def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], p
             problems.error(where, f"`{key}` lists `{slug}`, which has no page; create content/{slug}.md or remove it from `{key}`")
     excerpts: dict[tuple[str, int, int], Excerpt] = {}
     anchors: dict[tuple[str, str], tuple[int, int]] = {}
-    resolved = [_link_page(page, by_id, known, slugs, excerpts, anchors, problems, quotes, used) for page in _ordered(config, pages)]
+    quotes = memo.table("quote")
+    resolved = [_link_page(page, by_id, known, slugs, excerpts, anchors, problems, quotes, memo) for page in _ordered(config, pages)]
     by_source: dict[str, list[Excerpt]] = {source.id: [] for source in sources}
     for excerpt in sorted(excerpts.values(), key=lambda e: (e.start, e.end)):
         by_source[excerpt.source.id].append(excerpt)
@@ -121,27 +131,16 @@ def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], p
         for citation in page_citations.citations:
             backlinks.setdefault((citation.excerpt.source.id, citation.excerpt.anchor), []).append(citation)
     return Site(config, sources, tuple(resolved), {k: tuple(v) for k, v in by_source.items()},
-                {k: tuple(v) for k, v in backlinks.items()})
-
-
-def link_page(config: Config, sources: dict[str, Source], page: Page, slugs: Collection[str],
-              anchors: Iterable[tuple[str, str, int, int]], problems: Problems, quotes: dict[str, list] | None = None) -> PageCitations:
-    """Link one page of a site whose other pages are as they were. `sources` holds the sources it
-    cites; `anchors`, as (source id, anchor, start, end), those its excerpts had in that site (an
-    excerpt that is new may collide with another page's and be numbered differently there: compare
-    `facts` to find out)."""
-    taken = {(source_id, anchor): (start, end) for source_id, anchor, start, end in anchors}
-    known = {source_config.id for source_config in config.sources}
-    return _link_page(page, sources, known, slugs, {}, taken, problems, quotes, None)
+                {k: tuple(v) for k, v in backlinks.items()}), problems.items
 
 
 def _link_page(page: Page, by_id: dict[str, Source], known: Collection[str], slugs: Collection[str],
                excerpts: dict[tuple[str, int, int], Excerpt], anchors: dict[tuple[str, str], tuple[int, int]],
-               problems: Problems, quotes: dict[str, list] | None, used: set[str] | None) -> PageCitations:
+               problems: Problems, quotes: Table, memo: Memo) -> PageCitations:
     """A page's citations, numbered, each with its excerpt (shared through `excerpts` with the
     pages linked before it, and anchored apart from theirs through `anchors`)."""
     _check_links(page, slugs, problems)
-    citations = []
+    places = []
     for use in page.citations:
         ref = use.ref
         source = by_id.get(ref.source_id)
@@ -149,7 +148,7 @@ def _link_page(page: Page, by_id: dict[str, Source], known: Collection[str], slu
             if ref.source_id not in known:  # a known id whose file failed to load was reported already
                 problems.error(ref.location, f"unknown source `@{ref.source_id}`; known ids are {', '.join(sorted(known)) or '(none)'} (see `sources` in site.yaml)")
             continue
-        place = _locate(source, ref, quotes, used)
+        place = _locate(source, ref, quotes)
         if isinstance(place, str):
             problems.error(ref.location, place)
             continue
@@ -157,59 +156,10 @@ def _link_page(page: Page, by_id: dict[str, Source], known: Collection[str], slu
         key = (source.id, start, end)
         if key not in excerpts:
             excerpts[key] = Excerpt(source, start, end, _anchor(source.id, base, start, end, anchors))
-        citations.append(Citation(page, len(citations) + 1, excerpts[key], use.claim, ref.location))
-    return PageCitations(page, tuple(citations))
-
-
-def facts(page_citations: PageCitations) -> list:
-    """What the outputs of other pages and of sources read of a page, as plain data: while these
-    stay as they were, a change to the page changes its own output only."""
-    page = page_citations.page
-    return [(page.title, page.menu_title), page.summary, page.order, page.updated.isoformat() if page.updated else None,
-            [[c.excerpt.source.id, c.excerpt.start, c.excerpt.end, c.excerpt.anchor, c.claim] for c in page_citations.citations],
-            page_facts(page)]
-
-
-def with_pages(site: Site, linked: dict[str, PageCitations]) -> Site:
-    """The site with some pages (by path) linked again (`link_page`), their titles, summaries,
-    orders and dates as they were, and nothing else changed:
-    their sources' excerpts and backlinks made again from the other pages' citations and theirs.
-    As a whole link would make it, where `anchored_alike` holds for each page."""
-    pages = tuple(linked.get(p.page.path, p) for p in site.pages)
-    before = [p for p in site.pages if p.page.path in linked]
-    gone = {id(c) for p in before for c in p.citations}
-    position = site.positions  # the pages keep their places: their titles and order are as they were
-    excerpts, backlinks = dict(site.excerpts), dict(site.backlinks)
-    for source_id in {c.excerpt.source.id for p in (*before, *linked.values()) for c in p.citations}:
-        cited: dict[tuple[str, str], list[Citation]] = {}
-        spans: dict[tuple[int, int], Excerpt] = {}
-        for excerpt in site.excerpts.get(source_id, ()):
-            key = (source_id, excerpt.anchor)
-            kept = [c for c in backlinks.pop(key, ()) if id(c) not in gone]
-            if kept:
-                cited[key], spans[(excerpt.start, excerpt.end)] = kept, excerpt
-        for citation in (c for p in linked.values() for c in p.citations if c.excerpt.source.id == source_id):
-            cited.setdefault((source_id, citation.excerpt.anchor), []).append(citation)
-            spans.setdefault((citation.excerpt.start, citation.excerpt.end), citation.excerpt)
-        for key, citations in cited.items():
-            backlinks[key] = tuple(sorted(citations, key=lambda c: (position[c.page.path], c.number)))
-        excerpts[source_id] = tuple(sorted(spans.values(), key=lambda e: (e.start, e.end)))
-    new = Site(site.config, site.sources, pages, excerpts, backlinks)
-    new.__dict__["positions"] = position  # as the cached property would store it
-    return new
-
-
-def anchored_alike(site: Site, before: PageCitations, after: PageCitations) -> bool:
-    """Whether a page linked again (`after`, seeded with the anchors of its sources' excerpts in
-    `site`) has the anchors a whole link would give it, and whether its old excerpts (`before`)
-    leave the others' as they were: so when every excerpt involved has its plain anchor, and no
-    other excerpt of its source shares that anchor's words and paragraph (a numbered anchor)."""
-    for citation in (*before.citations, *after.citations):
-        excerpt = citation.excerpt
-        base = _anchor_base(excerpt.source, excerpt.start, excerpt.end)
-        if excerpt.anchor != base or any(e.anchor.startswith(base + "-") for e in site.excerpts.get(excerpt.source.id, ())):
-            return False
-    return True
+        places.append((excerpts[key], use))
+    unit = (id(page), tuple((id(e.source), e.start, e.end, e.anchor, use.claim, use.ref.location.line) for e, use in places))
+    return memo.get("linked", unit, lambda: (page, PageCitations(page, tuple(
+        Citation(page, number, excerpt, use.claim, use.ref.location) for number, (excerpt, use) in enumerate(places, 1)))))[1]
 
 
 def quote_key(source: Source, ref: CitationRef) -> str:
@@ -227,13 +177,12 @@ def locate_quotes(sources: dict[str, Source], uses: tuple[CitationUse, ...]) -> 
     return quotes
 
 
-def _locate(source: Source, ref: CitationRef, quotes: dict[str, list] | None, used: set[str] | None = None) -> tuple[int, int, str] | str:
+def _locate(source: Source, ref: CitationRef, quotes: Table | dict[str, list]) -> tuple[int, int, str] | str:
     """(start, end, anchor base) of the quote in its source, or what is wrong."""
-    key = quote_key(source, ref) if quotes is not None else None
-    if used is not None and key is not None:
-        used.add(key)
-    if quotes is not None and key in quotes:
-        start, end, base = quotes[key]
+    key = quote_key(source, ref)
+    found = quotes.get(key)
+    if found is not None:
+        start, end, base = found
         return start, end, base
     wrong = (ref.quote, ref.occurrence, ref.prefix, ref.suffix)
     if wrong in source.misses:  # the same wrong quote, already looked for (in the pages' parsing)
@@ -243,8 +192,7 @@ def _locate(source: Source, ref: CitationRef, quotes: dict[str, list] | None, us
         source.misses[wrong] = match
         return match
     place = (match.start, match.end, _anchor_base(source, match.start, match.end))
-    if quotes is not None:
-        quotes[key] = list(place)
+    quotes[key] = list(place)
     return place
 
 

@@ -37,7 +37,9 @@ from .grading import columns, credibility_of, matrix_row_html, grade_meaning, gr
 from .link import Citation, Excerpt, PageCitations, Site
 from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY
 from .parallel import can_fork, map_ranges
-from .search import with_search
+from .memo import Memo
+from .search import index_outputs
+from .write import InMemory
 from .sources import Paragraph, Source
 from .text import direction
 from .urls import relative
@@ -48,9 +50,11 @@ SCALES = {"reliability": RELIABILITY, "credibility": CREDIBILITY, "likelihood": 
 
 
 class Sink(Protocol):
-    """Where outputs go as they are made (write.Staging)."""
+    """Where outputs go as they are made (write.Staging, write.InMemory)."""
 
-    def write(self, name: str, data: bytes) -> None: ...
+    def reusable(self, name: str, size: int) -> bool: ...  # the output folder holds `name`, of this size, as the memo knows it
+
+    def write(self, name: str, data: bytes) -> bool: ...  # True when `data` differs from the output folder's file
 
     def read(self, name: str) -> bytes: ...
 
@@ -90,79 +94,23 @@ def reads_any(inputs: dict[str, str], variables: Iterable[str]) -> bool:
     return any(f"variable {name}" in inputs for name in variables)
 
 
-class SiteFiles(Mapping[str, bytes]):
-    """The files of one rendering: those made this time, and the others as the previous rendering
-    had them, looked up only when asked for (a cached build's previous files are on disk)."""
-
-    def __init__(self, names: list[str], made: dict[str, bytes], reused: Mapping[str, bytes]):
-        self.names = names  # in output order
-        self.made = made
-        self.reused = reused  # holds every name not in `made`
-
-    @classmethod
-    def of(cls, names: list[str], made: dict[str, bytes], previous: Mapping[str, bytes]) -> Mapping[str, bytes]:
-        if isinstance(previous, SiteFiles):  # keep one level: what the previous rendering made, then its own base
-            own = {name: previous.made[name] for name in names if name not in made and name in previous.made}
-            return cls(names, {**own, **made}, previous.reused)
-        if len(made) == len(names) or isinstance(previous, dict):
-            return {name: made[name] if name in made else previous[name] for name in names}
-        return cls(names, made, previous)
-
-    def __getitem__(self, name: str) -> bytes:
-        if name in self.made:
-            return self.made[name]
-        if name not in self._names:
-            raise KeyError(name)
-        return self.reused[name]
-
-    def size(self, name: str) -> int:
-        """The length of a file, without reading it when the previous rendering knows it."""
-        if name in self.made:
-            return len(self.made[name])
-        return file_size(self.reused, name)
-
-    @cached_property
-    def _names(self) -> frozenset[str]:
-        return frozenset(self.names)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.names)
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._names
-
-
-def file_size(files: Mapping[str, bytes], name: str) -> int:
-    size = getattr(files, "size", None)
-    return size(name) if size is not None else len(files[name])
-
-
 @dataclass(frozen=True)
 class Rendering:
+    """Every output of one build: its bytes (read when asked for), its dependency key and the named
+    inputs of that key, which outputs were made this time and which differ from the output folder
+    before (new, different or gone)."""
+
     files: Mapping[str, bytes]
     keys: dict[str, str]  # output path -> dependency key
     inputs: dict[str, dict[str, str]]  # output path -> the named inputs its key is the digest of
-    rendered: frozenset[str]  # the outputs made this time; the others were reused from the previous rendering
-    digests: dict[str, str]  # what outputs read of the whole site, by name (Renderer.site_digests)
-    memo: Memo | None = field(default=None, compare=False, repr=False)  # per page and source, for the preview's next build
+    rendered: frozenset[str]  # the outputs made this time; the others were linked from the output folder as it was
+    changed: tuple[str, ...] = ()  # sorted
+    sizes: dict[str, int] = field(default_factory=dict, repr=False)  # output path -> length in bytes, in output order
 
     def reasons(self, path: str, previous: Rendering | None) -> list[str]:
         """The names of the inputs of `path` that differ from `previous` (why it was rendered)."""
         before = previous.inputs.get(path, {}) if previous is not None else {}
         return sorted(name for name in self.inputs[path].keys() | before.keys() if self.inputs[path].get(name) != before.get(name))
-
-
-@dataclass
-class Memo:
-    """What a rendering computed per page (by the identity of its PageCitations, which are
-    immutable and kept alive here) and per source (valid while no page citing it changed)."""
-
-    pages: dict[int, tuple[PageCitations, str]] = field(default_factory=dict)  # citations digest
-    lines: dict[int, tuple[PageCitations, str]] = field(default_factory=dict)  # citations.json entries
-    sources: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)  # stats, citations digest
 
 
 class Templates:
@@ -245,11 +193,9 @@ def _templates(directory: Path) -> Templates:
 class Renderer:
     """Lists the outputs of one Site, each with its dependency key, and makes them."""
 
-    def __init__(self, site: Site, inputs: Inputs | None = None, known: Rendering | None = None, changed_sources: Collection[str] = ()):
-        """With `known` (the rendering of an earlier build of the same site, but for a few pages
-        linked again), what it computed of the whole site is taken from it, and for pages and
-        sources from its memo, but for the sources in `changed_sources` (those pages cite them);
-        `site` may then hold only the pages to render, when none of those pages' facts changed."""
+    def __init__(self, site: Site, inputs: Inputs | None = None, memo: Memo | None = None):
+        """`memo` holds what earlier renderings computed per page (by the identity of its
+        PageCitations, which the link stage hands out again while the page is linked alike)."""
         self.site = site
         self.config = site.config
         self.inputs = inputs
@@ -258,11 +204,10 @@ class Renderer:
         self.templates.use(self.template_digests)
         self.env = self.templates.env
         self._template_inputs: dict[str, tuple[frozenset[str] | None, str]] = {}
-        self.known = known
-        self.changed_sources = frozenset(changed_sources)
-        self.memo = Memo()
+        self.memo = memo if memo is not None else Memo()
+        self._sources: dict[str, tuple[dict[str, Any], str]] = {}
         self._paragraphs: dict[str, list[dict[str, Any]]] = {}  # the last source's, for its page and its style
-        self.digests = dict(known.digests) if known is not None else self.site_digests()
+        self.digests = self.site_digests()
 
     def site_digests(self) -> dict[str, str]:
         """Fingerprints of the parts of the model that outputs read, each computed once."""
@@ -272,84 +217,36 @@ class Renderer:
             "pages": fingerprint({p.page.slug: p.page.url for p in site.pages}),
             "nav": fingerprint([(p.page.menu_title, p.page.url) for p in site.menu]),
             "home_title": fingerprint(site.home.page.title if site.home else None),
-            # what previous / next links show: the topics' titles and addresses (page facts: a change builds the whole site)
+            # what previous / next links show: the topics' titles and addresses
             "topic_links": fingerprint(sorted((p.page.slug, p.page.title) for p in site.topics)),
-            "topics": self.topics_digest(),
-            "others": self.others_digest(),
-            "sources": self.sources_digest(),
+            "topics": fingerprint([_summary_facts(p) for p in site.topics]),
+            "others": fingerprint([_summary_facts(p) for p in site.other_pages]),
+            "sources": fingerprint([self.source_stats(s) for s in site.sources]),
             "corroboration": self.corroboration_digest(),
         }
 
-    def topics_digest(self) -> str:
-        return fingerprint([_summary_facts(p) for p in self.site.topics])
-
-    def others_digest(self) -> str:
-        return fingerprint([_summary_facts(p) for p in self.site.other_pages])
-
-    def sources_digest(self) -> str:
-        return fingerprint([self.source_stats(s) for s in self.site.sources])
-
     def corroboration_digest(self) -> str:
         """What the Corroboration page and the annotations read of every page: titles, citations, claims, grades, judgments."""
-        return fingerprint([(p.page.url, p.page.title, self.page_citations_digest(p), [c.claim for c in p.citations], page_facts(p.page))
-                            for p in self.site.pages])
+        return fingerprint([self._per_page("corroboration", p, lambda p=p: fingerprint(
+            p.page.url, p.page.title, self.page_citations_digest(p), [c.claim for c in p.citations], page_facts(p.page))) for p in self.site.pages])
 
-    def refresh(self) -> list[str]:
-        """After pages were linked again (`known` given, the whole site held): the names of the
-        whole-site digests that changed, brought up to date."""
-        made = {"topics": self.topics_digest, "others": self.others_digest, "corroboration": self.corroboration_digest}
-        if any(self.source_stats(s) != self._known_source(s.id)[0] for s in self.site.sources if s.id in self.changed_sources):
-            made["sources"] = self.sources_digest  # walks every source: only when the changed ones' stats did change
-        changed = []
-        for name, digest in made.items():
-            value = digest()
-            if value != self.digests[name]:
-                self.digests[name] = value
-                changed.append(name)
-        return changed
-
-    # -- per page and per source, computed once (and, with `known`, taken from its memo) --------
+    # -- per page (memoized by the identity of its PageCitations) and per source ----------------
     def page_citations_digest(self, page_citations: PageCitations) -> str:
         """A digest of a page's citations, as the page shows them."""
-        return self._per_page("pages", page_citations, lambda: fingerprint(_citation_facts(page_citations)))
+        return self._per_page("citations", page_citations, lambda: fingerprint(_citation_facts(page_citations)))
 
     def citation_lines(self, page_citations: PageCitations) -> str:
         """A page's entries of citations.json, one per line."""
-        return self._per_page("lines", page_citations, lambda: _citation_lines(page_citations))
+        return self._per_page("citation lines", page_citations, lambda: _citation_lines(page_citations))
 
     def _per_page(self, kind: str, page_citations: PageCitations, make: Callable[[], str]) -> str:
-        """What `make` gives for a page, made once, or taken from the known memo's `kind` entries."""
-        mine: dict[int, tuple[PageCitations, str]] = getattr(self.memo, kind)
-        entry = mine.get(id(page_citations))
-        if entry is None:
-            before = getattr(self.known.memo, kind).get(id(page_citations)) if self.known is not None and self.known.memo else None
-            entry = before if before is not None and before[0] is page_citations else (page_citations, make())
-            mine[id(page_citations)] = entry
-        return entry[1]
-
-    def memo_after(self, replaced: list[PageCitations]) -> Memo:
-        """What this renderer computed, with what the known memo holds of the pages not `replaced` and of the sources not changed."""
-        known = self.known.memo if self.known is not None and self.known.memo is not None else Memo()
-        pages, lines = dict(known.pages), dict(known.lines)
-        for page_citations in replaced:
-            pages.pop(id(page_citations), None)
-            lines.pop(id(page_citations), None)
-        sources = {k: v for k, v in known.sources.items() if k not in self.changed_sources}
-        return Memo({**pages, **self.memo.pages}, {**lines, **self.memo.lines}, {**sources, **self.memo.sources})
-
-    def _known_source(self, source_id: str) -> tuple[dict[str, Any], str] | tuple[None, None]:
-        memo = self.known.memo if self.known is not None else None
-        return memo.sources.get(source_id, (None, None)) if memo is not None else (None, None)
+        """What `make` gives for a page, from the memo's table `kind` (kept in memory only)."""
+        return self.memo.get(kind, id(page_citations), lambda: (page_citations, make()))[1]
 
     def _source(self, source: Source) -> tuple[dict[str, Any], str]:
-        entry = self.memo.sources.get(source.id)
+        entry = self._sources.get(source.id)
         if entry is None:
-            before = self._known_source(source.id)
-            if before[0] is not None and source.id not in self.changed_sources:
-                entry = before  # type: ignore[assignment]
-            else:
-                entry = (self._source_stats(source), fingerprint(_source_citation_facts(self.site, source)))
-            self.memo.sources[source.id] = entry
+            entry = self._sources[source.id] = (self._source_stats(source), fingerprint(_source_citation_facts(self.site, source)))
         return entry
 
     def source_stats(self, source: Source) -> dict[str, Any]:
@@ -381,25 +278,6 @@ class Renderer:
         outputs.append(self.citations_output())
         outputs.extend((self.corroboration_output(), self.annotations_output(), self.csl_output()))
         return outputs
-
-    def output_for(self, path: str) -> Output | None:
-        """The output at `path`, as `outputs` lists it (None for a copied file or one it does not know)."""
-        found = self._by_url.get(path)
-        if isinstance(found, PageCitations):
-            return self.page_output(found)
-        if isinstance(found, Source):
-            return self.source_outputs(found)[0]
-        if path == "index.html" and self.site.home is None:
-            return self.html("home.html", "index.html", self.page_variables(None))
-        makers = {"sources/index.html": self.sources_output, "404.html": self.not_found_output,
-                  "sitemap.xml": self.sitemap_output, "citations.json": self.citations_output, "feed.xml": self.feed_output,
-                  CORROBORATION: self.corroboration_output, ANNOTATIONS: self.annotations_output, CSL: self.csl_output,
-                  **({"search.html": self.search_output} if self.config.search else {})}
-        return makers[path]() if path in makers else None
-
-    @cached_property
-    def _by_url(self) -> dict[str, PageCitations | Source]:
-        return {**{p.page.url: p for p in self.site.pages}, **{s.url: s for s in self.site.sources}}
 
     def sources_output(self) -> Output:
         return self.html("sources.html", "sources/index.html", {"sources": self.sources_variable("sources/index.html")})
@@ -562,25 +440,29 @@ class Renderer:
         return Variable(self.digests["sources"], lambda: [self.source_summary(s, url) for s in self.site.sources])
 
     # -- making them ---------------------------------------------------------------------------
-    def render(self, previous: Rendering | None = None, jobs: int = 1, sink: Sink | None = None) -> Rendering:
-        """Make every output whose dependency key differs from `previous` (across `jobs` processes
-        when there are enough to pay for starting them); reuse the rest. With `sink` (and no
-        `previous`), each output is handed to it as soon as it is made, where it is made, and the
-        bytes are not kept: the files are then whatever `sink.files` reads back."""
+    def render(self, sink: Sink, jobs: int = 1) -> Rendering:
+        """Make every output whose dependency key differs from the one the memo holds for the file
+        the output folder has (across `jobs` processes when there are enough to pay for starting
+        them), each handed to `sink` where it is made; the others are kept as the folder has them."""
         outputs = self.outputs()
         keys = {output.path: output.key for output in outputs}
         inputs = {output.path: output.inputs for output in outputs}
-        if sink is not None:
-            assert previous is None, "a sink receives every output: only for a build from nothing"
-            sizes = dict(zip((output.path for output in outputs), make_all(outputs, jobs, sink)))
-            rendering = Rendering(sink.files(sizes), keys, inputs, frozenset(sizes), self.digests, self.memo)
-            return with_search(rendering, None, self.config.language, sink=sink) if self.config.search else rendering
-        reused = {o.path for o in outputs if previous is not None and previous.keys.get(o.path) == keys[o.path] and o.path in previous.files}
-        todo = [output for output in outputs if output.path not in reused]
-        made = dict(zip((output.path for output in todo), make_all(todo, jobs)))
-        files = SiteFiles.of([o.path for o in outputs], made, previous.files if previous is not None else {})
-        rendering = Rendering(files, keys, inputs, frozenset(made), self.digests, self.memo)
-        return with_search(rendering, previous, self.config.language, made) if self.config.search else rendering
+        written = self.memo.table("output")  # output path -> [key, size] of the file the output folder holds
+        sizes: dict[str, int] = {}
+        todo = []
+        for output in outputs:
+            entry = written.get(output.path)
+            if entry is not None and entry[0] == keys[output.path] and sink.reusable(output.path, entry[1]):
+                sizes[output.path] = entry[1]
+            else:
+                todo.append(output)
+        made = dict(zip((output.path for output in todo), make_all(todo, jobs, sink)))
+        if self.config.search:
+            made.update(index_outputs(keys, inputs, sizes, sink, self.memo, self.config.language))
+        sizes.update((path, size) for path, (size, _) in made.items())
+        changed = tuple(sorted(path for path, (_, differs) in made.items() if differs))
+        sizes = {path: sizes[path] for path in keys}
+        return Rendering(sink.files(sizes), keys, inputs, frozenset(made), changed, sizes)
 
     def template(self, name: str, context: dict[str, Any]) -> bytes:
         try:
@@ -699,13 +581,13 @@ class Renderer:
 
 def render(site: Site) -> Files:
     """Every file of the site (a pure function of the Site and templates/)."""
-    return Renderer(site).render().files
+    return dict(render_site(site, None, Memo(), InMemory()).files)
 
 
-def render_site(site: Site, inputs: Inputs, previous: Rendering | None = None, jobs: int = 1, sink: Sink | None = None) -> Rendering:
-    """Every file of the site with its dependency key; with `previous`, only changed outputs are made;
-    with `sink`, each is handed over as it is made (see Renderer.render)."""
-    return Renderer(site, inputs).render(previous, jobs, sink)
+def render_site(site: Site, inputs: Inputs | None, memo: Memo, sink: Sink, jobs: int = 1) -> Rendering:
+    """Every file of the site with its dependency key, handed to `sink`; only the outputs whose
+    key the memo does not hold for the output folder's file are made (see Renderer.render)."""
+    return Renderer(site, inputs, memo).render(sink, jobs)
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder for every entry: json.dumps with options makes one per call
@@ -715,17 +597,14 @@ PARALLEL_MINIMUM = 300  # outputs; below this, starting processes costs more tha
 
 
 def make_all(outputs: list[Output], jobs: int = 1, sink: Sink | None = None) -> list[Any]:
-    """Make the outputs, in forked worker processes when `jobs` > 1 and there are enough of them:
-    their bytes, or with `sink` their sizes (each output written to the sink where it was made)."""
+    """Make the outputs, in forked worker processes when `jobs` > 1 and there are enough of them,
+    each handed to `sink` where it was made: (size, whether it differs from the output folder's file)."""
     def work(start: int, end: int) -> list[Any]:
-        if sink is None:
-            return [output.make() for output in outputs[start:end]]
-        sizes = []
+        made = []
         for output in outputs[start:end]:
             data = output.make()
-            sink.write(output.path, data)
-            sizes.append(len(data))
-        return sizes
+            made.append((len(data), sink.write(output.path, data)))
+        return made
 
     if jobs < 2 or len(outputs) < PARALLEL_MINIMUM or not can_fork():
         return work(0, len(outputs))

@@ -16,7 +16,8 @@ from .errors import BuildError, Location, Problem
 from .inputs import fingerprint
 
 if TYPE_CHECKING:
-    from .render import Rendering, Sink
+    from .memo import Memo
+    from .render import Sink
 
 FOLDER = "pagefind/"
 INPUT = "search index"  # the one named input of every index file: the digest of the indexed pages' keys
@@ -33,33 +34,27 @@ def search_key(keys: Mapping[str, str]) -> str:
     return fingerprint([(path, keys[path]) for path in indexed(keys)])
 
 
-def with_search(rendering: Rendering, previous: Rendering | None, language: str, made: Mapping[str, bytes] | None = None,
-                sink: Sink | None = None) -> Rendering:
-    """`rendering` with the search index of its pages: the previous one's while its pages are as they
-    were, else made anew. `made` holds the outputs made this time (the others are `previous`'s);
-    with `sink`, the rendering was written to it, and so is a new index."""
-    from .render import Rendering, SiteFiles, file_size
-
-    pages = {path: key for path, key in rendering.keys.items() if not path.startswith(FOLDER)}
-    key = search_key(pages)
-    known = sorted(path for path, named in (previous.inputs.items() if previous is not None else ()) if named == {INPUT: key})
-    if previous is not None and known and all(path in previous.files for path in known):
-        index: dict[str, bytes] = {}
-        names = known
+def index_outputs(keys: dict[str, str], inputs: dict[str, dict[str, str]], sizes: dict[str, int], sink: Sink, memo: Memo,
+                  language: str) -> dict[str, tuple[int, bool]]:
+    """Add the search index to a rendering's `keys` and `inputs`: the files the output folder holds
+    while the indexed pages are as they were (added to `sizes`), else made anew from the pages as
+    `sink` has them, and returned as made: {path: (size, whether it differs from the folder's)}."""
+    key = search_key(keys)
+    written = memo.table("output")
+    names = memo.get("search", key, lambda: None)  # the index files of these pages, when a build made them
+    kept = names is not None and all(written.get(name) == [fingerprint(key, name), size] and sink.reusable(name, size)
+                                     for name, size in names)
+    made: dict[str, tuple[int, bool]] = {}
+    if kept:
+        sizes.update((name, size) for name, size in names)
     else:
-        read = sink.read if sink is not None else rendering.files.__getitem__  # written, not yet committed
-        index = build_index({path: read(path) for path in indexed(pages)}, language)
-        names = sorted(index)
-    keys = {**pages, **{name: fingerprint(key, name) for name in names}}
-    inputs = {**{p: rendering.inputs[p] for p in pages}, **{name: {INPUT: key} for name in names}}
-    order = list(pages) + names
-    if sink is not None:
-        for name, data in index.items():
-            sink.write(name, data)
-        files = sink.files({**{name: file_size(rendering.files, name) for name in pages}, **{name: len(data) for name, data in index.items()}})
-    else:
-        files = SiteFiles.of(order, {**(made or {}), **index}, previous.files if previous is not None else {})
-    return Rendering(files, keys, inputs, frozenset(rendering.rendered | set(index)), rendering.digests, rendering.memo)
+        index = build_index({path: sink.read(path) for path in indexed(keys)}, language)
+        made = {name: (len(data), sink.write(name, data)) for name, data in index.items()}
+        memo.table("search")[key] = [[name, size] for name, (size, _) in made.items()]
+    for name in (sorted(made) if not kept else [name for name, _ in names]):
+        keys[name] = fingerprint(key, name)
+        inputs[name] = {INPUT: key}
+    return made
 
 
 def build_index(pages: Mapping[str, bytes], language: str) -> dict[str, bytes]:

@@ -46,6 +46,7 @@ from .config import Config, load_config
 from .errors import BuildError, Location, Problem
 from .inputs import Inputs, file_digest, read_inputs
 from .lock import WAITING
+from .memo import Memo
 from .pipeline import BuildResult, build
 from .watch import InputWatcher
 
@@ -163,6 +164,7 @@ class Preview:
         self.config = config
         self.args = args
         self.result: BuildResult | None = None  # the last good build: what is served
+        self.memo = Memo()  # every build's units of work, kept in memory from one build to the next
         self.problems: tuple[str, ...] = ()  # the latest build's problems, when it failed
         self.builds = 0  # finished builds, good or not
         self.base_path = encoded_path(config.base_path)
@@ -215,7 +217,7 @@ class Preview:
         recovering = bool(self.problems)
         try:
             config = load_config(self.args.config, self.args.output, self.args.base_url)
-            result = build(config, strict=self.args.strict, previous=self.result, jobs=jobs,
+            result = build(config, self.memo, strict=self.args.strict, jobs=jobs,
                            progress=lambda stage: say(f"{stage} ...") if stage == WAITING else None)
         except BuildError as exc:
             self.failed(exc.problems, started)
@@ -225,7 +227,7 @@ class Preview:
             self.failed([Problem(Location("briefing"), f"internal error: {exc!r}; the traceback is in the terminal")], started)
             return
         previous = self.result
-        self.config, self.result, self.problems = config, result, ()
+        self.config, self.result, self.memo, self.problems = config, result, result.memo, ()
         self.base_path = encoded_path(config.base_path)
         self.builds += 1
         self.report(result, previous, started, reason)
@@ -539,7 +541,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
 def snapshot(config: Config, args: argparse.Namespace) -> tuple[str, Inputs]:
     """Digests of site.yaml and of every input file: equal snapshots, nothing saved in between."""
-    return file_digest(Path(args.config)), read_inputs(config)
+    return file_digest(Path(args.config)), read_inputs(config, Memo())
 
 
 async def serve(preview: Preview, sockets: list[socket.socket], stop: Stop, host_names: tuple[str, ...] | None) -> None:

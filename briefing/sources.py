@@ -7,11 +7,18 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import regex
 
 from .config import Config, SourceConfig
 from .errors import Location, Problems
+if TYPE_CHECKING:
+    from .inputs import Inputs
+    from .memo import Memo
+
+MutableMapping = Any  # a dict, or a memo table (memo.Table)
+
 from .text import Folded, direction, fold, line_at, line_starts, starts_spaced_word
 
 _WORD = re.compile(r"\S+")
@@ -164,26 +171,23 @@ class Source:
         return [paragraph.start for paragraph in self.paragraphs]
 
 
-def load_sources(config: Config, problems: Problems, known: tuple[Source, ...] = (),
-                 layouts: dict[str, list[list]] | None = None) -> tuple[Source, ...]:
-    """Every seed site.yaml lists. A `known` source (from the preview's last build) with the same
-    settings and the same bytes is reused as it is, with its index already built. `layouts` (from
-    the build cache, updated in place) holds the paragraphs earlier builds found in each seed's bytes."""
-    reusable = {(source.config, source.sha256): source for source in known}
+def load_sources(config: Config, inputs: Inputs, memo: Memo, problems: Problems) -> tuple[Source, ...]:
+    """Every seed site.yaml lists, in its order. A source is a unit of the memo ("source", kept in
+    memory) under its settings and the digest of its bytes, so the preview reuses it with its index
+    built; its paragraphs are a unit too ("layout", by the bytes' digest and the paragraph rule)."""
     sources = []
+    layouts = memo.table("layout")
     for source_config in config.sources:
-        path = config.seeds_dir / source_config.file
-        if reusable:
-            try:
-                same = reusable.get((source_config, hashlib.sha256(path.read_bytes()).hexdigest()))
-            except OSError:
-                same = None
-            if same is not None:
-                sources.append(same)
-                continue
-        source = load_source(path, source_config, problems, layouts)
-        if source is not None:
-            sources.append(source)
+        key = (source_config, inputs.seeds.get(f"seeds/{source_config.file}"))
+        found = memo.table("source").get(key)
+        if found is None:
+            own = Problems()
+            found = (load_source(config.seeds_dir / source_config.file, source_config, own, layouts), own.items)
+            if found[0] is not None and found[0].sha256 == key[1]:  # the bytes read are the bytes digested
+                memo.table("source")[key] = found
+        problems.items.extend(found[1])
+        if found[0] is not None:
+            sources.append(found[0])
     return tuple(sources)
 
 
@@ -191,7 +195,8 @@ def layout_key(sha256: str, mode: str) -> str:
     return f"{sha256} {mode}"
 
 
-def load_source(path: Path, source_config: SourceConfig, problems: Problems, layouts: dict[str, list[list]] | None = None) -> Source | None:
+def load_source(path: Path, source_config: SourceConfig, problems: Problems, layouts: MutableMapping | None = None) -> Source | None:
+    """One seed, decoded and split into paragraphs (taken from `layouts` by its bytes when there)."""
     where = Location(f"seeds/{source_config.file}")
     try:
         data = path.read_bytes()

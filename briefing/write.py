@@ -21,6 +21,7 @@ left by processes that no longer run (a killed build's), never those of a build 
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import errno
 import os
 import posixpath
@@ -29,12 +30,15 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
-from collections.abc import Iterator, Mapping
-from typing import Callable, Iterable
+from collections.abc import Collection, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .config import Config
 from .errors import BuildError, Location, Problem, Problems
-from .render import file_size
+
+if TYPE_CHECKING:
+    from .memo import Memo
+    from .render import Rendering
 
 
 def check_output_dir(config: Config, problems: Problems) -> None:
@@ -119,38 +123,50 @@ def check_paths(files: Iterable[str], problems: Problems) -> None:
             problems.error(Location(name), OUTSIDE)
 
 
-def changed_paths(files: Mapping[str, bytes], previous: Mapping[str, bytes], rendered: frozenset[str] | None = None) -> tuple[str, ...]:
-    """The outputs that are new, different or gone compared with `previous`, sorted. With `rendered`
-    (the outputs made this time; the others are the previous bytes) only those are compared."""
-    candidates = list(files) if rendered is None else [name for name in files if name in rendered or name not in previous]
-    changed = [name for name in candidates if name not in previous or previous[name] != files[name]]
-    return tuple(sorted(set(changed) | {name for name in previous if name not in files}))
-
-
 class Staging:
     """A new tree in a folder beside `out`: files are written into it (by this process or by forked
     workers), then `commit` swaps it into place at once. Closed without a commit, it is removed and
     `out` is as it was."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, state: Any = None):
+        """`state` is the output folder's listing as the memo's last build left it (see `listing`):
+        while the folder still lists alike, its files can be kept (`reusable`)."""
         self.out = out.resolve()
         self.out.parent.mkdir(parents=True, exist_ok=True)
         # A folder that is a mount point (a Docker volume) cannot be swapped: the new tree is made
         # inside it, and the two trees' entries trade places (see _swap_contents).
         self.inside = is_mount_point(self.out)
         remove_stale(self.out)
+        now = listing(self.out) if state is not None else None
+        self.present: dict[str, int] = {name: size for name, (size, _) in now.items()} if now is not None and now == state else {}
         self.folder = _make_folder(self.out, "new", inside=self.inside)
         self.root = str(self.folder)
         self._folders: set[str] = set()
 
-    def write(self, name: str, data: bytes) -> None:
+    def reusable(self, name: str, size: int) -> bool:
+        """Whether the output folder, as the memo's last build left it, holds `name` with `size` bytes."""
+        return self.present.get(name) == size
+
+    def write(self, name: str, data: bytes) -> bool:
+        """Write `name` into the new tree; whether it differs from the output folder's file."""
         with open(self._target(name), "wb") as file:
             file.write(data)
+        if self.present.get(name) != len(data):
+            return True
+        try:
+            with open(os.path.join(self.out, name), "rb") as file:
+                return file.read() != data
+        except OSError:
+            return True
 
     def read(self, name: str) -> bytes:
-        """A file written to the staging folder, before the commit."""
-        with open(self._target(name), "rb") as file:
-            return file.read()
+        """A file of the new tree before the commit: written to the staging folder, or kept from the output folder."""
+        try:
+            with open(self._target(name), "rb") as file:
+                return file.read()
+        except FileNotFoundError:
+            with open(os.path.join(self.out, name), "rb") as file:
+                return file.read()
 
     def link(self, name: str) -> bool:
         """Hard-link `name` from the current tree; False where the file system cannot."""
@@ -174,7 +190,26 @@ class Staging:
         """The files written, by size, read back from `out` when asked for (after the commit)."""
         return WrittenFiles(self.out, sizes)
 
-    def commit(self) -> int:
+    def commit(self, sizes: Mapping[str, int], made: Collection[str], changed: Collection[str]) -> tuple[tuple[str, ...], int]:
+        """Make the output folder hold the files `sizes` names: those `made` were written here, the
+        others are kept from the output folder. `changed` (of `made`) differ from the folder's.
+        When a single file of a folder as the memo knew it changed, it is renamed over the old one
+        (as atomic as the swap, without linking every other file); otherwise the whole new tree,
+        the kept files hard-linked into it, is swapped in. Returns (the files new, different or
+        gone, sorted; the inode of the output folder then, see `tree_of`)."""
+        gone = set(self.present) - set(sizes) - {MARKER}
+        differ = tuple(sorted({*changed, *gone})) if self.present else tuple(sorted(sizes))
+        if self.present and not gone and len(differ) <= 1 and all(name in self.present for name in differ):
+            tree = tree_of(self.out)
+            for name in differ:
+                os.replace(self._target(name), os.path.join(self.out, name))
+            return differ, tree  # type: ignore[return-value]
+        for name in sizes:
+            if name not in made and not self.link(name):
+                shutil.copyfile(os.path.join(self.out, name), self._target(name))
+        return differ, self.swap()
+
+    def swap(self) -> int:
         """Swap the tree into place; returns the inode of the output folder it became (see `tree_of`)."""
         with open(os.path.join(self.root, MARKER), "wb") as file:
             file.write(MARKER_TEXT)
@@ -195,6 +230,35 @@ class Staging:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class InMemory:
+    """Where a build that writes no output folder puts its outputs (render.Sink)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+
+    def reusable(self, name: str, size: int) -> bool:
+        return False
+
+    def write(self, name: str, data: bytes) -> bool:
+        self.data[name] = data
+        return True
+
+    def read(self, name: str) -> bytes:
+        return self.data[name]
+
+    def files(self, sizes: dict[str, int]) -> Mapping[str, bytes]:
+        return {name: self.data[name] for name in sizes}
+
+    def commit(self, sizes: Mapping[str, int], made: Collection[str], changed: Collection[str]) -> tuple[tuple[str, ...], None]:
+        return tuple(sorted(sizes)), None
+
+    def __enter__(self) -> "InMemory":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
 
 
 class WrittenFiles(Mapping[str, bytes]):
@@ -232,101 +296,55 @@ def tree_of(out: Path) -> int | None:
         return None
 
 
-def write_site(files: Mapping[str, bytes], out: Path, unchanged: Iterable[str] = ()) -> int:
-    """Write every file into a staging folder beside `out`, then swap it into place.
-
-    The names in `unchanged` are files `out` already holds with the right bytes (an incremental
-    build): they are hard-linked from it rather than written again. A failure or a kill before the
-    swap leaves `out` as it was; after it, `out` is complete. Returns the tree's inode (`tree_of`).
-    """
+def write_site(files: Mapping[str, bytes], out: Path) -> int:
+    """Write every file into a staging folder beside `out`, then swap it into place. A failure or
+    a kill before the swap leaves `out` as it was; after it, `out` is complete. Returns the tree's
+    inode (`tree_of`)."""
     with Staging(out) as staging:
-        reuse = _existing(unchanged, files, staging.out) if staging.out.is_dir() else set()
-        for name in files:  # this loop runs once per file of the site
-            if not (name in reuse and staging.link(name)):
-                staging.write(name, files[name])
-        return staging.commit()
+        for name in files:
+            staging.write(name, files[name])
+        return staging.swap()
 
 
-def update_site(files: Mapping[str, bytes], changed: tuple[str, ...], out: Path) -> int:
-    """Bring `out`, last written from an earlier build, in line with `files` (`changed` lists what differs).
-
-    Still a complete new tree swapped in at once, its unchanged files linked from the old one
-    (any file that is not as the last build wrote it, by its size, is written anew).
-    """
-    changed_names = set(changed)
-    return write_site(files, out, unchanged=[name for name in files if name not in changed_names])
-
-
-def output_folders(names: Iterable[str]) -> list[str]:
-    """The folders that output `names` lie in, and the folders holding those, the output folder itself ("") first."""
-    folders = {""}
-    for folder in {posixpath.dirname(name) for name in names}:
-        while folder not in folders:
-            folders.add(folder)
-            folder = posixpath.dirname(folder)
-    return sorted(folders)
-
-
-def folder_state(out: Path, folders: Iterable[str]) -> tuple:
-    """The inode and modification time of each of `folders` of `out` (see output_folders): a
-    file added, removed, renamed or replaced there by another program, or another build's swap,
-    changes them. What the preview compares before it trusts `out` to be as it left it."""
-    state = []
-    for folder in folders:
-        try:
-            info = os.lstat(os.path.join(out, folder))
-            state.append((folder, info.st_ino, info.st_mtime_ns))
-        except OSError:
-            state.append((folder, -1, -1))
-    return tuple(state)
-
-
-def update_one(files: Mapping[str, bytes], changed: tuple[str, ...], out: Path) -> int | None:
-    """As update_site, for `out` as the last build left it (the preview's, or one the build cache
-    has checked): when a single file changed, its new version is written beside the tree and
-    renamed over the old one, a step as atomic as the swap, without linking every other file."""
-    if len(changed) == 1:
-        tree = _replace(files, changed[0], out.resolve())
-        if tree is not None:
-            return tree
-    return update_site(files, changed, out)
-
-
-def _replace(files: Mapping[str, bytes], name: str, out: Path) -> int | None:
-    """Write `name` beside `out` and rename it over the regular file of that name in `out`; the
-    inode of the tree it went into, or None (nothing done) where there is no such file to replace."""
-    target = os.path.join(out, name)
-    if name not in files or unsafe_path(name):
-        return None
-    try:
-        if not stat.S_ISREG(os.lstat(target).st_mode):
-            return None
-    except OSError:
-        return None
-    with Staging(out) as staging:
-        staging.write(name, files[name])
-        tree = tree_of(out)
-        os.replace(staging._target(name), target)
-    return tree
-
-
-def _existing(names: Iterable[str], files: Mapping[str, bytes], out: Path) -> set[str]:
-    """Those of `names` that `out` holds as regular files of the expected size, found without
-    following links (anything else, such as a file replaced by a link, is written anew)."""
-    sizes: dict[str, int] = {}
+def listing(out: Path) -> dict[str, list[int]]:
+    """Every regular file under `out`: [size, mtime_ns], found without following links (a link or
+    device is listed as [-1, -1], which no file a build wrote matches)."""
+    result: dict[str, list[int]] = {}
     folders = [""]
     while folders:
         folder = folders.pop()
-        with os.scandir(out / folder) as entries:
-            for entry in entries:
-                name = f"{folder}{entry.name}"
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append(name + "/")
-                elif entry.is_file(follow_symlinks=False):
-                    sizes[name] = entry.stat(follow_symlinks=False).st_size
-    return {name for name in names if sizes.get(name) == file_size(files, name)}
+        try:
+            entries = list(os.scandir(os.path.join(out, folder)))
+        except OSError:
+            continue
+        for entry in entries:
+            name = f"{folder}{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(name + "/")
+            elif entry.is_file(follow_symlinks=False):
+                info = entry.stat(follow_symlinks=False)
+                result[name] = [info.st_size, info.st_mtime_ns]
+            else:
+                result[name] = [-1, -1]
+    return result
 
 
+def commit(sink: Staging | InMemory, rendering: Rendering, memo: Memo) -> tuple[Rendering, Any]:
+    """Stage 5: make the output folder hold the rendering (`Staging.commit`), and tell the memo
+    which output each of its files is (by key and size). Returns the rendering with what changed
+    since the folder was last written, and the folder's listing for the next build's memo (None
+    when nothing was written, or when another build swapped in its tree in between: its files are
+    not this build's to vouch for)."""
+    changed, tree = sink.commit(rendering.sizes, rendering.rendered, rendering.changed)
+    state = None
+    if isinstance(sink, Staging):
+        state = listing(sink.out)
+        if tree_of(sink.out) != tree:
+            state = None
+        table = memo.table("output")
+        for path, key in rendering.keys.items():
+            table[path] = [key, rendering.sizes[path]]
+    return dataclasses.replace(rendering, changed=changed), state
 # -- the swap -----------------------------------------------------------------------------------
 def _swap(staging: Path, out: Path) -> None:
     """Put the complete tree `staging` at `out`; afterwards `staging` holds the previous tree, if any."""

@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 
+from briefing.memo import DiskMemo
 from briefing.config import load_config
 from briefing.lock import WAITING
 from briefing.pipeline import build
@@ -53,8 +54,9 @@ def test_a_second_build_waits_for_a_slowed_one_and_the_cache_stays_true(mini):
             swapped.set()
             assert release.wait(60)
 
-    first = threading.Thread(target=build, args=(load_config(mini / "site.yaml"),),
-                             kwargs={"use_cache": True, "keep_files": False, "progress": slowly})
+    config = load_config(mini / "site.yaml")
+    first = threading.Thread(target=build, args=(config, DiskMemo.of(config.root, config.output_dir, config.config_location)),
+                             kwargs={"progress": slowly})
     first.start()
     assert swapped.wait(60)
     # Meanwhile build B starts from a text with the sentence (put back, then removed again by the time A records).
@@ -90,7 +92,8 @@ def test_the_cache_never_vouches_for_a_tree_another_build_swapped_in(mini):
             os.rename(out, mini / "ours")
             os.rename(mini / "theirs", out)
 
-    build(load_config(mini / "site.yaml"), use_cache=True, keep_files=False, progress=another_build_swaps_its_tree_in, lock=False)
+    config = load_config(mini / "site.yaml")
+    build(config, DiskMemo.of(config.root, config.output_dir, config.config_location), progress=another_build_swaps_its_tree_in, lock=False)
     again = run(mini)
     assert again.returncode == 0 and not again.stdout.startswith("up to date")
     assert SENTENCE in (out / "beta.html").read_text(encoding="utf-8")

@@ -303,7 +303,7 @@ def test_incremental_builds_after_a_tradecraft_edit_equal_a_cold_build(graded, t
         edit(graded / "content" / "alpha.md", "[judgment: likely, moderate", "[judgment: unlikely, low")
     else:
         edit(graded / "site.yaml", "    kind: commentary\n", "    kind: commentary\n    group: wire\n")
-    result = build(load_config(graded / "site.yaml"), previous=first)  # as the preview does
+    result = build(load_config(graded / "site.yaml"), first.memo)  # as the preview does
     cold = build(load_config(graded / "site.yaml", output_dir=tmp_path / "cold"))
     assert result.files == cold.files and tree(graded / "output") == tree(tmp_path / "cold")
     assert {"corroboration.html", "annotations.jsonld", "alpha.html"} & set(result.rendering.rendered)
@@ -317,7 +317,7 @@ def test_incremental_builds_after_a_tradecraft_edit_equal_a_cold_build(graded, t
 def test_prose_added_above_a_judgment_renders_that_page_alone(graded, tmp_path):
     first = build(load_config(graded / "site.yaml"))
     edit(graded / "content" / "alpha.md", "## Figures\n", "## Figures\n\nA new opening paragraph.\n")
-    result = build(load_config(graded / "site.yaml"), previous=first)
+    result = build(load_config(graded / "site.yaml"), first.memo)
     assert result.rendering.rendered == {"alpha.html"}
     cold = build(load_config(graded / "site.yaml", output_dir=tmp_path / "cold"))
     assert result.files == cold.files
