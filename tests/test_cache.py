@@ -85,7 +85,7 @@ def test_a_cache_from_another_generator_is_not_trusted(site, tmp_path):
     cache = next((site / ".cache").glob("build-*.marshal"))
     data = marshal.loads(cache.read_bytes())
     data["generator"] = "another version"
-    data["keys"] = {name: "forged" for name in data["keys"]}
+    data["tables"]["output"] = {name: ["forged", size] for name, (_, size) in data["tables"]["output"].items()}
     cache.write_bytes(marshal.dumps(data))
     append(site / "content" / "page-0004.md", "\nChanged.\n")
     assert run(site).startswith("built (")

@@ -10,6 +10,8 @@ import pytest
 from briefing.config import load_config
 from briefing.errors import BuildError, Location, Problems
 from briefing.grading import check_independence, groups, source_summary
+from briefing.inputs import read_inputs
+from briefing.memo import Memo
 from briefing.pipeline import build
 from briefing.sources import load_sources
 from tests.conftest import ROOT
@@ -165,17 +167,22 @@ def test_very_unlikely_is_not_checked(mini):
 
 
 # -- independence --------------------------------------------------------------------------------
+def loaded(config):
+    memo = Memo()
+    return load_sources(config, read_inputs(config, memo), memo, Problems())
+
+
 def test_the_two_commentaries_of_the_default_briefing_are_detected_until_grouped(tmp_path):
     config = load_config(ROOT / "site.yaml")
     ungrouped = config.__class__(**{**config.__dict__, "sources": tuple(s.__class__(**{**s.__dict__, "group": None}) for s in config.sources)})
     problems = Problems()
-    check_independence(ungrouped, load_sources(ungrouped, problems), problems)
+    check_independence(ungrouped, loaded(ungrouped), problems, Memo())
     assert [str(p) for p in problems.items] == [
         "site.yaml:58: warning: sources `newlevel` and `fragile` share 31 runs of 5 words (the longest: “to support Russia’s "
         "invasion. This move is”) but are not in one group; if one draws on the other, or both on a common text, give both "
         "the same `group:` in site.yaml"]
     grouped = Problems()
-    check_independence(config, load_sources(config, grouped), grouped)
+    check_independence(config, loaded(config), grouped, Memo())
     assert grouped.items == []
 
 
