@@ -26,6 +26,8 @@ import yaml
 
 from .citations import find_quote
 from .config import ID_PATTERN, RESERVED_SOURCE_IDS, Config, SourceConfig, load_config
+from .inputs import read_inputs
+from .memo import Memo
 from .content import load_pages
 from .errors import Problems
 from .extract import ORIGINAL_ENDINGS, ExtractError, Extracted, extract, kind_of
@@ -337,9 +339,10 @@ def refresh(config_path: Path, source_id: str, write: bool) -> int:
 
 def _broken_citations(config: Config, source: SourceConfig, text: str) -> list[str]:
     """`content/PAGE.md:LINE: ...` for each citation of `source` that matches its seed now but not `text`."""
-    problems = Problems()
-    pages = load_pages(config, problems)
-    old = {s.id: s for s in load_sources(dataclasses.replace(config, sources=(source,)), Problems())}.get(source.id)
+    memo = Memo()
+    inputs = read_inputs(config, memo)
+    pages = load_pages(config, inputs, memo, Problems())
+    old = {s.id: s for s in load_sources(dataclasses.replace(config, sources=(source,)), inputs, memo, Problems())}.get(source.id)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / source.file
         path.write_text(text, encoding="utf-8", newline="")

@@ -64,7 +64,7 @@ class Page:
     @cached_property
     def parsed(self) -> tuple[tuple[Token, ...], dict[str, Any]]:
         """Markdown tokens and the parser's env (footnotes), made when first needed: a page loaded from
-        the build cache is parsed only if one of its outputs must be rendered again."""
+        the memo is parsed only if one of its outputs must be rendered again."""
         env: dict[str, Any] = {}
         tokens = markdown_parser(self.allow_html).parse(self.body, env)
         return tuple(tokens), env
@@ -338,7 +338,7 @@ def _parse_one(slug: str, name: str, text: str, allow_html: bool, locate: Locate
 
 
 def page_record(page: Page, warnings: list[Problem]) -> dict[str, Any]:
-    """What the build needs from a page besides its tokens, as plain data for the build cache."""
+    """What the build needs from a page besides its tokens, as plain data for the memo (memo.py)."""
     return {
         "title": page.title, "summary": page.summary, "order": page.order, "menu_title": page.menu_title,
         "updated": page.updated.isoformat() if page.updated else None, "body_length": len(page.body),

@@ -62,7 +62,7 @@ class Judgment:
         return LIKELIHOOD[likelihood_rank(term)][2] if term else ""
 
     def record(self) -> list:
-        """As plain data, for the build cache (see `from_record`)."""
+        """As plain data, for the memo (see `from_record`)."""
         return [self.likelihood, self.confidence, self.statement, self.first, self.count, self.location.line]
 
     @classmethod

@@ -104,18 +104,19 @@ def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], p
     again; and each page linked ("linked", kept in memory: by the page and its citations' places
     and anchors), so the preview hands out the same PageCitations while a page links alike, and
     what rendering computed of it (by its identity) holds."""
-    site, found = memo.get("site", key, lambda: _link(config, sources, pages, memo))
+    failed = {problem.location.path for problem in problems.errors}  # pages already reported (by the same inputs)
+    site, found = memo.get("site", key, lambda: _link(config, sources, pages, memo, failed))
     problems.items.extend(found)
     return site
 
 
-def _link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], memo: Memo) -> tuple[Site, list]:
+def _link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], memo: Memo, failed: set[str]) -> tuple[Site, list]:
     problems = Problems()
     by_id = {source.id: source for source in sources}
     known = {source_config.id for source_config in config.sources}
     slugs = {page.slug: page for page in pages}
     for slug in (*config.topics, *config.pages):
-        already_reported = any(p.location.path == f"content/{slug}.md" for p in problems.errors)
+        already_reported = f"content/{slug}.md" in failed
         if slug not in slugs and not already_reported:
             key, where = ("topics", config.topics_location) if slug in config.topics else ("pages", config.pages_location)
             problems.error(where, f"`{key}` lists `{slug}`, which has no page; create content/{slug}.md or remove it from `{key}`")

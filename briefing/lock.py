@@ -1,5 +1,5 @@
 """One build of a project at a time: builds that overlap (two terminals, an editor's build-on-save
-beside the preview) take turns, so the build cache only ever records the tree its own build wrote.
+beside the preview) take turns, so the memo only ever records the tree its own build wrote.
 
 The lock is `flock` on `.cache/build.lock` in the project: the system releases it when the
 process ends, however it ends, so a killed build never leaves the project locked.

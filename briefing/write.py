@@ -1,12 +1,13 @@
 """Stage 5: write the rendered files into a fresh folder beside the output folder, then swap it in.
 
-Every write, cold or incremental (the preview server's rebuilds, a build helped by the cache),
+The render stage hands each output to a `Staging` as it is made (in the worker that made it).
+Every write, cold or incremental (the preview server's rebuilds, a build helped by the memo),
 makes a complete new tree in a staging folder (`.output.new-PID-XXXX` beside `output/`) and swaps
 it with the old one in a single step. A build stopped at any moment, even by SIGKILL, therefore
 leaves `output/` exactly as one build or the other wrote it, never a mix of the two and never
 missing. An incremental write hard-links the unchanged files from the old tree rather than
 writing them again: one link per file (about 30 ms for a site of 1,000 files). A build that
-changes a single file of a folder it knows to be as the last build left it (`update_one`) writes
+changes a single file of a folder it knows to be as the last build left it (`Staging.commit`) writes
 that file beside the tree and renames it over the old one: as atomic, without the links. Nothing is flushed
 to the disk; after a power cut, what survives is the file system's business.
 
@@ -263,7 +264,7 @@ class InMemory:
 
 class WrittenFiles(Mapping[str, bytes]):
     """Files of an output folder, by name and size, read when asked for (after a build that wrote
-    them, or from the build cache's checked listing)."""
+    them)."""
 
     def __init__(self, out: Path, sizes: dict[str, int]):
         self.out = out
@@ -289,7 +290,7 @@ class WrittenFiles(Mapping[str, bytes]):
 
 def tree_of(out: Path) -> int | None:
     """The inode of the output folder now: each build's swap puts a new folder (a new inode) there,
-    so the build cache can tell the tree its build wrote from one another build swapped in since."""
+    so the memo can tell the tree its build wrote from one another build swapped in since."""
     try:
         return os.lstat(out).st_ino
     except OSError:
