@@ -273,7 +273,7 @@ class Renderer:
             outputs.append(self.search_output())
         outputs.extend(self.assets())
         if self.config.base_url:  # the sitemap protocol wants absolute addresses: without base_url there is none
-            outputs.append(self.sitemap_output())
+            outputs.extend((self.sitemap_output(), self.robots_output()))
         outputs.append(self.feed_output())
         outputs.append(self.citations_output())
         outputs.extend((self.corroboration_output(), self.annotations_output(), self.csl_output()))
@@ -299,6 +299,12 @@ class Renderer:
     def sitemap_output(self) -> Output:
         sitemap = [(p.page.url, p.page.updated) for p in self.site.pages] + [s.url for s in self.site.sources]
         return Output("sitemap.xml", {"config": self.digests["config"], "pages": fingerprint(sitemap, self.site.home is None)}, self.sitemap)
+
+    def robots_output(self) -> Output:
+        """robots.txt (RFC 9309): every crawler welcome, and where the sitemap is. Its one declared
+        input is the site's address, so it is made again only when that changes."""
+        return Output("robots.txt", {"base_url": fingerprint(self.config.base_url)},
+                      lambda: f"User-agent: *\nAllow: /\nSitemap: {self.config.base_url}sitemap.xml\n".encode("utf-8"))
 
     def feed_output(self) -> Output:
         dated = [(p.page.url, p.page.title, p.page.summary, p.page.updated) for p in self.site.pages if p.page.updated]

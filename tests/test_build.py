@@ -59,7 +59,7 @@ def test_links_are_relative_and_404_uses_base_path(mini):
 def test_cli_builds_and_reports(mini):
     result = run(mini)
     assert result.returncode == 0, result.stderr
-    assert "built (19 changed): 19 files (3 pages, 2 sources, 10 citations)" in result.stdout
+    assert "built (20 changed): 20 files (3 pages, 2 sources, 10 citations)" in result.stdout
     again = run(mini)
     assert again.returncode == 0 and "up to date: 19 files (3 pages, 2 sources, 10 citations)" in again.stdout
 

@@ -332,3 +332,14 @@ def test_after_another_build_swapped_in_its_tree_the_preview_writes_all_of_its_o
     else:
         os.utime(mini / "content" / "alpha.md")
     rebuild(mini, first, tmp_path)
+
+
+def test_an_output_is_incremental_by_the_inputs_it_declares(mini, first, tmp_path):
+    # robots.txt declares one input, the site's address: a title change renders every page but not it.
+    edit(mini / "site.yaml", "title:", "title: Renamed")
+    result = rebuild(mini, first, tmp_path)
+    assert ALL_HTML <= result.rendering.rendered and "robots.txt" not in result.rendering.rendered
+    edit(mini / "site.yaml", 'base_url: "https://example.org/mini/"', 'base_url: "https://example.org/other/"')
+    result = rebuild(mini, result, tmp_path)
+    assert "robots.txt" in result.rendering.rendered
+    assert result.files["robots.txt"].decode() == "User-agent: *\nAllow: /\nSitemap: https://example.org/other/sitemap.xml\n"
