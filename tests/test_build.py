@@ -61,7 +61,7 @@ def test_cli_builds_and_reports(mini):
     assert result.returncode == 0, result.stderr
     assert "built (20 changed): 20 files (3 pages, 2 sources, 10 citations)" in result.stdout
     again = run(mini)
-    assert again.returncode == 0 and "up to date: 19 files (3 pages, 2 sources, 10 citations)" in again.stdout
+    assert again.returncode == 0 and "up to date: 20 files (3 pages, 2 sources, 10 citations)" in again.stdout
 
 
 def test_misquote_fails_with_location_hint_and_keeps_output(mini):
