@@ -139,12 +139,19 @@ def _link_page(page: Page, by_id: dict[str, Source], known: Collection[str], slu
                excerpts: dict[tuple[str, int, int], Excerpt], anchors: dict[tuple[str, str], tuple[int, int]],
                problems: Problems, quotes: Table, memo: Memo) -> PageCitations:
     """A page's citations, numbered, each with its excerpt (shared through `excerpts` with the
-    pages linked before it, and anchored apart from theirs through `anchors`)."""
+    pages linked before it, and anchored apart from theirs through `anchors`). A unit of the memo
+    ("linked", kept in memory) by the page and the sources it cites, taken while its excerpts
+    are still anchored as they were among the pages linked before it."""
     _check_links(page, slugs, problems)
-    places = []
-    for use in page.citations:
+    cited = tuple(by_id.get(use.ref.source_id) for use in page.citations)
+    unit = (id(page), tuple(map(id, cited)))  # the value keeps page and sources alive, so their ids are not reused
+    before = memo.table("linked").get(unit)
+    if before is not None and _anchored_alike(before[1], before[2], excerpts, anchors):
+        return before[1]
+    errors = len(problems.errors)
+    places, bases = [], []
+    for use, source in zip(page.citations, cited):
         ref = use.ref
-        source = by_id.get(ref.source_id)
         if source is None:
             if ref.source_id not in known:  # a known id whose file failed to load was reported already
                 problems.error(ref.location, f"unknown source `@{ref.source_id}`; known ids are {', '.join(sorted(known)) or '(none)'} (see `sources` in site.yaml)")
@@ -158,9 +165,28 @@ def _link_page(page: Page, by_id: dict[str, Source], known: Collection[str], slu
         if key not in excerpts:
             excerpts[key] = Excerpt(source, start, end, _anchor(source.id, base, start, end, anchors))
         places.append((excerpts[key], use))
-    unit = (id(page), tuple((id(e.source), e.start, e.end, e.anchor, use.claim, use.ref.location.line) for e, use in places))
-    return memo.get("linked", unit, lambda: (page, PageCitations(page, tuple(
-        Citation(page, number, excerpt, use.claim, use.ref.location) for number, (excerpt, use) in enumerate(places, 1)))))[1]
+        bases.append(base)
+    linked = PageCitations(page, tuple(Citation(page, number, excerpt, use.claim, use.ref.location) for number, (excerpt, use) in enumerate(places, 1)))
+    if len(problems.errors) == errors:  # a page with errors is linked again, so they are reported again
+        memo.table("linked")[unit] = (page, linked, bases, cited)
+    return linked
+
+
+def _anchored_alike(linked: PageCitations, bases: list[str], excerpts: dict[tuple[str, int, int], Excerpt],
+                    anchors: dict[tuple[str, str], tuple[int, int]]) -> bool:
+    """Whether a page linked before gets the same anchors among the pages linked before it now
+    (they are numbered in page order); its excerpts are then taken into `excerpts`."""
+    for citation, base in zip(linked.citations, bases):
+        excerpt = citation.excerpt
+        key = (excerpt.source.id, excerpt.start, excerpt.end)
+        known = excerpts.get(key)
+        if known is None:
+            if _anchor(excerpt.source.id, base, excerpt.start, excerpt.end, anchors) != excerpt.anchor:
+                return False
+            excerpts[key] = excerpt
+        elif known.anchor != excerpt.anchor:
+            return False
+    return True
 
 
 def quote_key(source: Source, ref: CitationRef) -> str:

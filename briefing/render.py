@@ -244,9 +244,15 @@ class Renderer:
         return self.memo.get(kind, id(page_citations), lambda: (page_citations, make()))[1]
 
     def _source(self, source: Source) -> tuple[dict[str, Any], str]:
+        """A source's stats and citations digest: a unit of the memo ("source digests", kept in
+        memory), by the source and the identity and page position of each citation of it."""
         entry = self._sources.get(source.id)
         if entry is None:
-            entry = self._sources[source.id] = (self._source_stats(source), fingerprint(_source_citation_facts(self.site, source)))
+            site, position = self.site, self.site.positions
+            citations = [c for e in site.excerpts.get(source.id, ()) for c in site.backlinks.get((source.id, e.anchor), ())]
+            key = (id(source), tuple((id(c), position[c.page.path]) for c in citations))  # the value keeps them alive, so ids are not reused
+            entry = self._sources[source.id] = self.memo.get("source digests", key, lambda: (
+                source, citations, self._source_stats(source), fingerprint(_source_citation_facts(site, source))))[2:]
         return entry
 
     def source_stats(self, source: Source) -> dict[str, Any]:
@@ -352,8 +358,18 @@ class Renderer:
         }
 
     def page_output(self, page_citations: PageCitations) -> Output:
-        template = "home.html" if page_citations.page.slug == "index" else "page.html"
-        return self.html(template, page_citations.page.url, self.page_variables(page_citations))
+        """A page's output. Its named inputs are a unit of the memo ("page inputs", kept in memory),
+        by the linked page and the digests of the whole site that its variables read."""
+        template, url = "home.html" if page_citations.page.slug == "index" else "page.html", page_citations.page.url
+        key = (id(page_citations), template, self._page_digests)
+        inputs = self.memo.get("page inputs", key, lambda: (page_citations, self.html(template, url, self.page_variables(page_citations)).inputs))[1]
+        return Output(url, inputs, lambda: self.html(template, url, self.page_variables(page_citations)).make())
+
+    @cached_property
+    def _page_digests(self) -> str:
+        """What a page's output reads of the whole site and of the templates."""
+        return fingerprint([self.digests[name] for name in ("config", "pages", "nav", "home_title", "topic_links", "topics", "others", "sources")],
+                           sorted(self.template_digests.items()))
 
     def html(self, template: str, url: str, variables: dict[str, Variable], absolute_base: str | None = None) -> Output:
         """A page made from a template: its key names the templates, the settings, the URL, and each variable read."""

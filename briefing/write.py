@@ -139,7 +139,9 @@ class Staging:
         self.inside = is_mount_point(self.out)
         remove_stale(self.out)
         now = listing(self.out) if state is not None else None
-        self.present: dict[str, int] = {name: size for name, (size, _) in now.items()} if now is not None and now == state else {}
+        self.trusted = now is not None and now == state
+        self.present: dict[str, int] = {name: size for name, (size, _) in now.items()} if self.trusted else {}
+        self.listing: dict[str, list[int]] | None = now if self.trusted else None  # the folder's, once a file was renamed into it
         self.folder = _make_folder(self.out, "new", inside=self.inside)
         self.root = str(self.folder)
         self._folders: set[str] = set()
@@ -204,7 +206,10 @@ class Staging:
             tree = tree_of(self.out)
             for name in differ:
                 os.replace(self._target(name), os.path.join(self.out, name))
+                info = os.lstat(os.path.join(self.out, name))
+                self.listing[name] = [info.st_size, info.st_mtime_ns]  # type: ignore[index]
             return differ, tree  # type: ignore[return-value]
+        self.listing = None  # a new tree: listed after the swap
         for name in sizes:
             if name not in made and not self.link(name):
                 shutil.copyfile(os.path.join(self.out, name), self._target(name))
@@ -339,7 +344,7 @@ def commit(sink: Staging | InMemory, rendering: Rendering, memo: Memo) -> tuple[
     changed, tree = sink.commit(rendering.sizes, rendering.rendered, rendering.changed)
     state = None
     if isinstance(sink, Staging):
-        state = listing(sink.out)
+        state = sink.listing if sink.listing is not None else listing(sink.out)
         if tree_of(sink.out) != tree:
             state = None
         table = memo.table("output")
