@@ -178,7 +178,8 @@ def groups(config: Config) -> tuple[Group, ...]:
     return _grouping(config)[0]
 
 
-def _grouping(config: Config) -> tuple[tuple[Group, ...], dict[str, str]]:
+def _grouping(config: Config) -> tuple[tuple[Group, ...], dict[str, str], dict[str, int]]:
+    """(the groups, each source's group key, each group key's place among the groups)."""
     known = _GROUPING.get(id(config.sources))
     if known is not None and known[0] is config.sources:
         return known[1]
@@ -186,13 +187,13 @@ def _grouping(config: Config) -> tuple[tuple[Group, ...], dict[str, str]]:
     for source in config.sources:
         members.setdefault(group_key(source), []).append(source)
     made = (tuple(Group(key, number, tuple(sources)) for number, (key, sources) in enumerate(members.items(), 1)),
-            {source.id: group_key(source) for source in config.sources})
+            {source.id: group_key(source) for source in config.sources}, {key: place for place, key in enumerate(members)})
     _GROUPING.clear()
     _GROUPING[id(config.sources)] = (config.sources, made)
     return made
 
 
-_GROUPING: dict[int, tuple[tuple, tuple[tuple[Group, ...], dict[str, str]]]] = {}  # the last configuration's
+_GROUPING: dict[int, tuple[tuple, tuple[tuple[Group, ...], dict[str, str], dict[str, int]]]] = {}  # the last configuration's
 
 
 def group_key(source: SourceConfig) -> str:
@@ -347,7 +348,8 @@ class PageMatrix:
 def columns(config: Config, rows: Iterable[Row]) -> tuple[Group, ...]:
     """The groups that support any of `rows`, in site.yaml order: a matrix's columns."""
     used = {key for row in rows for key in row.by_group}
-    return tuple(group for group in groups(config) if group.key in used)
+    every, _, place = _grouping(config)
+    return tuple(every[i] for i in sorted(place[key] for key in used if key in place))
 
 
 def grade(source: SourceConfig, credibility: int | None) -> str:
