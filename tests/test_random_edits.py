@@ -110,10 +110,14 @@ class Editor:
         text = self.words(low, high)
         return text[0].upper() + text[1:] + "."
 
-    def run_of(self, source: str) -> str | None:
-        """4 to 8 whole words of one line of the seed, found once in it: a quote that resolves."""
+    def run_of(self, source: str, near: bool = False) -> str | None:
+        """4 to 8 whole words of one line of the seed, found once in it: a quote that resolves.
+        `near`: from a line some page quotes already, so excerpts may overlap or share a paragraph."""
         text = self.read(f"seeds/{source}.txt")
         lines = [line for line in text.split("\n") if len(line.split()) >= 8]
+        if near:
+            quoted = {match[2] for _, match in self.citations() if match[1] == source}
+            lines = [line for line in lines if any(quote in line for quote in quoted)] or lines
         for _ in range(30):
             words = self.rng.choice(lines).split()
             length = self.rng.randint(4, 8)
@@ -188,8 +192,13 @@ class Editor:
                     {path: (text[:a] + new + text[b:]).encode()})
 
     def citation_added(self) -> Edit | None:
-        path, source = self.rng.choice(self.pages()), self.rng.choice(self.sources())
-        run = self.run_of(source)
+        """A sentence citing new words of a seed, words near a quoted passage, or a passage another citation quotes."""
+        path, source, way = self.rng.choice(self.pages()), self.rng.choice(self.sources()), self.rng.random()
+        if way < 0.25:
+            _, match = self.rng.choice(self.citations())
+            source, run = match[1], match[2]
+        else:
+            run = self.run_of(source, near=way < 0.5)
         changes = run and self.insert_sentence(path, f'{self.sentence()[:-1]} [@{source} "{run}"].')
         return changes and Edit("citation added", f'{path}: a sentence citing [@{source} "{run}"]', changes)
 
@@ -222,9 +231,11 @@ class Editor:
                     {path: (text[:match.start()] + f'[@{match[1]} "{quote}"]' + text[match.end():]).encode()}, fails=True)
 
     def title(self) -> Edit:
-        path = self.rng.choice(self.pages())
-        value = self.sentence(1, 4)[:-1]
-        return Edit("title", f"{path}: title: {value}", self.set_front(path, "title", value))
+        """A page's title; now and then its menu title or its order (where the menu lists it)."""
+        path, way = self.rng.choice(self.pages()), self.rng.random()
+        key, value = ("title", self.sentence(1, 4)[:-1]) if way < 0.7 else \
+            ("menu_title", self.sentence(1, 2)[:-1]) if way < 0.85 else ("order", str(self.rng.randint(0, 9)))
+        return Edit("title", f"{path}: {key}: {value}", self.set_front(path, key, value))
 
     def date(self) -> Edit:
         path = self.rng.choice(self.pages())
