@@ -15,7 +15,7 @@ the site invalid (a misquote, a link to a removed page, a broken template ...) m
 builds, with the same problems reported, and leave both output folders exactly as they were; a
 later step undoes it.
 
-A failure names the seed, the step and the edits so far. Replay a seed, or try others:
+A failure names the seed, the step and the last few edits. Replay a seed, or try others:
 
     RANDOM_EDITS_SEED=1234 python -m pytest tests/test_random_edits.py -x -q
 
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Callable
 
 from benchmarks.synthetic import make_site
-from briefing.config import load_config
+from briefing.config import Config, load_config
 from briefing.errors import BuildError
 from briefing.pipeline import BuildResult, build
 from tests.conftest import ROOT
@@ -47,9 +47,9 @@ PAGES, SOURCES = 40, 8
 
 # The two incremental builds under test, each in one place.
 
-def preview_build(site: Path, last: BuildResult) -> BuildResult:
+def preview_build(config: Config, last: BuildResult) -> BuildResult:
     """The preview's incremental build: in this process, from its last good build."""
-    return build(load_config(site / "site.yaml"), previous=last)
+    return build(config, previous=last)
 
 
 def process_build(site: Path) -> subprocess.CompletedProcess:
@@ -486,7 +486,7 @@ def test_random_edits_give_the_bytes_of_a_cold_build(tmp_path):
 
         preview_error = cold_error = None
         try:
-            result = preview_build(preview_site, last)
+            result = preview_build(load_config(preview_site / "site.yaml"), last)
         except BuildError as exc:
             preview_error = str(exc)
         process = process_build(process_site)
