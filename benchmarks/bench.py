@@ -4,7 +4,8 @@
 
 Generates a deterministic site (benchmarks/synthetic.py) in a temporary folder and times whole
 `python build.py` processes: a cold build (no cache), a rebuild with nothing changed, and rebuilds
-after editing one page, one source and one template. Also reports the peak resident memory of the
+after editing one page's prose, one claim (the sentence holding a citation), one source and one
+template, in that order, each edit kept for the builds after it. Also reports the peak resident memory of the
 build processes: the largest single process's peak RSS, and with --total-memory the largest sum
 of the proportional set sizes (PSS) of a build and its forked workers, sampled every 50 ms while
 it runs (the sampling slows the builds a little, so time without it).
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -81,6 +83,45 @@ def append(path: Path, text: str) -> None:
     path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
 
 
+def edit_page(site: Path) -> None:
+    """A paragraph of prose appended to the last page."""
+    append(sorted((site / "content").glob("*.md"))[-1], "\nOne more plain sentence for the benchmark.\n")
+
+
+CITED_WORD = re.compile(r"(\w+)(?= \[@)")  # the word just before a citation, in the sentence that holds it
+
+
+def edit_claim(site: Path) -> None:
+    """One word changed in a claim (the sentence holding a citation): the word just before the first
+    citation of a page in the middle of the site; the quote itself is left alone."""
+    pages = sorted((site / "content").glob("*.md"))
+    for page in pages[len(pages) // 2:]:
+        text = page.read_text(encoding="utf-8")
+        match = CITED_WORD.search(text, text.find("\n---", 3) + 1)  # after the front matter
+        if match:
+            word = "altered" if match.group(1) != "altered" else "amended"
+            page.write_text(text[:match.start()] + word + text[match.end():], encoding="utf-8")
+            return
+    raise ValueError(f"no citation in the second half of {site / 'content'}")
+
+
+def edit_source(site: Path) -> None:
+    """A paragraph appended to the last seed."""
+    append(sorted((site / "seeds").glob("*.txt"))[-1], "\nA new closing paragraph added for the benchmark.\n")
+
+
+def edit_template(site: Path) -> None:
+    """A Jinja comment appended to the page template."""
+    append(site / "templates" / "page.html", "\n{# benchmark edit #}\n")
+
+
+# The rebuilds after an edit, in the order they run: each edit stays for the builds after it.
+EDITS = (("edit_page_s", "rebuild after one page edit", edit_page),
+         ("edit_claim_s", "rebuild after one claim edit", edit_claim),
+         ("edit_source_s", "rebuild after one source edit", edit_source),
+         ("edit_template_s", "rebuild after one template edit", edit_template))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, required=True)
@@ -100,14 +141,9 @@ def main() -> None:
         results = {"pages": args.pages, "sources": sources}
         results["cold_s"] = run_build(site, args.total_memory)
         results["noop_s"] = run_build(site, args.total_memory)
-        page = sorted((site / "content").glob("*.md"))[-1]
-        append(page, "\nOne more plain sentence for the benchmark.\n")
-        results["edit_page_s"] = run_build(site, args.total_memory)
-        seed = sorted((site / "seeds").glob("*.txt"))[-1]
-        append(seed, "\nA new closing paragraph added for the benchmark.\n")
-        results["edit_source_s"] = run_build(site, args.total_memory)
-        append(site / "templates" / "page.html", "\n{# benchmark edit #}\n")
-        results["edit_template_s"] = run_build(site, args.total_memory)
+        for key, _, edit in EDITS:
+            edit(site)
+            results[key] = run_build(site, args.total_memory)
         results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest single process
         if args.total_memory:
             results["peak_total_pss_mb"] = max(PEAKS) / 1024  # build and workers together (Linux; 0 elsewhere)
@@ -115,8 +151,7 @@ def main() -> None:
         print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in results.items()}))
         return
     print(f"{args.pages} pages, {sources} sources")
-    for key, label in (("cold_s", "cold build"), ("noop_s", "rebuild, nothing changed"), ("edit_page_s", "rebuild after one page edit"),
-                       ("edit_source_s", "rebuild after one source edit"), ("edit_template_s", "rebuild after one template edit")):
+    for key, label in (("cold_s", "cold build"), ("noop_s", "rebuild, nothing changed"), *((key, label) for key, label, _ in EDITS)):
         print(f"  {label:<34} {results[key]:8.2f} s")
     print(f"  {'peak memory, largest process':<34} {results['peak_rss_mb']:8.0f} MB")
     if args.total_memory:

@@ -15,7 +15,7 @@ the site invalid (a misquote, a link to a removed page, a broken template ...) m
 builds, with the same problems reported, and leave both output folders exactly as they were; a
 later step undoes it.
 
-A failure names the seed, the step and the edits so far. Replay a seed, or try others:
+A failure names the seed, the step and the last few edits. Replay a seed, or try others:
 
     RANDOM_EDITS_SEED=1234 python -m pytest tests/test_random_edits.py -x -q
 
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Callable
 
 from benchmarks.synthetic import make_site
-from briefing.config import load_config
+from briefing.config import Config, load_config
 from briefing.errors import BuildError
 from briefing.pipeline import BuildResult, build
 from tests.conftest import ROOT
@@ -47,9 +47,9 @@ PAGES, SOURCES = 40, 8
 
 # The two incremental builds under test, each in one place.
 
-def preview_build(site: Path, last: BuildResult) -> BuildResult:
+def preview_build(config: Config, last: BuildResult) -> BuildResult:
     """The preview's incremental build: in this process, from its last good build."""
-    return build(load_config(site / "site.yaml"), last.memo)
+    return build(config, last.memo)
 
 
 def process_build(site: Path) -> subprocess.CompletedProcess:
@@ -85,6 +85,8 @@ class Editor:
     added: int = 0  # pages added so far (content/extra-N.md)
     counter: int = 0  # for unique template and stylesheet text
     deck: list[str] = field(default_factory=list)  # the kinds of edit still to deal
+    deferred: list[str] = field(default_factory=list)  # kinds dealt when there was nothing to edit
+    removed: dict[str, bytes] = field(default_factory=dict)  # pages removed, as they were
 
     # reading the site
 
@@ -324,6 +326,12 @@ class Editor:
         return Edit("site.yaml", f"site.yaml: {choice}: {value}", {"site.yaml": new.encode()})
 
     def page_added(self) -> Edit | None:
+        """A new page; now and then one removed earlier, back under its old name."""
+        gone = sorted(path for path in self.removed if not (self.site / path).exists())
+        if gone and self.rng.random() < 0.3:
+            path = self.rng.choice(gone)
+            return Edit("page added", f"{path} back as it was when removed", {path: self.removed[path]},
+                        fails=None)  # what it links to may be gone
         source = self.rng.choice(self.sources())
         run = self.run_of(source)
         if run is None:
@@ -346,6 +354,7 @@ class Editor:
         if not free:
             return None
         path = self.rng.choice(free)
+        self.removed[path] = (self.site / path).read_bytes()
         return Edit("page removed", f"{path} removed (nothing links to it)", {path: None})
 
     def linked_page_removed(self) -> Edit | None:
@@ -359,7 +368,7 @@ class Editor:
         return Edit("unchanged save", f"{path} saved with the same bytes", {path: (self.site / path).read_bytes()})
 
     def two_at_once(self) -> Edit | None:
-        first, second = self.pick(single=True), self.pick(single=True)
+        first, second = self.one(), self.one()
         if set(first.changes) & set(second.changes):
             return None  # both worked out from the same state: the second would undo the first
         fails = True if True in (first.fails, second.fails) else (None if None in (first.fails, second.fails) else False)
@@ -380,21 +389,30 @@ class Editor:
             "unchanged save": (self.saved_unchanged, 3), "two at once": (self.two_at_once, 6),
         }
 
-    def pick(self, single: bool = False) -> Edit:
+    def pick(self) -> Edit:
         """The next edit: kinds are dealt from shuffled decks holding each kind as often as its weight,
-        so every kind occurs whatever the seed; a kind with nothing to edit now gives way to another."""
+        so every kind occurs whatever the seed; a kind with nothing to edit now waits for the next deck."""
         table = self.table()
-        if single:
-            del table["two at once"]
         while True:
             if not self.deck:
-                self.deck = [name for name, (_, weight) in table.items() for _ in range(weight)]
+                self.deck = [name for name, (_, weight) in table.items() for _ in range(weight)] + self.deferred
+                self.deferred = []
                 self.rng.shuffle(self.deck)
             name = self.deck.pop()
-            if name in table:
-                edit = table[name][0]()
-                if edit is not None:
-                    return edit
+            edit = table[name][0]()
+            if edit is not None:
+                return edit
+            self.deferred.append(name)
+
+    def one(self) -> Edit:
+        """An edit of any kind but two at once, as often as its weight says."""
+        table = self.table()
+        del table["two at once"]
+        while True:
+            name = self.rng.choices(list(table), weights=[weight for _, weight in table.values()])[0]
+            edit = table[name][0]()
+            if edit is not None:
+                return edit
 
 
 # Running and comparing.
@@ -468,7 +486,7 @@ def test_random_edits_give_the_bytes_of_a_cold_build(tmp_path):
 
         preview_error = cold_error = None
         try:
-            result = preview_build(preview_site, last)
+            result = preview_build(load_config(preview_site / "site.yaml"), last)
         except BuildError as exc:
             preview_error = str(exc)
         process = process_build(process_site)
