@@ -213,17 +213,16 @@ def check_independence(config: Config, sources: Iterable[Source], problems: Prob
     copy or reword the other, or both a common text. Linear in the words of all sources."""
     by_group = group_of(config)
     sources = list(sources)
-    run_sets = [set(map(hash, _runs(_words(source.text)))) for source in sources]  # run hashes, in this process
-    totals = [len(runs) for runs in run_sets]
-    seen: set[int] = set()
-    repeated: set[int] = set()  # the runs held by two sources or more, found with set operations alone
-    for runs in run_sets:
-        repeated |= runs & seen
-        seen |= runs
-    owners: dict[int, list[int]] = {}  # run hash -> every source holding it, in order, for runs held by several
-    for position, runs in enumerate(run_sets):
-        for run in runs & repeated:
-            owners.setdefault(run, []).append(position)
+    first_owner: dict[int, int] = {}  # run hash -> the first source holding it
+    owners: dict[int, list[int]] = {}  # run hash -> every source holding it, for runs held by several
+    totals: list[int] = []
+    for position, source in enumerate(sources):
+        runs = set(map(hash, _runs(_words(source.text))))
+        totals.append(len(runs))
+        for run in runs:
+            first = first_owner.setdefault(run, position)
+            if first != position:
+                owners.setdefault(run, [first]).append(position)
     shared: dict[tuple[int, int], set[int]] = {}  # (earlier, later source) -> the runs they share
     for run, holders in owners.items():
         for i, a in enumerate(holders):
