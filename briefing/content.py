@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 from .yamlnodes import Key, Schema, compose, day, optional_text, text, whole_number
 
-RESERVED_SLUGS = ("404", "sitemap", "citations", "corroboration")
+RESERVED_SLUGS = ("404", "sitemap", "citations", "corroboration", "search")  # pages the build writes itself
 CITATION_PLACEHOLDER = re.compile("\x00([0-9]+)\x00")  # in Page.html: where citation number N+1 goes
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from briefing.config import load_config
+from briefing.errors import BuildError
 from briefing.pipeline import build
 from tests.conftest import ROOT
 from tests.sitecheck import tree
@@ -78,3 +79,15 @@ def test_cached_rebuild_with_search_equals_cold_build(searchable, tmp_path, kind
     build(load_config(searchable / "site.yaml", output_dir=cold))
     assert after == tree(cold)
     assert (index_files(after) == index_files(before)) == (kind == "stylesheet")
+
+
+def test_search_without_pagefind_is_a_located_error_documented_in_the_catalogue(searchable, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pagefind.index", None)  # `import pagefind.index` now raises ImportError
+    output = searchable / "output"
+    with pytest.raises(BuildError) as caught:
+        build(load_config(searchable / "site.yaml"))
+    message = ("site.yaml: `search: true` needs Pagefind, which is not installed; "
+               "run `python -m pip install -r requirements.txt` or set `search: false`")
+    assert [str(problem) for problem in caught.value.problems] == [message]
+    assert not output.exists()  # nothing written
+    assert message in (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
