@@ -348,8 +348,8 @@ def _broken_citations(config: Config, source: SourceConfig, text: str) -> list[s
         path.write_text(text, encoding="utf-8", newline="")
         new = load_source(path, source, Problems())
     lines = []
-    for page in pages:
-        for use in page.citations:
+    for name in pages.names:
+        for use in pages.page(name).citations:
             if use.ref.source_id != source.id:
                 continue
             before = find_quote(old, use.ref) if old is not None else None

@@ -209,45 +209,82 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
 PARALLEL_PAGES = 100  # pages to parse; below this, forking workers costs more than it saves
 
 
+class Pages:
+    """The pages of content/ that parsed, in file order: each one's record (plain data: what linking,
+    the checks and the site's digests read of it) at once, its Page (body, HTML) only when asked for.
+
+    A build asks for the Page of each page whose own output it makes; the others are never read
+    again (in a fresh process) or are the memo's objects (in the preview)."""
+
+    def __init__(self, config: Config, records: dict[str, dict[str, Any]], keys: dict[str, str], made: dict[str, Page]):
+        self.config = config
+        self.records = records  # "content/treaty.md" -> record (page_record), in file order
+        self.keys = keys  # -> record key (page_record_key): the page's bytes and the parser's settings
+        self._made = made  # the Pages parsed or kept by the memo this build
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.records)
+
+    def page(self, name: str) -> Page:
+        """The page `name`: the memo's, or made from its record and its file (raising BuildError if
+        the file no longer has the bytes the record was made from: it changed during the build)."""
+        page = self._made.get(name)
+        if page is None:
+            content_dir = self.config.content_dir
+            own = Problems()
+            read = read_page(content_dir / name.removeprefix("content/"), name, self.config.allow_html, own, self.config.root,
+                             self.config.language)
+            if read is None or read[3] != self.keys[name]:
+                own.error(Location(name), "the page changed while the site was being built; build again")
+                own.check()
+            page = self._made[name] = page_from_record(self.records[name], read[2], read[0], name, self.config.allow_html, own, warn=False)
+        return page
+
+
 def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, jobs: int = 1,
-               locate: Locate | None = None) -> tuple[Page, ...]:
+               locate: Locate | None = None) -> Pages:
     """Every content/*.md page that `inputs` digested. Two units of the memo, by the digest of a
-    page's bytes and the parser's settings (`page_record_key`): the page itself ("page", kept in
-    memory, so the preview reuses it with its HTML made) and its record ("record": what the build
-    needs of it besides its tokens, plain data), so an unchanged page is never parsed again. The
+    page's bytes and the parser's settings (`page_record_key`): its record ("record": what the build
+    needs of it besides its body, plain data) and the page itself ("page", kept in memory, so the
+    preview reuses it with its HTML made), so an unchanged page is never read or parsed again. The
     pages that must be parsed are parsed (and their bodies made into HTML) across `jobs` processes
     when there are enough of them; `locate` looks up their quotes where they are parsed, and what
     it finds goes into the memo's "quote" table."""
     content_dir = config.content_dir
     if not content_dir.is_dir():
         problems.error(Location("content/"), "there is no content/ folder; create it with one Markdown file per topic")
-        return ()
+        return Pages(config, {}, {}, {})
     allow_html, language = config.allow_html, config.language
     loaded, records, quotes = memo.table("page"), memo.table("record"), memo.table("quote")
-    found: list[tuple[Problems, Page | None]] = []  # in file order, with each file's problems
-    pending: list[tuple[int, str, str, str, str]] = []  # (position in `found`, slug, name, text, record key)
+    found: dict[str, tuple[Problems, str | None, dict | None]] = {}  # in file order: each file's problems, record key, record
+    made: dict[str, Page] = {}
+    pending: list[tuple[str, str, str, str, str]] = []  # (name, slug, name, text, record key)
     for name, digest in inputs.pages.items():
         own = Problems()
         key = page_record_key(name, digest, allow_html, language)
-        page = loaded.get(key)
+        record = records.get(key)
+        if record is None:
+            read = read_page(content_dir / name.removeprefix("content/"), name, allow_html, own, config.root, language)
+            found[name] = (own, None, None)
+            if read is None:
+                continue
+            slug, name, text, key = read
+            record = records.get(key)
+            if record is None:
+                pending.append((name, slug, name, text, key))
+                continue
+            made[name] = page_from_record(record, text, slug, name, allow_html, own, warn=False)
+            loaded[key] = made[name]
+        page = loaded.get(key)  # the preview's object, with its HTML made
         if page is not None:
-            for line, message in records[key]["warnings"]:
-                own.warn(Location(name, line), message)
-            found.append((own, page))
-            continue
-        found.append((own, None))
-        read = read_page(content_dir / name.removeprefix("content/"), name, allow_html, own, config.root, language)
-        if read is None:
-            continue
-        slug, name, text, key = read
-        if key in records:
-            found[-1] = (own, page_from_record(records[key], text, slug, name, allow_html, own))
-            loaded[key] = found[-1][1]
-        else:
-            pending.append((len(found) - 1, slug, name, text, key))
-    for (position, slug, name, _, key), (record, body, html, items, places) in zip(pending, parse_all(pending, allow_html, jobs, locate, language)):
+            made[name] = page
+        for line, message in record["warnings"]:
+            own.warn(Location(name, line), message)
+        found[name] = (own, key, record)
+    for (name, slug, _, _, key), (record, body, html, items, places) in zip(pending, parse_all(pending, allow_html, jobs, locate, language)):
         quotes.update(places)
-        own = found[position][0]
+        own = found[name][0]
         own.items.extend(items)
         if record is None:
             continue
@@ -255,10 +292,12 @@ def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, j
         page.__dict__["html"] = html  # as the cached property would store it
         if not own.errors:  # a page with errors is parsed again next time, so its errors are reported again
             records[key], loaded[key] = record, page
-        found[position] = (own, page)
-    for own, _ in found:
+        made[name] = page
+        found[name] = (own, key, record)
+    for own, _, _ in found.values():
         problems.items.extend(own.items)
-    return tuple(page for _, page in found if page is not None)
+    return Pages(config, {name: record for name, (_, _, record) in found.items() if record is not None},
+                 {name: key for name, (_, key, _) in found.items() if key is not None}, made)
 
 
 def page_problems(root: Path) -> list[Problem]:

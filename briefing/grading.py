@@ -22,7 +22,7 @@ from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY, STRONG, li
 if TYPE_CHECKING:
     from .memo import Memo
     from .config import Config, SourceConfig
-    from .content import Page
+    from .content import Page, Pages
     from .link import Citation, PageCitations, Site
     from .sources import Source
 
@@ -281,15 +281,16 @@ def _longest_run(indexes: list[int]) -> tuple[int, int]:
     return best
 
 
-def check_judgments(config: Config, pages: Iterable[Page], problems: Problems) -> None:
+def check_judgments(config: Config, pages: Pages, problems: Problems) -> None:
     """Warn at each judgment of `very likely` or `almost certain` whose citations come from fewer
-    than two independent groups."""
+    than two independent groups (read from the pages' records: no page is read for it)."""
     by_group = group_of(config)
-    for page in pages:
-        for judgment in page.judgments:
+    for name, record in pages.records.items():
+        for entry in record["judgments"]:
+            judgment = Judgment.from_record(entry, name)
             if not judgment.strong:
                 continue
-            cited = [u.ref.source_id for u in page.citations[judgment.first : judgment.first + judgment.count]]
+            cited = [citation[0] for citation in record["citations"][judgment.first : judgment.first + judgment.count]]
             found = sorted({by_group[s] for s in cited if s in by_group})
             if len(found) >= 2:
                 continue

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from dataclasses import dataclass
+from typing import Any
 
 from .citations import CitationRef, Match, find_quote
 from .config import Config
 from .provenance import original_link
-from .content import CitationUse, Page
-from .errors import Location, Problems
-from .memo import Memo, Table
+from .content import CitationUse, Page, Pages
+from .errors import Location, Problem, Problems
+from .memo import Memo, Table, fingerprint
 from .sources import Source
 from .text import fold
 
@@ -64,129 +65,230 @@ class PageCitations:
     citations: tuple[Citation, ...]
 
 
-@dataclass(frozen=True)
 class Site:
-    config: Config
-    sources: tuple[Source, ...]
-    pages: tuple[PageCitations, ...]  # home first, then topics in site.yaml order, then other pages
-    excerpts: dict[str, tuple[Excerpt, ...]]  # by source id, in text order
-    backlinks: dict[tuple[str, str], tuple[Citation, ...]]  # (source id, excerpt anchor) -> citations
+    """The linked site: its sources, its pages in reading order (home first, then topics in
+    site.yaml order, then other pages) with their numbered citations, each source's excerpts in
+    text order and the citations of each excerpt (backlinks).
+
+    It is a view of the link stage's plain result (`skeleton`): a page's Page, Citation and Excerpt
+    objects are made when something first asks for that page, so a build that renders one page
+    makes the objects of that page and of the pages its outputs show, not of all."""
+
+    def __init__(self, config: Config, sources: tuple[Source, ...], skeleton: dict[str, Any], pages: Pages, memo: Memo, key: str = ""):
+        self.config = config
+        self.sources = sources
+        self.skeleton = skeleton  # see link(): order, citations, by_source
+        self.records = pages.records  # page name -> record (content.page_record), in file order
+        self.key = key  # digests everything the site holds but the pages' bodies (see link())
+        self._pages = pages
+        self._memo = memo
+        self._by_id = {source.id: source for source in sources}
+        self._linked: dict[str, PageCitations] = {}
+        self._excerpts: dict[tuple[str, int, int], Excerpt] = {}
+        self._source_backlinks: dict[str, dict[str, tuple[Citation, ...]]] = {}
+        self.pages = _PageList(self, tuple(skeleton["order"]))
+        self.excerpts: Mapping[str, tuple[Excerpt, ...]] = _LazyMap(lambda: self._by_id, self._excerpts_of)  # by source id
+        self.backlinks: Mapping[tuple[str, str], tuple[Citation, ...]] = _LazyMap(  # (source id, excerpt anchor) -> citations
+            lambda: [(sid, entry[2]) for sid, entries in skeleton["by_source"].items() for entry in entries], self._backlinks_of)
+
+    def page(self, name: str) -> PageCitations:
+        """The page `name` ("content/treaty.md") with its citations. A unit of the memo ("linked",
+        kept in memory) by the page, its citations' places and anchors and the sources they cite,
+        so the preview hands out the same PageCitations while a page links alike, and what rendering
+        computed of it (by its identity) holds."""
+        linked = self._linked.get(name)
+        if linked is None:
+            page = self._pages.page(name)
+            cites = self.skeleton["citations"][name]
+            cited = tuple(self._by_id[c[0]] for c in cites)
+            key = (id(page), tuple(map(tuple, cites)), tuple(map(id, cited)))  # the value keeps page and sources alive: ids are not reused
+            linked = self._memo.get("linked", key, lambda: (page, cited, PageCitations(page, tuple(
+                Citation(page, number, self._excerpt(sid, start, end, anchor), page.citations[use].claim, page.citations[use].ref.location)
+                for number, (sid, start, end, anchor, use) in enumerate(cites, 1)))))[2]
+            for citation in linked.citations:  # one Excerpt object for each excerpt
+                self._excerpts.setdefault((citation.excerpt.source.id, citation.excerpt.start, citation.excerpt.end), citation.excerpt)
+            self._linked[name] = linked
+        return linked
+
+    def _excerpt(self, source_id: str, start: int, end: int, anchor: str) -> Excerpt:
+        excerpt = self._excerpts.get((source_id, start, end))
+        if excerpt is None:
+            excerpt = self._excerpts[(source_id, start, end)] = Excerpt(self._by_id[source_id], start, end, anchor)
+        return excerpt
+
+    def _excerpts_of(self, source_id: str) -> tuple[Excerpt, ...] | None:
+        if source_id not in self._by_id:
+            return None
+        return tuple(self._excerpt(source_id, start, end, anchor) for start, end, anchor, _ in self.skeleton["by_source"].get(source_id, ()))
+
+    def _backlinks_of(self, key: tuple[str, str]) -> tuple[Citation, ...] | None:
+        source_id, anchor = key
+        found = self._source_backlinks.get(source_id)
+        if found is None:
+            found = self._source_backlinks[source_id] = {
+                entry[2]: tuple(self.page(name).citations[number - 1] for name, number in entry[3])
+                for entry in self.skeleton["by_source"].get(source_id, ())}
+        return found.get(anchor)
+
+    @property
+    def citation_count(self) -> int:
+        return sum(len(cites) for cites in self.skeleton["citations"].values())
+
+    @cached_property
+    def _slugs(self) -> dict[str, str]:
+        """Page name -> slug, in reading order."""
+        return {name: _slug(name) for name in self.skeleton["order"]}
 
     @cached_property
     def home(self) -> PageCitations | None:
-        return next((p for p in self.pages if p.page.slug == "index"), None)
+        return self.page("content/index.md") if "content/index.md" in self._slugs else None
 
     @cached_property
     def topics(self) -> tuple[PageCitations, ...]:
-        return tuple(p for p in self.pages if p.page.slug in self.config.topics)
+        topics = set(self.config.topics)
+        return tuple(self.page(name) for name, slug in self._slugs.items() if slug in topics)
 
     @cached_property
     def other_pages(self) -> tuple[PageCitations, ...]:
-        return tuple(p for p in self.pages if p.page.slug != "index" and p.page.slug not in self.config.topics)
+        topics = set(self.config.topics)
+        return tuple(self.page(name) for name, slug in self._slugs.items() if slug != "index" and slug not in topics)
 
     @cached_property
     def positions(self) -> dict[str, int]:
         """Each page's place in `pages`, by path."""
-        return {p.page.path: index for index, p in enumerate(self.pages)}
+        return {name: index for index, name in enumerate(self._slugs)}
 
     @cached_property
     def menu(self) -> tuple[PageCitations, ...]:
         """The navigation: topics, then the pages site.yaml lists under `pages` (a large site lists the rest on its home page)."""
-        by_slug = {p.page.slug: p for p in self.pages}
-        return tuple(by_slug[slug] for slug in (*self.config.topics, *self.config.pages) if slug in by_slug)
+        by_slug = {slug: name for name, slug in self._slugs.items()}
+        return tuple(self.page(by_slug[slug]) for slug in (*self.config.topics, *self.config.pages) if slug in by_slug)
 
 
+class _PageList(Sequence):
+    """A Site's pages in reading order, each made when first asked for."""
 
-def link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], problems: Problems, memo: Memo, key: str) -> Site:
-    """Resolve every citation. The linked site is a unit of the memo ("site", kept in memory) under
-    `key`, a digest of the settings, pages and seeds (inputs.Inputs.model). Where each quote lies
-    in its source is one too ("quote", by `quote_key`), so an unchanged citation is not searched
-    again; and each page linked ("linked", kept in memory: by the page and its citations' places
-    and anchors), so the preview hands out the same PageCitations while a page links alike, and
-    what rendering computed of it (by its identity) holds."""
-    failed = {problem.location.path for problem in problems.errors}  # pages already reported (by the same inputs)
-    site, found = memo.get("site", key, lambda: _link(config, sources, pages, memo, failed))
-    problems.items.extend(found)
-    return site
+    def __init__(self, site: Site, order: tuple[str, ...]):
+        self._site, self._order = site, order
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return tuple(map(self._site.page, self._order[index]))
+        return self._site.page(self._order[index])
+
+    def __iter__(self) -> Iterator[PageCitations]:
+        return map(self._site.page, self._order)
 
 
-def _link(config: Config, sources: tuple[Source, ...], pages: tuple[Page, ...], memo: Memo, failed: set[str]) -> tuple[Site, list]:
+class _LazyMap(Mapping):
+    """A mapping whose values are made when first read (`make` gives None for a key it does not hold)."""
+
+    def __init__(self, keys: Callable[[], Iterable], make: Callable[[Any], Any]):
+        self._keys, self._make, self._made = keys, make, {}
+
+    def __getitem__(self, key: Any) -> Any:
+        value = self._made.get(key)
+        if value is None:
+            value = self._make(key)
+            if value is None:
+                raise KeyError(key)
+            self._made[key] = value
+        return value
+
+    def __iter__(self) -> Iterator:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._keys())
+
+
+def link(config: Config, sources: tuple[Source, ...], pages: Pages, problems: Problems, memo: Memo, settings: str) -> Site:
+    """Resolve every citation: a unit of the memo ("skeleton", plain data, so `python build.py`
+    keeps it) under a key that digests what linking reads: the settings (`settings`, inputs.Inputs.config),
+    each source's bytes, and of each page its links and the citations' sources, quotes and lines,
+    its title and order (`link_facts`). A claim or prose edit leaves the key as it was; then nothing
+    is linked again. Where each quote lies in its source is a unit too ("quote", by `quote_key`).
+
+    The skeleton: `order`, the page names in reading order; `citations`, per page
+    [source id, start, end, anchor, index of the citation in the page's record] for each citation;
+    `by_source`, per source id [start, end, anchor, [[page name, citation number], ...]] for each
+    excerpt in text order. Its problems are errors, reported again while the key holds."""
+    failed = sorted({problem.location.path for problem in problems.errors})  # pages already reported (by the same inputs)
+    facts = memo.table("facts")
+    linked, shown = [], []
+    for name, key in pages.keys.items():
+        digests = facts.get(key)
+        if digests is None:
+            digests = facts[key] = record_facts(pages.records[name])
+        linked.append((name, digests[0]))
+        shown.append(digests[1])
+    key = fingerprint(settings, [(s.id, s.sha256) for s in sources], linked, failed)
+    skeleton, found = memo.get("skeleton", key, lambda: _link(config, sources, pages, memo.table("quote"), set(failed)))
+    problems.items.extend(Problem(Location(path, line), message) for path, line, message in found)
+    unit = (key, tuple(pages.keys.values()), tuple(map(id, sources)))
+    return memo.get("site", unit, lambda: (sources, Site(config, sources, skeleton, pages, memo, fingerprint(key, shown))))[1]
+
+
+def record_facts(record: dict[str, Any]) -> list[str]:
+    """Two digests of a page's record (a unit of the memo, "facts", by the record's key): what
+    linking reads (its title and order, its links, each citation's source, quote, line and
+    options), and what other pages and outputs show of it (all of the record but its warnings, its
+    body's length and the lines of its judgments). A prose edit changes neither."""
+    return [fingerprint(record["title"], record["order"], record["links"], [citation[:6] for citation in record["citations"]]),
+            fingerprint(record["title"], record["summary"], record["order"], record["menu_title"], record["updated"],
+                        [citation[6:] for citation in record["citations"]], [judgment[:-1] for judgment in record["judgments"]])]
+
+
+def _slug(name: str) -> str:
+    return name[len("content/"):-len(".md")]
+
+
+def _link(config: Config, sources: tuple[Source, ...], pages: Pages, quotes: Table, failed: set[str]) -> tuple[dict[str, Any], list]:
     problems = Problems()
     by_id = {source.id: source for source in sources}
     known = {source_config.id for source_config in config.sources}
-    slugs = {page.slug: page for page in pages}
+    slugs = {_slug(name) for name in pages.records}
     for slug in (*config.topics, *config.pages):
-        already_reported = f"content/{slug}.md" in failed
-        if slug not in slugs and not already_reported:
+        if slug not in slugs and f"content/{slug}.md" not in failed:
             key, where = ("topics", config.topics_location) if slug in config.topics else ("pages", config.pages_location)
             problems.error(where, f"`{key}` lists `{slug}`, which has no page; create content/{slug}.md or remove it from `{key}`")
-    excerpts: dict[tuple[str, int, int], Excerpt] = {}
+    excerpts: dict[tuple[str, int, int], str] = {}  # -> anchor
     anchors: dict[tuple[str, str], tuple[int, int]] = {}
-    quotes = memo.table("quote")
-    resolved = [_link_page(page, by_id, known, slugs, excerpts, anchors, problems, quotes, memo) for page in _ordered(config, pages)]
-    by_source: dict[str, list[Excerpt]] = {source.id: [] for source in sources}
-    for excerpt in sorted(excerpts.values(), key=lambda e: (e.start, e.end)):
-        by_source[excerpt.source.id].append(excerpt)
-    backlinks: dict[tuple[str, str], list[Citation]] = {}
-    for page_citations in resolved:
-        for citation in page_citations.citations:
-            backlinks.setdefault((citation.excerpt.source.id, citation.excerpt.anchor), []).append(citation)
-    return Site(config, sources, tuple(resolved), {k: tuple(v) for k, v in by_source.items()},
-                {k: tuple(v) for k, v in backlinks.items()}), problems.items
-
-
-def _link_page(page: Page, by_id: dict[str, Source], known: Collection[str], slugs: Collection[str],
-               excerpts: dict[tuple[str, int, int], Excerpt], anchors: dict[tuple[str, str], tuple[int, int]],
-               problems: Problems, quotes: Table, memo: Memo) -> PageCitations:
-    """A page's citations, numbered, each with its excerpt (shared through `excerpts` with the
-    pages linked before it, and anchored apart from theirs through `anchors`). A unit of the memo
-    ("linked", kept in memory) by the page and the sources it cites, taken while its excerpts
-    are still anchored as they were among the pages linked before it."""
-    _check_links(page, slugs, problems)
-    cited = tuple(by_id.get(use.ref.source_id) for use in page.citations)
-    unit = (id(page), tuple(map(id, cited)))  # the value keeps page and sources alive, so their ids are not reused
-    before = memo.table("linked").get(unit)
-    if before is not None and _anchored_alike(before[1], before[2], excerpts, anchors):
-        return before[1]
-    errors = len(problems.errors)
-    places, bases = [], []
-    for use, source in zip(page.citations, cited):
-        ref = use.ref
-        if source is None:
-            if ref.source_id not in known:  # a known id whose file failed to load was reported already
-                problems.error(ref.location, f"unknown source `@{ref.source_id}`; known ids are {', '.join(sorted(known)) or '(none)'} (see `sources` in site.yaml)")
-            continue
-        place = _locate(source, ref, quotes)
-        if isinstance(place, str):
-            problems.error(ref.location, place)
-            continue
-        start, end, base = place
-        key = (source.id, start, end)
-        if key not in excerpts:
-            excerpts[key] = Excerpt(source, start, end, _anchor(source.id, base, start, end, anchors))
-        places.append((excerpts[key], use))
-        bases.append(base)
-    linked = PageCitations(page, tuple(Citation(page, number, excerpt, use.claim, use.ref.location) for number, (excerpt, use) in enumerate(places, 1)))
-    if len(problems.errors) == errors:  # a page with errors is linked again, so they are reported again
-        memo.table("linked")[unit] = (page, linked, bases, cited)
-    return linked
-
-
-def _anchored_alike(linked: PageCitations, bases: list[str], excerpts: dict[tuple[str, int, int], Excerpt],
-                    anchors: dict[tuple[str, str], tuple[int, int]]) -> bool:
-    """Whether a page linked before gets the same anchors among the pages linked before it now
-    (they are numbered in page order); its excerpts are then taken into `excerpts`."""
-    for citation, base in zip(linked.citations, bases):
-        excerpt = citation.excerpt
-        key = (excerpt.source.id, excerpt.start, excerpt.end)
-        known = excerpts.get(key)
-        if known is None:
-            if _anchor(excerpt.source.id, base, excerpt.start, excerpt.end, anchors) != excerpt.anchor:
-                return False
-            excerpts[key] = excerpt
-        elif known.anchor != excerpt.anchor:
-            return False
-    return True
+    order = _ordered(config, pages.records)
+    citations: dict[str, list[list]] = {}
+    for name in order:
+        record = pages.records[name]
+        _check_links(name, record["links"], slugs, problems)
+        cites = citations[name] = []
+        for index, (source_id, quote, line, occurrence, prefix, suffix, _, credibility) in enumerate(record["citations"]):
+            ref = CitationRef(source_id, quote, Location(name, line), occurrence, prefix, suffix, credibility)
+            source = by_id.get(source_id)
+            if source is None:
+                if source_id not in known:  # a known id whose file failed to load was reported already
+                    problems.error(ref.location, f"unknown source `@{source_id}`; known ids are {', '.join(sorted(known)) or '(none)'} (see `sources` in site.yaml)")
+                continue
+            place = _locate(source, ref, quotes)
+            if isinstance(place, str):
+                problems.error(ref.location, place)
+                continue
+            start, end, base = place
+            anchor = excerpts.get((source_id, start, end))
+            if anchor is None:
+                anchor = excerpts[(source_id, start, end)] = _anchor(source_id, base, start, end, anchors)
+            cites.append([source_id, start, end, anchor, index])
+    by_source: dict[str, list] = {source.id: [] for source in sources}
+    entries: dict[tuple[str, int, int], list] = {}
+    for (source_id, start, end), anchor in sorted(excerpts.items(), key=lambda item: (item[0][1], item[0][2])):
+        entries[(source_id, start, end)] = [start, end, anchor, []]
+        by_source[source_id].append(entries[(source_id, start, end)])
+    for name in order:
+        for number, (source_id, start, end, _, _) in enumerate(citations[name], 1):
+            entries[(source_id, start, end)][3].append([name, number])
+    return ({"order": order, "citations": citations, "by_source": by_source},
+            [[p.location.path, p.location.line, p.message] for p in problems.items])
 
 
 def quote_key(source: Source, ref: CitationRef) -> str:
@@ -223,17 +325,19 @@ def _locate(source: Source, ref: CitationRef, quotes: Table | dict[str, list]) -
     return place
 
 
-def _ordered(config: Config, pages: tuple[Page, ...]) -> list[Page]:
+def _ordered(config: Config, records: dict[str, dict[str, Any]]) -> list[str]:
+    """Page names in reading order: home, topics in site.yaml's order, then the others by `order` and title."""
     topic_rank = {slug: rank for rank, slug in enumerate(config.topics)}
 
-    def rank(page: Page) -> tuple[int, int, int, str]:
-        if page.slug == "index":
+    def rank(name: str) -> tuple[int, int, int, str]:
+        slug = _slug(name)
+        if slug == "index":
             return (0, 0, 0, "")
-        if page.slug in topic_rank:
-            return (1, topic_rank[page.slug], 0, "")
-        return (2, 0, page.order, page.title.lower())
+        if slug in topic_rank:
+            return (1, topic_rank[slug], 0, "")
+        return (2, 0, records[name]["order"], records[name]["title"].lower())
 
-    return sorted(pages, key=rank)
+    return sorted(records, key=rank)
 
 
 def _anchor_base(source: Source, start: int, end: int) -> str:
@@ -252,9 +356,9 @@ def _anchor(source_id: str, base: str, start: int, end: int, taken: dict[tuple[s
     return anchor
 
 
-def _check_links(page: Page, slugs: Collection[str], problems: Problems) -> None:
-    for href, location in page.links:
+def _check_links(name: str, links: list[list], slugs: Collection[str], problems: Problems) -> None:
+    for href, line in links:
         target = href.split("#", 1)[0]
         slug = target.rsplit("/", 1)[-1][: -len(".md")]
         if "/" in target.lstrip("./") or slug not in slugs:
-            problems.error(location, f"link to {target!r}, but there is no such page in content/; link to one of {', '.join(sorted(s + '.md' for s in slugs))}")
+            problems.error(Location(name, line), f"link to {target!r}, but there is no such page in content/; link to one of {', '.join(sorted(s + '.md' for s in slugs))}")

@@ -32,7 +32,7 @@ T = TypeVar("T")
 
 FORMAT = 5
 # The tables whose values are plain data (str, numbers, lists, dicts): what `python build.py` keeps.
-PERSISTED = ("stat", "layout", "record", "quote", "independence", "output", "search")
+PERSISTED = ("stat", "layout", "record", "facts", "quote", "skeleton", "independence", "digests", "html", "output", "search")
 _MISSING = object()
 
 

@@ -43,7 +43,7 @@ class BuildResult:
 
     @property
     def counts(self) -> dict[str, int]:
-        return {"pages": len(self.site.pages), "sources": len(self.site.sources), "citations": sum(len(p.citations) for p in self.site.pages)}
+        return {"pages": len(self.site.pages), "sources": len(self.site.sources), "citations": self.site.citation_count}
 
     @property
     def up_to_date(self) -> bool:
@@ -81,8 +81,8 @@ def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, pro
     sources = load_sources(config, inputs, memo, problems)  # seeds/ -> Source
     check_originals(config, problems)                   # kept originals as site.yaml recorded them
     locate = functools.partial(locate_quotes, {source.id: source for source in sources})
-    pages = load_pages(config, inputs, memo, problems, jobs, locate)  # content/ -> Page
-    site = link(config, sources, pages, problems, memo, inputs.model)  # resolve citations, backlinks; all checks
+    pages = load_pages(config, inputs, memo, problems, jobs, locate)  # content/ -> records (Pages when asked for)
+    site = link(config, sources, pages, problems, memo, inputs.config)  # resolve citations, backlinks; all checks
     check_independence(config, sources, problems, memo)  # shared text between sources in different groups
     check_judgments(config, pages, problems)            # strong judgments resting on one group
     problems.check(strict)

@@ -17,7 +17,7 @@ import json
 import os
 import re
 import traceback
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -33,7 +33,8 @@ from .errors import BuildError, Location, Problem
 from .feed import atom_feed
 from .inputs import Inputs, file_digest, fingerprint, settings_digest
 from .exports import ANNOTATIONS, CSL, annotations, csl
-from .grading import columns, credibility_of, matrix_row_html, grade_meaning, groups, page_facts, page_matrix
+from .grading import columns, credibility_of, matrix_row_html, grade_meaning, groups, page_matrix
+from .digests import model_digests
 from .link import Citation, Excerpt, PageCitations, Site
 from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY
 from .parallel import can_fork, map_ranges
@@ -83,10 +84,11 @@ class Output:
     path: str
     inputs: dict[str, str]  # input name -> fingerprint; together, everything the bytes depend on
     make: Callable[[], bytes]
+    key: str = ""  # the digest of `inputs` (computed when not given)
 
-    @property
-    def key(self) -> str:
-        return fingerprint(sorted(self.inputs.items()))
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", fingerprint(sorted(self.inputs.items())))
 
 
 def reads_any(inputs: dict[str, str], variables: Iterable[str]) -> bool:
@@ -194,8 +196,8 @@ class Renderer:
     """Lists the outputs of one Site, each with its dependency key, and makes them."""
 
     def __init__(self, site: Site, inputs: Inputs | None = None, memo: Memo | None = None):
-        """`memo` holds what earlier renderings computed per page (by the identity of its
-        PageCitations, which the link stage hands out again while the page is linked alike)."""
+        """`memo` holds the site's digests ("digests", under Site.key), each output's named inputs
+        ("html", by what they are made from) and what earlier renderings made per page."""
         self.site = site
         self.config = site.config
         self.inputs = inputs
@@ -205,70 +207,27 @@ class Renderer:
         self.env = self.templates.env
         self._template_inputs: dict[str, tuple[frozenset[str] | None, str]] = {}
         self.memo = memo if memo is not None else Memo()
-        self._sources: dict[str, tuple[dict[str, Any], str]] = {}
         self._paragraphs: dict[str, list[dict[str, Any]]] = {}  # the last source's, for its page and its style
-        self.digests = self.site_digests()
-
-    def site_digests(self) -> dict[str, str]:
-        """Fingerprints of the parts of the model that outputs read, each computed once."""
-        site = self.site
-        return {
-            "config": self.inputs.config if self.inputs is not None else settings_digest(self.config),
-            "pages": fingerprint({p.page.slug: p.page.url for p in site.pages}),
-            "nav": fingerprint([(p.page.menu_title, p.page.url) for p in site.menu]),
-            "home_title": fingerprint(site.home.page.title if site.home else None),
-            # what previous / next links show: the topics' titles and addresses
-            "topic_links": fingerprint(sorted((p.page.slug, p.page.title) for p in site.topics)),
-            "topics": fingerprint([_summary_facts(p) for p in site.topics]),
-            "others": fingerprint([_summary_facts(p) for p in site.other_pages]),
-            "sources": fingerprint([self.source_stats(s) for s in site.sources]),
-            "corroboration": self.corroboration_digest(),
-        }
-
-    def corroboration_digest(self) -> str:
-        """What the Corroboration page and the annotations read of every page: titles, citations, claims, grades, judgments."""
-        return fingerprint([self._per_page("corroboration", p, lambda p=p: fingerprint(
-            p.page.url, p.page.title, self.page_citations_digest(p), [c.claim for c in p.citations], page_facts(p.page))) for p in self.site.pages])
-
-    # -- per page (memoized by the identity of its PageCitations) and per source ----------------
-    def page_citations_digest(self, page_citations: PageCitations) -> str:
-        """A digest of a page's citations, as the page shows them."""
-        return self._per_page("citations", page_citations, lambda: fingerprint(_citation_facts(page_citations)))
+        settings = self.inputs.config if self.inputs is not None else settings_digest(self.config)
+        self.model = self.memo.get("digests", fingerprint(site.key, settings),
+                                   lambda: model_digests(site, settings))
+        self.digests = self.model["site"]
 
     def citation_lines(self, page_citations: PageCitations) -> str:
-        """A page's entries of citations.json, one per line."""
-        return self._per_page("citation lines", page_citations, lambda: _citation_lines(page_citations))
-
-    def _per_page(self, kind: str, page_citations: PageCitations, make: Callable[[], str]) -> str:
-        """What `make` gives for a page, from the memo's table `kind` (kept in memory only)."""
-        return self.memo.get(kind, id(page_citations), lambda: (page_citations, make()))[1]
-
-    def _source(self, source: Source) -> tuple[dict[str, Any], str]:
-        """A source's stats and citations digest: a unit of the memo ("source digests", kept in
-        memory), by the source and the identity and page position of each citation of it."""
-        entry = self._sources.get(source.id)
-        if entry is None:
-            site, position = self.site, self.site.positions
-            citations = [c for e in site.excerpts.get(source.id, ()) for c in site.backlinks.get((source.id, e.anchor), ())]
-            key = (id(source), tuple((id(c), position[c.page.path]) for c in citations))  # the value keeps them alive, so ids are not reused
-            entry = self._sources[source.id] = self.memo.get("source digests", key, lambda: (
-                source, citations, self._source_stats(source), fingerprint(_source_citation_facts(site, source))))[2:]
-        return entry
+        """A page's entries of citations.json, one per line (a unit of the memo, "citation lines",
+        kept in memory, by the identity of the PageCitations)."""
+        return self.memo.get("citation lines", id(page_citations), lambda: (page_citations, _citation_lines(page_citations)))[1]
 
     def source_stats(self, source: Source) -> dict[str, Any]:
         """What the summaries of a source say, whatever page they are on (all but the links)."""
-        return self._source(source)[0]
-
-    def source_citations_digest(self, source: Source) -> str:
-        """A digest of a source's citations, as its page shows them (the claims, their pages, the excerpts)."""
-        return self._source(source)[1]
+        return self.model["sources"][source.id]["stats"]
 
     # -- the outputs ---------------------------------------------------------------------------
     def outputs(self) -> list[Output]:
         """Every file of the site, in a fixed order, with what it depends on; nothing is made yet."""
         site = self.site
         outputs = []
-        outputs.extend(self.page_output(page_citations) for page_citations in site.pages)
+        outputs.extend(map(self.page_output, site.skeleton["order"]))
         if site.home is None:
             outputs.append(self.html("home.html", "index.html", self.page_variables(None)))
         outputs.append(self.sources_output())
@@ -289,10 +248,11 @@ class Renderer:
         return self.html("sources.html", "sources/index.html", {"sources": self.sources_variable("sources/index.html")})
 
     def source_outputs(self, source: Source) -> list[Output]:
+        digests = self.model["sources"][source.id]
         return [self.html("source.html", source.url, {
-                    "source": Variable(fingerprint(self.source_stats(source)), lambda: self.source_summary(source, source.url)),
-                    "paragraphs": Variable(fingerprint(source.sha256, self.source_citations_digest(source)), lambda: self.source_paragraphs(source)),
-                    "landing_style": Variable(fingerprint(source.sha256, self.source_citations_digest(source)), lambda: self.landing_style(source)),
+                    "source": Variable(digests["summary"], lambda: self.source_summary(source, source.url)),
+                    "paragraphs": Variable(digests["paragraphs"], lambda: self.source_paragraphs(source)),
+                    "landing_style": Variable(digests["paragraphs"], lambda: self.landing_style(source)),
                 }),
                 Output(source.file_url, {"file": source.sha256}, lambda: source.text.encode("utf-8"))]
 
@@ -303,8 +263,7 @@ class Renderer:
         return self.html("404.html", "404.html", {}, absolute_base=self.config.base_path)
 
     def sitemap_output(self) -> Output:
-        sitemap = [(p.page.url, p.page.updated) for p in self.site.pages] + [s.url for s in self.site.sources]
-        return Output("sitemap.xml", {"config": self.digests["config"], "pages": fingerprint(sitemap, self.site.home is None)}, self.sitemap)
+        return Output("sitemap.xml", {"config": self.digests["config"], "pages": self.digests["sitemap"]}, self.sitemap)
 
     def robots_output(self) -> Output:
         """robots.txt (RFC 9309): every crawler welcome, and where the sitemap is. Its one declared
@@ -313,18 +272,14 @@ class Renderer:
                       lambda: f"User-agent: *\nAllow: /\nSitemap: {self.config.base_url}sitemap.xml\n".encode("utf-8"))
 
     def feed_output(self) -> Output:
-        dated = [(p.page.url, p.page.title, p.page.summary, p.page.updated) for p in self.site.pages if p.page.updated]
-        return Output("feed.xml", {"config": self.digests["config"], "pages": fingerprint(dated)}, self.feed)
+        return Output("feed.xml", {"config": self.digests["config"], "pages": self.digests["feed"]}, self.feed)
 
     def feed(self) -> bytes:
         """An Atom feed of the pages with an `updated` date, latest first."""
         return atom_feed(self.config, [p.page for p in self.site.pages])
 
     def citations_output(self) -> Output:
-        pages = {p.page.url: self.page_citations_digest(p) for p in self.site.pages}
-        sources = {s.id: self.source_citations_digest(s) for s in self.site.sources if self.site.excerpts.get(s.id)}
-        return Output("citations.json", {"config": self.digests["config"], "citations": fingerprint(pages), "claims": fingerprint(sources)},
-                      self.citations_json)
+        return Output("citations.json", {"config": self.digests["config"], "citations": self.digests["citations"]}, self.citations_json)
 
     def corroboration_output(self) -> Output:
         """The Corroboration page: every page's judgments and claims against the independent groups."""
@@ -357,13 +312,12 @@ class Renderer:
             "judgment_groups": columns(self.config, (row for m in pages for row in m.rows if row.kind == "judgment")),
         }
 
-    def page_output(self, page_citations: PageCitations) -> Output:
-        """A page's output. Its named inputs are a unit of the memo ("page inputs", kept in memory),
-        by the linked page and the digests of the whole site that its variables read."""
-        template, url = "home.html" if page_citations.page.slug == "index" else "page.html", page_citations.page.url
-        key = (id(page_citations), template, self._page_digests)
-        inputs = self.memo.get("page inputs", key, lambda: (page_citations, self.html(template, url, self.page_variables(page_citations)).inputs))[1]
-        return Output(url, inputs, lambda: self.html(template, url, self.page_variables(page_citations)).make())
+    def page_output(self, name: str) -> Output:
+        """The output of page `name` ("content/treaty.md"). Its key is found from digests alone; the
+        page is read, linked and rendered only if the output must be made."""
+        slug = name[len("content/"):-len(".md")]
+        template, url = ("home.html", "index.html") if slug == "index" else ("page.html", f"{slug}.html")
+        return self.html(template, url, self.page_variables(name))
 
     @cached_property
     def _page_digests(self) -> str:
@@ -372,15 +326,22 @@ class Renderer:
                            sorted(self.template_digests.items()))
 
     def html(self, template: str, url: str, variables: dict[str, Variable], absolute_base: str | None = None) -> Output:
-        """A page made from a template: its key names the templates, the settings, the URL, and each variable read."""
+        """A page made from a template: its key names the templates, the settings, the URL, and each
+        variable read. The named inputs and their key are a unit of the memo ("html") by all of those."""
         reads, templates_digest = self.template_inputs(template)
+        unit = (template, url, absolute_base, templates_digest, self.digests["config"], self.digests["nav"], self.digests["home_title"],
+                tuple((name, v.fingerprint) for name, v in variables.items()))
+        inputs, key = self.memo.get("html", unit, lambda: self._html_inputs(url, reads, templates_digest, variables))
+        make = lambda: self.template(template, {**self.common_variables(url, absolute_base),  # noqa: E731
+                                                **{name: v.make() for name, v in variables.items() if reads is None or name in reads}})
+        return Output(url, inputs, make, key)
+
+    def _html_inputs(self, url: str, reads: frozenset[str] | None, templates_digest: str, variables: dict[str, Variable]) -> list:
         fingerprints = {"nav": self.digests["nav"], "home_title": self.digests["home_title"], **{n: v.fingerprint for n, v in variables.items()}}
         read = sorted(fingerprints if reads is None else reads & fingerprints.keys())
         inputs = {"templates": templates_digest, "config": self.digests["config"], "url": url,
                   **{f"variable {name}": fingerprints[name] for name in read}}
-        make = lambda: self.template(template, {**self.common_variables(url, absolute_base),  # noqa: E731
-                                                **{name: v.make() for name, v in variables.items() if reads is None or name in reads}})
-        return Output(url, inputs, make)
+        return [inputs, fingerprint(sorted(inputs.items()))]
 
     def template_inputs(self, name: str) -> tuple[frozenset[str] | None, str]:
         """(the variables template `name` can read, None for any; a digest of it and every template it pulls in)."""
@@ -408,26 +369,28 @@ class Renderer:
             "link": link,
         }
 
-    def page_variables(self, page_citations: PageCitations | None) -> dict[str, Variable]:
-        """The variables of a content page, or of the home page when there is no content/index.md."""
+    def page_variables(self, name: str | None) -> dict[str, Variable]:
+        """The variables of content page `name`, or of the home page when there is no content/index.md.
+        Each fingerprint is made of digests alone: the page is read only when a value is made."""
         site = self.site
-        url = page_citations.page.url if page_citations else "index.html"
-        if page_citations is None:
+        if name is None:
+            url = "index.html"
             own = {"page": Variable("", lambda: None), "body": Variable("", lambda: Markup("")), "notes": Variable("", lambda: []),
                    "sourcing": Variable("", lambda: None),
                    "contents": Variable("", lambda: []), "neighbours": Variable("", lambda: {"previous": None, "next": None})}
         else:
-            page = page_citations.page
-            text = self.page_text(page.path)
-            citations = self.page_citations_digest(page_citations)
+            slug = name[len("content/"):-len(".md")]
+            url = "index.html" if slug == "index" else f"{slug}.html"
+            text = f"{name} {self.page_text(name)}"  # the page's file: its name and the digest of its bytes
+            digests = self.model["pages"][name]
+            linked = lambda: site.page(name)  # noqa: E731
             own = {
-                "page": Variable(fingerprint(page.path, text), lambda: page),
-                "body": Variable(fingerprint(page.path, text, citations, self.digests["pages"]), lambda: self.markdown(page_citations, url)),
-                "notes": Variable(citations, lambda: [_note(c, url) for c in page_citations.citations]),
-                "sourcing": Variable(fingerprint(citations, [c.claim for c in page_citations.citations], page_facts(page)),
-                                     lambda: self.sourcing(page_citations, url)),
-                "contents": Variable(fingerprint(page.path, text), lambda: contents(page.html)),
-                "neighbours": Variable(self.digests["topic_links"], lambda: self.neighbours(page_citations, url)),
+                "page": Variable(text, lambda: linked().page),
+                "body": Variable(f"{text} {digests['citations']} {self.digests['pages']}", lambda: self.markdown(linked(), url)),
+                "notes": Variable(digests["citations"], lambda: [_note(c, url) for c in linked().citations]),
+                "sourcing": Variable(digests["sourcing"], lambda: self.sourcing(linked(), url)),
+                "contents": Variable(text, lambda: contents(linked().page.html)),
+                "neighbours": Variable(self.digests["topic_links"], lambda: self.neighbours(linked(), url)),
             }
         return {
             **own,
@@ -510,19 +473,6 @@ class Renderer:
                 data = path.read_bytes()
                 outputs.append(Output(f"assets/{path.relative_to(assets_dir).as_posix()}", {"file": hashlib.sha256(data).hexdigest()}, lambda d=data: d))
         return outputs
-
-    def _source_stats(self, source: Source) -> dict[str, Any]:
-        """What the summaries of a source say, whatever page they are on (all but the links)."""
-        article = [p for p in source.paragraphs if not p.furniture]
-        cited = _cited_paragraphs(source, self.site.excerpts.get(source.id, ()))
-        share = len([p for p in article if p.index in cited]) / len(article) if article else 0.0
-        return {
-            "id": source.id, "config": source.config, "sha256": source.sha256,
-            "claims": sum(len(self.site.backlinks.get((source.id, e.anchor), ())) for e in self.site.excerpts.get(source.id, ())),
-            "paragraphs": len(article),
-            "cited_paragraphs": len([p for p in article if p.index in cited]),
-            "share": share, "percent": round(share * 100),
-        }
 
     def source_summary(self, source: Source, url: str) -> dict[str, Any]:
         stats = self.source_stats(source)
@@ -639,41 +589,12 @@ def _digest_tree(directory: Path) -> dict[str, str]:
     return {p.relative_to(directory).as_posix(): file_digest(p) for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-def _source_citation_facts(site: Site, source: Source) -> list[tuple]:
-    """A source's citations as its page shows them: in page order, then in each page's order."""
-    position = site.positions
-    citations = [c for e in site.excerpts.get(source.id, ()) for c in site.backlinks.get((source.id, e.anchor), ())]
-    citations.sort(key=lambda c: (position[c.page.path], c.number))
-    return [(c.page.url, c.page.title, c.page.menu_title, c.number, c.claim, c.excerpt.start, c.excerpt.end, c.excerpt.anchor) for c in citations]
-
-
 def _citation_lines(page_citations: PageCitations) -> str:
     """A page's citations as citations.json lists them, one per line (easy to diff and grep)."""
     return ",\n".join(_JSON.encode({
         "page": c.page.url, "claim": c.claim, "source": c.excerpt.source.config.file,
         "quote": c.excerpt.quote, "start": c.excerpt.start, "end": c.excerpt.end, "href": c.excerpt.url,
     }) for c in page_citations.citations)
-
-
-def _citation_facts(page_citations: PageCitations) -> list[tuple]:
-    """A page's citations as the page shows them."""
-    return [(c.excerpt.source.config.id, c.excerpt.start, c.excerpt.end, c.excerpt.anchor, c.excerpt.quote) for c in page_citations.citations]
-
-
-def _cited_paragraphs(source: Source, excerpts: tuple[Excerpt, ...]) -> set[int]:
-    """Indexes of the paragraphs holding the excerpts (where each excerpt starts)."""
-    starts = [paragraph.start for paragraph in source.paragraphs]
-    cited = set()
-    for excerpt in excerpts:
-        paragraph = source.paragraphs[bisect.bisect_right(starts, excerpt.start) - 1]
-        assert paragraph.start <= excerpt.start < paragraph.end
-        cited.add(paragraph.index)
-    return cited
-
-
-def _summary_facts(page_citations: PageCitations) -> tuple:
-    page = page_citations.page
-    return (page.title, page.summary, page.url, len(page_citations.citations))
 
 
 # -- citations in page bodies -----------------------------------------------------------------

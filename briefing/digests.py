@@ -1,0 +1,93 @@
+"""What the outputs read of the linked site, as digests: the ground of their dependency keys.
+
+`model_digests` computes them from plain data alone (the pages' records, the link stage's
+skeleton, the sources' paragraphs), never from a page's body, so they are one unit of the memo
+("digests", kept by `python build.py` too) under `Site.key`, which digests exactly that: a prose
+edit leaves them as they were, and no page needs to be read to know which outputs changed.
+"""
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+from .link import Site
+from .memo import fingerprint
+from .sources import Source
+
+
+def model_digests(site: Site, settings: str) -> dict[str, Any]:
+    """{"site": {part: digest}, "pages": {page name: {"citations", "sourcing"}}, "sources": {source id:
+    {"stats", "summary", "citations", "paragraphs"}}}: each digest a str (memo.fingerprint), each
+    "stats" the plain figures a source's summary shows. `settings` is inputs.Inputs.config."""
+    records, skeleton = site.records, site.skeleton
+    order, cites, by_source = skeleton["order"], skeleton["citations"], skeleton["by_source"]
+    by_id = {source.id: source for source in site.sources}
+    position = {name: index for index, name in enumerate(order)}
+    urls = {name: _url(name) for name in order}
+    pages: dict[str, dict[str, str]] = {}
+    for name in order:
+        record = records[name]
+        citations = fingerprint([(by_id[sid].config.id, start, end, anchor, by_id[sid].text[start:end]) for sid, start, end, anchor, _ in cites[name]])
+        claims = [record["citations"][use][6] for *_, use in cites[name]]
+        tradecraft = [[citation[7] for citation in record["citations"]], [judgment[:-1] for judgment in record["judgments"]]]
+        pages[name] = {"citations": citations, "sourcing": fingerprint(citations, claims, tradecraft)}
+    sources = {source.id: _source_digests(source, by_source.get(source.id, ()), records, cites, position, urls) for source in site.sources}
+    slugs = {name: name[len("content/"):-len(".md")] for name in order}
+    topics = set(site.config.topics)
+    by_slug = {slug: name for name, slug in slugs.items()}
+
+    def summary(name: str) -> tuple:
+        return (records[name]["title"], records[name]["summary"], urls[name], len(cites[name]))
+
+    home = by_slug.get("index")
+    menu = [by_slug[slug] for slug in (*site.config.topics, *site.config.pages) if slug in by_slug]
+    topic_names = [name for name in order if slugs[name] in topics]
+    others = [name for name in order if slugs[name] != "index" and slugs[name] not in topics]
+    dated = [(urls[n], records[n]["title"], records[n]["summary"], records[n]["updated"]) for n in order if records[n]["updated"]]
+    return {
+        "site": {
+            "config": settings,
+            "pages": fingerprint({slugs[name]: urls[name] for name in order}),
+            "nav": fingerprint([(records[name]["menu_title"], urls[name]) for name in menu]),
+            "home_title": fingerprint(records[home]["title"] if home else None),
+            # what previous / next links show: the topics' titles and addresses
+            "topic_links": fingerprint(sorted((slugs[name], records[name]["title"]) for name in topic_names)),
+            "topics": fingerprint([summary(name) for name in topic_names]),
+            "others": fingerprint([summary(name) for name in others]),
+            "sources": fingerprint([(source.id, source.sha256, sources[source.id]["stats"]) for source in site.sources]),
+            # what the Corroboration page and the annotations read of every page: titles, citations, claims, grades, judgments
+            "corroboration": fingerprint([(urls[name], records[name]["title"], pages[name]["sourcing"]) for name in order]),
+            "sitemap": fingerprint([(urls[name], records[name]["updated"]) for name in order], [s.url for s in site.sources], home is None),
+            "feed": fingerprint(dated),
+            "citations": fingerprint({urls[name]: pages[name]["citations"] for name in order},
+                                     {sid: sources[sid]["citations"] for sid, entries in by_source.items() if entries}),
+        },
+        "pages": pages,
+        "sources": sources,
+    }
+
+
+def _source_digests(source: Source, excerpts: list, records: dict, cites: dict, position: dict[str, int], urls: dict[str, str]) -> dict[str, Any]:
+    """A source's summary figures and the digest of its citations as its page shows them (in page
+    order, then in each page's order: the claims, their pages, the excerpts)."""
+    article = [p for p in source.paragraphs if not p.furniture]
+    starts = [paragraph.start for paragraph in source.paragraphs]
+    cited = {source.paragraphs[bisect.bisect_right(starts, start) - 1].index for start, *_ in excerpts}
+    share = len([p for p in article if p.index in cited]) / len(article) if article else 0.0
+    stats = {"claims": sum(len(entry[3]) for entry in excerpts), "paragraphs": len(article),
+             "cited_paragraphs": len([p for p in article if p.index in cited]), "share": share, "percent": round(share * 100)}
+    shown = []
+    for start, end, anchor, citing in excerpts:
+        for name, number in citing:
+            record = records[name]
+            claim = record["citations"][cites[name][number - 1][4]][6]
+            shown.append((position[name], number, urls[name], record["title"], record["menu_title"], claim, start, end, anchor))
+    shown.sort(key=lambda entry: entry[:2])
+    citations = fingerprint([entry[1:] for entry in shown])
+    return {"stats": stats, "summary": fingerprint(source.id, source.sha256, stats), "citations": citations,
+            "paragraphs": fingerprint(source.sha256, citations)}
+
+
+def _url(name: str) -> str:
+    slug = name[len("content/"):-len(".md")]
+    return "index.html" if slug == "index" else f"{slug}.html"
