@@ -75,15 +75,14 @@ class Digests:
             return file_digest(path)  # says what is wrong
         if not stat.S_ISREG(info.st_mode):
             return file_digest(path)  # a link names its target: digest it each time
-        entry = self.stats.get(path)
+        entry = self.stats.get(path)  # kept for the next build
         if entry is not None and entry[0] == info.st_mtime_ns and entry[1] == info.st_ctime_ns and entry[2] == info.st_size and entry[3] == info.st_ino:
             digest = entry[4]
         else:
             digest = file_digest(path)
             entry = [info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino, digest]
-        if info.st_mtime_ns < self.recent and info.st_ctime_ns < self.recent:
             self.stats[path] = entry
-        else:
+        if info.st_mtime_ns >= self.recent or info.st_ctime_ns >= self.recent:
             self.stats.new.pop(path, None)  # may change again unseen: read it again next time
         return digest
 

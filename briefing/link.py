@@ -226,7 +226,7 @@ def link(config: Config, sources: tuple[Source, ...], pages: Pages, problems: Pr
         linked.append((name, digests[0]))
         shown.append(digests[1])
     key = fingerprint(settings, [(s.id, s.sha256) for s in sources], linked, failed)
-    skeleton, found = memo.get("skeleton", key, lambda: _link(config, sources, pages, memo.table("quote"), set(failed)))
+    skeleton, found = memo.get("skeleton", key, lambda: _link(config, sources, pages, memo.table("quote"), set(failed)), keeps=("quote",))
     problems.items.extend(Problem(Location(path, line), message) for path, line, message in found)
     unit = (key, tuple(pages.keys.values()), tuple(map(id, sources)))
     return memo.get("site", unit, lambda: (sources, Site(config, sources, skeleton, pages, memo, fingerprint(key, shown))))[1]

@@ -19,10 +19,12 @@ Only what a build asked for is kept for the next (`Memo.after`): the memo never 
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
@@ -32,7 +34,8 @@ T = TypeVar("T")
 
 FORMAT = 5
 # The tables whose values are plain data (str, numbers, lists, dicts): what `python build.py` keeps.
-PERSISTED = ("stat", "layout", "record", "facts", "quote", "skeleton", "independence", "digests", "html", "output", "search")
+PERSISTED = ("stat", "layout", "seed check", "record", "facts", "quote", "skeleton", "independence", "digests", "template reads", "html", "page output",
+             "output", "search")
 _MISSING = object()
 
 
@@ -43,6 +46,7 @@ class Table:
     def __init__(self, old: dict | None = None):
         self.old: dict = old if old is not None else {}
         self.new: dict = {}
+        self.written: set = set()  # the keys this build stored (`new` holds the rest as `old` had them)
 
     def get(self, key: Any, default: Any = None) -> Any:
         value = self.new.get(key, _MISSING)
@@ -64,9 +68,25 @@ class Table:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         self.new[key] = value
+        self.written.add(key)
 
     def update(self, entries: dict) -> None:
         self.new.update(entries)
+        self.written.update(entries)
+
+    def keep(self) -> None:
+        """Carry every entry of the build before over to the next (what a unit taken from the memo was computed from)."""
+        for key, value in self.old.items():
+            self.new.setdefault(key, value)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the table the next build gets differs from the one this build got."""
+        return bool(self.written) or len(self.new) != len(self.old)
+
+    def changed_keys(self) -> set:
+        """The keys whose entries differ between `old` and `new`: stored, or dropped."""
+        return self.written | (self.old.keys() - self.new.keys())
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.new)
@@ -79,6 +99,7 @@ class Memo:
     def __init__(self, tables: dict[str, dict] | None = None, state: Any = None):
         self.tables = {name: Table(entries) for name, entries in (tables or {}).items()}
         self.state = state  # the output folder as the last build that wrote it left it (write.folder_state)
+        self.changed: set[str] | None = None  # the tables (and "state") that differ from the memo this one was made from (Memo.after)
 
     def table(self, name: str) -> Table:
         table = self.tables.get(name)
@@ -86,26 +107,42 @@ class Memo:
             table = self.tables[name] = Table()
         return table
 
-    def get(self, name: str, key: Any, compute: Callable[[], T]) -> T:
-        """The result of the unit `key` of table `name`: stored, or computed now and stored."""
+    def get(self, name: str, key: Any, compute: Callable[[], T], keeps: tuple[str, ...] = ()) -> T:
+        """The result of the unit `key` of table `name`: stored, or computed now and stored. When it
+        was stored, the tables `keeps` (what it is computed from, and would be again after an edit
+        that changes its key) keep all their entries for the next build."""
         table = self.table(name)
         value = table.get(key, _MISSING)
         if value is _MISSING:
-            value = table.new[key] = compute()
+            value = table[key] = compute()
+        else:
+            for kept in keeps:
+                self.table(kept).keep()
         return value
 
     def after(self, state: Any = None) -> Memo:
         """The memo for the next build: what this one asked for or made, and the output folder's state."""
-        return Memo({name: table.new for name, table in self.tables.items()}, state)
+        after = Memo({name: table.new for name, table in self.tables.items()}, state)
+        after.changed = {name for name, table in self.tables.items() if table.changed} | ({"state"} if state != self.state else set())
+        return after
 
     def remember(self, after: Memo) -> None:
         """Keep `after` (this memo's `after`) for the next build: the caller holds it (the preview)."""
 
 
+SHARDS = 16  # files per large table: an edit rewrites the few its entries fall in
+SHARD_MINIMUM = 2000  # entries; a smaller table is one file
+
+
 class DiskMemo(Memo):
     """The memo of `python build.py`: the PERSISTED tables, in `.cache/` inside the project
-    (git-ignored, safe to delete), as one marshal file per output folder. A file written by other
-    generator code or other library versions is not read."""
+    (git-ignored, safe to delete). Per output folder, `build-NAME.marshal` holds the output
+    folder's state, the "output" table and the names of the files holding the other tables, in
+    `build-NAME/`: each table split by its keys' hashes into SHARDS files (one, for a small
+    table), so a build rewrites only the files whose entries changed. A file's name is new each
+    time it is written and the first file is replaced last, atomically, so the memo read is always
+    one build's whole memo. Files written by other generator code or other library versions are
+    not read."""
 
     @classmethod
     def of(cls, root: Path, output_dir: Path, config_location: object) -> DiskMemo:
@@ -114,31 +151,91 @@ class DiskMemo(Memo):
 
     def __init__(self, path: Path):
         self.path = path
+        self.folder = path.with_suffix("")
+        self.files: dict[str, dict[int, str]] = {}  # table -> shard -> file name in `folder`
+        self.shards: dict[str, int] = {}  # table -> how many shards its keys were split into
         tables: dict[str, dict] = {}
         state = None
         try:
             data = marshal.loads(path.read_bytes())
-        except (OSError, ValueError, EOFError, TypeError):  # missing, or not a memo this Python wrote
-            data = None
-        if isinstance(data, dict) and data.get("generator") == generator_digest():
-            tables, state = data["tables"], data["state"]
+            if isinstance(data, dict) and data.get("generator") == generator_digest():
+                for name, files in data["files"].items():
+                    table = tables[name] = {}
+                    for file in files.values():
+                        table.update(marshal.loads((self.folder / file).read_bytes()))
+                tables.update(data["tables"])
+                state, self.files, self.shards = data["state"], data["files"], data["shards"]
+        except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):  # missing, damaged, or not a memo this Python wrote
+            tables, state, self.files, self.shards = {}, None, {}, {}
         super().__init__(tables, state)
 
     def remember(self, memo: Memo) -> None:
-        """Keep `memo` (a build's `after`) for the next `python build.py`, atomically; forget all
-        when the build could not vouch for the output folder (state None)."""
+        """Keep `memo` (this memo's `after`) for the next `python build.py`: the files of the
+        shards that changed, then the first file, atomically; forget all when the build could not
+        vouch for the output folder (state None)."""
         if memo.state is None:
             self.forget()
             return
-        data = {"generator": generator_digest(), "state": memo.state,
-                "tables": {name: table.old for name, table in memo.tables.items() if name in PERSISTED}}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
+        if memo.changed is not None and not memo.changed & {"state", *PERSISTED} and self.path.exists():
+            return  # nothing to write: the files hold this memo already
+        self.folder.mkdir(parents=True, exist_ok=True)
+        files: dict[str, dict[int, str]] = {}
+        for name, table in memo.tables.items():
+            if name not in PERSISTED or name == "output":
+                continue
+            entries = table.old
+            shards = SHARDS if len(entries) >= SHARD_MINIMUM else 1
+            before = self.files.get(name, {})
+            built = self.tables.get(name)
+            if self.shards.get(name) != shards or built is None:
+                redo = set(range(shards))
+            else:  # the shards whose entries changed, and any whose file another build has removed since
+                redo = {_shard(key, shards) for key in built.changed_keys()}
+                redo |= {index for index, file in before.items() if not (self.folder / file).exists()}
+            files[name] = {index: file for index, file in before.items() if index not in redo}
+            if redo:
+                parts: list[dict] = [{} for _ in range(shards)]
+                for key, value in entries.items():
+                    parts[_shard(key, shards)][key] = value
+                for index in redo:
+                    if parts[index]:
+                        files[name][index] = self._write(f"{name.replace(' ', '_')}-{index}-{os.urandom(6).hex()}.marshal", parts[index])
+        output = memo.tables["output"].old if "output" in memo.tables else {}
+        counts = {name: SHARDS if len(memo.tables[name].old) >= SHARD_MINIMUM else 1 for name in files}
+        self._write(self.path.name, {"generator": generator_digest(), "state": memo.state, "tables": {"output": output}, "files": files,
+                                     "shards": counts}, self.path.parent)
+        self.files, self.shards = files, counts
+        self._tidy()
+
+    def _write(self, name: str, data: Any, folder: Path | None = None) -> str:
+        """Write `data` as `name` in `folder` (the shards' folder if None), atomically."""
+        path = (folder or self.folder) / name
+        temporary = path.with_name(f"{name}.{os.getpid()}.tmp")
         temporary.write_bytes(marshal.dumps(data))
-        os.replace(temporary, self.path)
+        os.replace(temporary, path)
+        return name
+
+    def _tidy(self) -> None:
+        """Remove the files of the shards' folder that the memo no longer names (an older build's, an interrupted write's)."""
+        named = {file for files in self.files.values() for file in files.values()}
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.folder):
+                if entry.name not in named:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
 
     def forget(self) -> None:
         self.path.unlink(missing_ok=True)
+        self.files = {}
+        self._tidy()
+
+
+def _shard(key: Any, shards: int) -> int:
+    """Which of `shards` files an entry lies in, by a hash of its key that every process computes alike."""
+    if shards == 1:
+        return 0
+    text = key if isinstance(key, str) else repr(key)
+    return zlib.crc32(text.encode("utf-8", "surrogatepass")) % shards
 
 
 def fingerprint(*parts: object) -> str:

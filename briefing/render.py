@@ -317,13 +317,16 @@ class Renderer:
         page is read, linked and rendered only if the output must be made."""
         slug = name[len("content/"):-len(".md")]
         template, url = ("home.html", "index.html") if slug == "index" else ("page.html", f"{slug}.html")
-        return self.html(template, url, self.page_variables(name))
+        digests = self.model["pages"][name]
+        unit = (name, self.page_text(name), digests["citations"], digests["sourcing"], self._page_digests)
+        inputs, key = self.memo.get("page output", unit, lambda: self._html_inputs(url, *self.template_inputs(template), self.page_variables(name)))
+        return Output(url, inputs, lambda: self.html(template, url, self.page_variables(name)).make(), key)
 
     @cached_property
     def _page_digests(self) -> str:
         """What a page's output reads of the whole site and of the templates."""
         return fingerprint([self.digests[name] for name in ("config", "pages", "nav", "home_title", "topic_links", "topics", "others", "sources")],
-                           sorted(self.template_digests.items()))
+                           self._templates_key)
 
     def html(self, template: str, url: str, variables: dict[str, Variable], absolute_base: str | None = None) -> Output:
         """A page made from a template: its key names the templates, the settings, the URL, and each
@@ -346,9 +349,18 @@ class Renderer:
     def template_inputs(self, name: str) -> tuple[frozenset[str] | None, str]:
         """(the variables template `name` can read, None for any; a digest of it and every template it pulls in)."""
         if name not in self._template_inputs:
-            reads, names = self.templates.reads(name)
-            self._template_inputs[name] = (reads, fingerprint(sorted((n, self.template_digests.get(n)) for n in names)))
+            reads, digest = self.memo.get("template reads", (name, self._templates_key), lambda: self._template_reads(name))
+            self._template_inputs[name] = (None if reads is None else frozenset(reads), digest)
         return self._template_inputs[name]
+
+    def _template_reads(self, name: str) -> list:
+        """A unit of the memo ("template reads", by the template's name and the digests of every template file)."""
+        reads, names = self.templates.reads(name)
+        return [None if reads is None else sorted(reads), fingerprint(sorted((n, self.template_digests.get(n)) for n in names))]
+
+    @cached_property
+    def _templates_key(self) -> str:
+        return fingerprint(sorted(self.template_digests.items()))
 
     def common_variables(self, url: str, absolute_base: str | None) -> dict[str, Any]:
         """What every template gets. All but `nav` and `home_title` are made from the URL and the settings alone."""

@@ -7,12 +7,12 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import regex
 
 from .config import Config, SourceConfig
-from .errors import Location, Problems
+from .errors import Location, Problem, Problems
 if TYPE_CHECKING:
     from .inputs import Inputs
     from .memo import Memo
@@ -99,12 +99,47 @@ class Paragraph:
     furniture: bool
 
 
-@dataclass(frozen=True)
 class Source:
-    config: SourceConfig
-    text: str
-    sha256: str
-    paragraphs: tuple[Paragraph, ...]
+    """One seed: its entry in site.yaml, its text (str, code points), the sha256 of its bytes and its
+    paragraphs. A deferred source (`Source.deferred`) reads its file only when its text or
+    paragraphs are first asked for. Two sources are equal when their entries and bytes are."""
+
+    def __init__(self, config: SourceConfig, text: str, sha256: str, paragraphs: tuple[Paragraph, ...]):
+        self.config = config
+        self.sha256 = sha256
+        self._loaded: tuple[str, tuple[Paragraph, ...]] | None = (text, paragraphs)
+        self._load: Callable[[], tuple[str, tuple[Paragraph, ...]]] | None = None
+
+    @classmethod
+    def deferred(cls, config: SourceConfig, sha256: str, load: Callable[[], tuple[str, tuple[Paragraph, ...]]]) -> Source:
+        """A source whose (text, paragraphs) `load` gives when first needed (raising BuildError if the file changed since)."""
+        source = cls(config, "", sha256, ())
+        source._loaded, source._load = None, load
+        return source
+
+    @property
+    def text(self) -> str:
+        return self._contents[0]
+
+    @property
+    def paragraphs(self) -> tuple[Paragraph, ...]:
+        return self._contents[1]
+
+    @property
+    def _contents(self) -> tuple[str, tuple[Paragraph, ...]]:
+        if self._loaded is None:
+            self._loaded = self._load()  # type: ignore[misc]
+        return self._loaded
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Source) and (self.config, self.sha256) == (other.config, other.sha256) and (
+            self.sha256 or self.text == other.text)
+
+    def __hash__(self) -> int:
+        return hash((self.config.id, self.sha256))
+
+    def __repr__(self) -> str:
+        return f"Source({self.config.id!r}, sha256={self.sha256[:12]!r})"
 
     @cached_property
     def index(self) -> QuoteIndex:
@@ -174,21 +209,41 @@ class Source:
 def load_sources(config: Config, inputs: Inputs, memo: Memo, problems: Problems) -> tuple[Source, ...]:
     """Every seed site.yaml lists, in its order. A source is a unit of the memo ("source", kept in
     memory) under its settings and the digest of its bytes, so the preview reuses it with its index
-    built; its paragraphs are a unit too ("layout", by the bytes' digest and the paragraph rule)."""
+    built; its paragraphs are a unit too ("layout", by the bytes' digest and the paragraph rule),
+    and what loading it found wrong ("seed check", plain data, by the settings and the digest): a
+    seed loaded well before is read only when its text is needed (Source.deferred)."""
     sources = []
-    layouts = memo.table("layout")
+    layouts, checks = memo.table("layout"), memo.table("seed check")
     for source_config in config.sources:
-        key = (source_config, inputs.seeds.get(f"seeds/{source_config.file}"))
+        digest = inputs.seeds.get(f"seeds/{source_config.file}")
+        key = (source_config, digest)
         found = memo.table("source").get(key)
+        check = f"{inputs.config} {source_config.id} {digest}"
+        known = checks.get(check)
+        if found is None and known is not None and layouts.get(layout_key(str(digest), source_config.paragraphs)) is not None:
+            path = config.seeds_dir / source_config.file
+            found = (Source.deferred(source_config, str(digest), lambda c=source_config, p=path, d=digest: _reload(p, c, d, layouts)),
+                     [Problem(Location(path_, line), message, warning) for path_, line, message, warning in known])
         if found is None:
             own = Problems()
             found = (load_source(config.seeds_dir / source_config.file, source_config, own, layouts), own.items)
-            if found[0] is not None and found[0].sha256 == key[1]:  # the bytes read are the bytes digested
+            if found[0] is not None and found[0].sha256 == digest:  # the bytes read are the bytes digested
                 memo.table("source")[key] = found
+                checks[check] = [[p.location.path, p.location.line, p.message, p.warning] for p in own.items]
         problems.items.extend(found[1])
         if found[0] is not None:
             sources.append(found[0])
     return tuple(sources)
+
+
+def _reload(path: Path, source_config: SourceConfig, sha256: str, layouts: MutableMapping) -> tuple[str, tuple[Paragraph, ...]]:
+    """A deferred source's text and paragraphs, from its file (BuildError if its bytes are not the ones digested)."""
+    problems = Problems()
+    source = load_source(path, source_config, problems, layouts)
+    if source is None or source.sha256 != sha256:
+        problems.error(Location(f"seeds/{source_config.file}"), "the seed changed while the site was being built; build again")
+        problems.check()
+    return source.text, source.paragraphs  # type: ignore[union-attr]
 
 
 def layout_key(sha256: str, mode: str) -> str:

@@ -349,7 +349,9 @@ def commit(sink: Staging | InMemory, rendering: Rendering, memo: Memo) -> tuple[
             state = None
         table = memo.table("output")
         for path, key in rendering.keys.items():
-            table[path] = [key, rendering.sizes[path]]
+            entry = [key, rendering.sizes[path]]
+            if table.get(path) != entry:
+                table[path] = entry
     return dataclasses.replace(rendering, changed=changed), state
 # -- the swap -----------------------------------------------------------------------------------
 def _swap(staging: Path, out: Path) -> None:
