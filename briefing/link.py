@@ -141,7 +141,12 @@ class Site:
 
     @cached_property
     def home(self) -> PageCitations | None:
-        return self.page("content/index.md") if "content/index.md" in self._slugs else None
+        return self.page("content/index.md") if self.has_home else None
+
+    @property
+    def has_home(self) -> bool:
+        """Whether content/index.md is a page (without making it)."""
+        return "content/index.md" in self._slugs
 
     @cached_property
     def topics(self) -> tuple[PageCitations, ...]:

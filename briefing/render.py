@@ -228,7 +228,7 @@ class Renderer:
         site = self.site
         outputs = []
         outputs.extend(map(self.page_output, site.skeleton["order"]))
-        if site.home is None:
+        if not site.has_home:
             outputs.append(self.html("home.html", "index.html", self.page_variables(None)))
         outputs.append(self.sources_output())
         for source in site.sources:
