@@ -34,7 +34,7 @@ T = TypeVar("T")
 
 FORMAT = 5
 # The tables whose values are plain data (str, numbers, lists, dicts): what `python build.py` keeps.
-PERSISTED = ("stat", "layout", "seed check", "record", "facts", "quote", "skeleton", "independence", "digests", "template reads", "html", "page output",
+PERSISTED = ("build", "stat", "layout", "seed check", "record", "facts", "quote", "skeleton", "independence", "digests", "template reads", "html", "page output",
              "output", "search")
 _MISSING = object()
 
@@ -120,6 +120,11 @@ class Memo:
                 self.table(kept).keep()
         return value
 
+    def keep_all(self) -> None:
+        """Carry every entry over to the next build (the whole build was taken from the memo)."""
+        for table in self.tables.values():
+            table.keep()
+
     def after(self, state: Any = None) -> Memo:
         """The memo for the next build: what this one asked for or made, and the output folder's state."""
         after = Memo({name: table.new for name, table in self.tables.items()}, state)
@@ -159,15 +164,23 @@ class DiskMemo(Memo):
         try:
             data = marshal.loads(path.read_bytes())
             if isinstance(data, dict) and data.get("generator") == generator_digest():
-                for name, files in data["files"].items():
-                    table = tables[name] = {}
-                    for file in files.values():
-                        table.update(marshal.loads((self.folder / file).read_bytes()))
-                tables.update(data["tables"])
-                state, self.files, self.shards = data["state"], data["files"], data["shards"]
+                tables, state, self.files, self.shards = dict(data["tables"]), data["state"], data["files"], data["shards"]
         except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):  # missing, damaged, or not a memo this Python wrote
             tables, state, self.files, self.shards = {}, None, {}, {}
         super().__init__(tables, state)
+
+    def table(self, name: str) -> Table:
+        """A table, its files read when a build first asks for it (a build taken whole from the memo reads few)."""
+        if name not in self.tables and name in self.files:
+            entries: dict = {}
+            try:
+                for file in self.files[name].values():
+                    entries.update(marshal.loads((self.folder / file).read_bytes()))
+            except (OSError, ValueError, EOFError, TypeError):  # removed or damaged since: as if never stored
+                entries = {}
+                self.shards.pop(name, None)
+            self.tables[name] = Table(entries)
+        return super().table(name)
 
     def remember(self, memo: Memo) -> None:
         """Keep `memo` (this memo's `after`) for the next `python build.py`: the files of the
@@ -179,7 +192,7 @@ class DiskMemo(Memo):
         if memo.changed is not None and not memo.changed & {"state", *PERSISTED} and self.path.exists():
             return  # nothing to write: the files hold this memo already
         self.folder.mkdir(parents=True, exist_ok=True)
-        files: dict[str, dict[int, str]] = {}
+        files = {name: found for name, found in self.files.items() if name not in self.tables}  # tables no build asked for: as they were
         for name, table in memo.tables.items():
             if name not in PERSISTED or name == "output":
                 continue
@@ -201,7 +214,8 @@ class DiskMemo(Memo):
                     if parts[index]:
                         files[name][index] = self._write(f"{name.replace(' ', '_')}-{index}-{os.urandom(6).hex()}.marshal", parts[index])
         output = memo.tables["output"].old if "output" in memo.tables else {}
-        counts = {name: SHARDS if len(memo.tables[name].old) >= SHARD_MINIMUM else 1 for name in files}
+        counts = {name: (SHARDS if len(memo.tables[name].old) >= SHARD_MINIMUM else 1) if name in memo.tables else self.shards[name]
+                  for name in files}
         self._write(self.path.name, {"generator": generator_digest(), "state": memo.state, "tables": {"output": output}, "files": files,
                                      "shards": counts}, self.path.parent)
         self.files, self.shards = files, counts

@@ -7,6 +7,7 @@ Every build runs the same stages in the same order; what makes a rebuild fast is
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,36 +15,33 @@ from typing import Callable
 
 from .config import Config
 from .content import load_pages
-from .errors import BuildError, Problem, Problems
+from .errors import BuildError, Location, Problem, Problems
 from .grading import check_independence, check_judgments
 from .inputs import Inputs, read_inputs
 from .link import Site, link, locate_quotes
 from .lock import ProjectLock
-from .memo import Memo
+from .memo import Memo, fingerprint
 from .project import check_project
 from .provenance import check_originals
 from .render import Rendering, render_site
 from .sources import load_sources
-from .write import InMemory, Staging, check_output_dir, check_paths, commit, file_problem
+from .write import InMemory, Staging, WrittenFiles, check_output_dir, check_paths, commit, file_problem, listing
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    site: Site
+    site: Site | None  # None when the whole build was taken from `python build.py`'s memo (nothing was loaded)
     files: Mapping[str, bytes]  # read from the output folder when asked for (kept in memory by a build that writes none)
     warnings: tuple[Problem, ...]
     inputs: Inputs  # digests of the input files, read before loading them
     rendering: Rendering  # every output's dependency key, which were made, which changed
-    memo: Memo  # for the next build: what this one asked for or made
+    memo: Memo | None  # for the next build: what this one asked for or made
+    counts: dict[str, int]  # pages, sources, citations
 
     @property
     def changed(self) -> tuple[str, ...]:
         """The outputs new, different or gone since the output folder was last written (all, for a fresh folder)."""
         return self.rendering.changed
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {"pages": len(self.site.pages), "sources": len(self.site.sources), "citations": self.site.citation_count}
 
     @property
     def up_to_date(self) -> bool:
@@ -78,6 +76,10 @@ def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, pro
     if unlisted is None:
         problems.check()                                # an input folder that is not the project's: read nothing
     inputs = read_inputs(config, memo, unlisted)        # digest every input file before reading it
+    whole = fingerprint(inputs.config, inputs.pages, inputs.seeds, inputs.templates, strict, write)  # the whole build is a unit too
+    now = listing(config.output_dir) if write and memo.state is not None else None  # the output folder, as the memo knew it?
+    if not problems.items and (not write or now == memo.state) and whole in memo.table("build"):
+        return _as_built(config, inputs, memo, whole)   # nothing it read changed, and the output folder is as it left it
     sources = load_sources(config, inputs, memo, problems)  # seeds/ -> Source
     check_originals(config, problems)                   # kept originals as site.yaml recorded them
     locate = functools.partial(locate_quotes, {source.id: source for source in sources})
@@ -86,12 +88,38 @@ def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, pro
     check_independence(config, sources, problems, memo)  # shared text between sources in different groups
     check_judgments(config, pages, problems)            # strong judgments resting on one group
     problems.check(strict)
-    with Staging(config.output_dir, memo.state) if write else InMemory() as sink:
+    with Staging(config.output_dir, memo.state, now) if write else InMemory() as sink:
         rendering = render_site(site, inputs, memo, sink, jobs)  # Jinja -> files, those the memo holds kept
         check_paths(rendering.files, problems)
         problems.check(strict)
         rendering, state = commit(sink, rendering, memo)  # the new tree swapped in, or one file renamed into place
     progress("written")
-    after = memo.after(state if write else memo.state)
-    memo.remember(after)                                # `python build.py`'s memo is written to .cache/
-    return BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, after)
+    counts = {"pages": len(site.pages), "sources": len(site.sources), "citations": site.citation_count}
+    result = BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, None, counts)
+    if state is not None or not write:                  # what the next build, finding the same inputs, needs to know
+        memo.table("build")[whole] = {"warnings": [[w.location.path, w.location.line, w.message] for w in result.warnings], "counts": counts}
+        memo.table("built")[whole] = result
+    return _remembered(result, memo, state if write else memo.state)
+
+
+def _as_built(config: Config, inputs: Inputs, memo: Memo, whole: str) -> BuildResult:
+    """The build whose every input is as an earlier build found them (the memo's "build", plain
+    data, and in the preview's memo the result itself, "built"): nothing is loaded or made."""
+    memo.keep_all()                                     # what it was made from holds, for the next build
+    built = memo.table("built").get(whole)
+    if built is None:
+        done, outputs = memo.table("build")[whole], memo.table("output")
+        sizes = {path: size for path, (_, size) in outputs.new.items()}
+        warnings = tuple(Problem(Location(path, line), message, warning=True) for path, line, message in done["warnings"])
+        rendering = Rendering(WrittenFiles(config.output_dir, sizes), {path: key for path, (key, _) in outputs.new.items()}, {},
+                              frozenset(), (), sizes)
+        built = BuildResult(None, rendering.files, warnings, inputs, rendering, None, done["counts"])
+    return _remembered(dataclasses.replace(built, inputs=inputs, rendering=dataclasses.replace(built.rendering, rendered=frozenset(), changed=())),
+                       memo, memo.state)
+
+
+def _remembered(result: BuildResult, memo: Memo, state: object) -> BuildResult:
+    """The result with the memo for the next build, which `python build.py`'s memo writes to .cache/."""
+    after = memo.after(state)
+    memo.remember(after)
+    return dataclasses.replace(result, memo=after)

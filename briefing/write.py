@@ -129,16 +129,17 @@ class Staging:
     workers), then `commit` swaps it into place at once. Closed without a commit, it is removed and
     `out` is as it was."""
 
-    def __init__(self, out: Path, state: Any = None):
+    def __init__(self, out: Path, state: Any = None, now: dict[str, list[int]] | None = None):
         """`state` is the output folder's listing as the memo's last build left it (see `listing`):
-        while the folder still lists alike, its files can be kept (`reusable`)."""
+        while the folder still lists alike, its files can be kept (`reusable`). `now` is its listing
+        taken at the build's start, if the caller took it."""
         self.out = out.resolve()
         self.out.parent.mkdir(parents=True, exist_ok=True)
         # A folder that is a mount point (a Docker volume) cannot be swapped: the new tree is made
         # inside it, and the two trees' entries trade places (see _swap_contents).
         self.inside = is_mount_point(self.out)
         remove_stale(self.out)
-        now = listing(self.out) if state is not None else None
+        now = (now if now is not None else listing(self.out)) if state is not None else None
         self.trusted = now is not None and now == state
         self.present: dict[str, int] = {name: size for name, (size, _) in now.items()} if self.trusted else {}
         self.listing: dict[str, list[int]] | None = now if self.trusted else None  # the folder's, once a file was renamed into it
