@@ -117,8 +117,11 @@ class Memo:
             value = table[key] = compute()
         else:
             for kept in keeps:
-                self.table(kept).keep()
+                self._keep(kept)
         return value
+
+    def _keep(self, name: str) -> None:
+        self.table(name).keep()
 
     def keep_all(self) -> None:
         """Carry every entry over to the next build (the whole build was taken from the memo)."""
@@ -168,6 +171,11 @@ class DiskMemo(Memo):
         except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):  # missing, damaged, or not a memo this Python wrote
             tables, state, self.files, self.shards = {}, None, {}, {}
         super().__init__(tables, state)
+
+    def _keep(self, name: str) -> None:
+        if name in self.tables:
+            self.tables[name].keep()
+        # else its files stay as they are: remember() rewrites only the tables a build read
 
     def table(self, name: str) -> Table:
         """A table, its files read when a build first asks for it (a build taken whole from the memo reads few)."""
@@ -248,7 +256,7 @@ def _shard(key: Any, shards: int) -> int:
     """Which of `shards` files an entry lies in, by a hash of its key that every process computes alike."""
     if shards == 1:
         return 0
-    text = key if isinstance(key, str) else repr(key)
+    text = key if isinstance(key, str) else repr(key[:2]) if isinstance(key, tuple) else repr(key)
     return zlib.crc32(text.encode("utf-8", "surrogatepass")) % shards
 
 

@@ -315,12 +315,15 @@ class Renderer:
     def page_output(self, name: str) -> Output:
         """The output of page `name` ("content/treaty.md"). Its key is found from digests alone; the
         page is read, linked and rendered only if the output must be made."""
-        slug = name[len("content/"):-len(".md")]
+        slug = name[8:-3]  # content/NAME.md
         template, url = ("home.html", "index.html") if slug == "index" else ("page.html", f"{slug}.html")
         digests = self.model["pages"][name]
         unit = (name, self.page_text(name), digests["citations"], digests["sourcing"], self._page_digests)
         inputs, key = self.memo.get("page output", unit, lambda: self._html_inputs(url, *self.template_inputs(template), self.page_variables(name)))
-        return Output(url, inputs, lambda: self.html(template, url, self.page_variables(name)).make(), key)
+        return Output(url, inputs, functools.partial(self._make_page, template, url, name), key)
+
+    def _make_page(self, template: str, url: str, name: str) -> bytes:
+        return self.html(template, url, self.page_variables(name)).make()
 
     @cached_property
     def _page_digests(self) -> str:
@@ -430,8 +433,8 @@ class Renderer:
 
     def page_text(self, path: str) -> str:
         """The digest of a page's Markdown file (unique when unknown, so nothing is reused)."""
-        unknown = f"unknown {os.urandom(16).hex()}"
-        return self.inputs.pages.get(path, unknown) if self.inputs is not None else unknown
+        digest = self.inputs.pages.get(path) if self.inputs is not None else None
+        return digest if digest is not None else f"unknown {os.urandom(16).hex()}"
 
     def sources_variable(self, url: str) -> Variable:
         return Variable(self.digests["sources"], lambda: [self.source_summary(s, url) for s in self.site.sources])

@@ -220,7 +220,7 @@ def load_sources(config: Config, inputs: Inputs, memo: Memo, problems: Problems)
         found = memo.table("source").get(key)
         check = f"{inputs.config} {source_config.id} {digest}"
         known = checks.get(check)
-        if found is None and known is not None and layouts.get(layout_key(str(digest), source_config.paragraphs)) is not None:
+        if found is None and known is not None:
             path = config.seeds_dir / source_config.file
             found = (Source.deferred(source_config, str(digest), lambda c=source_config, p=path, d=digest: _reload(p, c, d, layouts)),
                      [Problem(Location(path_, line), message, warning) for path_, line, message, warning in known])
