@@ -249,8 +249,9 @@ def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, j
     needs of it besides its body, plain data) and the page itself ("page", kept in memory, so the
     preview reuses it with its HTML made), so an unchanged page is never read or parsed again. The
     pages that must be parsed are parsed (and their bodies made into HTML) across `jobs` processes
-    when there are enough of them; `locate` looks up their quotes where they are parsed, and what
-    it finds goes into the memo's "quote" table."""
+    when there are enough of them; then `locate` looks up their quotes where they are parsed, and
+    what it finds goes into the memo's "quote" table (a few pages' quotes are looked up by linking,
+    if it must link)."""
     content_dir = config.content_dir
     if not content_dir.is_dir():
         problems.error(Location("content/"), "there is no content/ folder; create it with one Markdown file per topic")
@@ -282,7 +283,7 @@ def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, j
         for line, message in record["warnings"]:
             own.warn(Location(name, line), message)
         found[name] = (own, key, record)
-    for (name, slug, _, _, key), (record, body, html, items, places) in zip(pending, parse_all(pending, allow_html, jobs, locate, language)):
+    for (name, slug, _, _, key), (record, body, html, items, places) in zip(pending, parse_all(pending, allow_html, jobs, locate if len(pending) >= PARALLEL_PAGES else None, language)):
         quotes.update(places)
         own = found[name][0]
         own.items.extend(items)

@@ -162,6 +162,7 @@ class DiskMemo(Memo):
         self.folder = path.with_suffix("")
         self.files: dict[str, dict[int, str]] = {}  # table -> shard -> file name in `folder`
         self.shards: dict[str, int] = {}  # table -> how many shards its keys were split into
+        self.parts: dict[str, dict[int, dict]] = {}  # table -> shard -> its entries as read
         tables: dict[str, dict] = {}
         state = None
         try:
@@ -181,13 +182,16 @@ class DiskMemo(Memo):
         """A table, its files read when a build first asks for it (a build taken whole from the memo reads few)."""
         if name not in self.tables and name in self.files:
             entries: dict = {}
+            parts: dict[int, dict] = {}
             try:
-                for file in self.files[name].values():
-                    entries.update(marshal.loads((self.folder / file).read_bytes()))
+                for index, file in self.files[name].items():
+                    parts[index] = marshal.loads((self.folder / file).read_bytes())
+                    entries.update(parts[index])
             except (OSError, ValueError, EOFError, TypeError):  # removed or damaged since: as if never stored
-                entries = {}
+                entries, parts = {}, {}
                 self.shards.pop(name, None)
             self.tables[name] = Table(entries)
+            self.parts[name] = parts
         return super().table(name)
 
     def remember(self, memo: Memo) -> None:
@@ -208,19 +212,25 @@ class DiskMemo(Memo):
             shards = SHARDS if len(entries) >= SHARD_MINIMUM else 1
             before = self.files.get(name, {})
             built = self.tables.get(name)
-            if self.shards.get(name) != shards or built is None:
-                redo = set(range(shards))
+            loaded = self.parts.get(name)
+            if self.shards.get(name) != shards or built is None or loaded is None:
+                redo: dict[int, list] = {index: [] for index in range(shards)}
+                for key in entries:
+                    redo[_shard(key, shards)].append(key)
             else:  # the shards whose entries changed, and any whose file another build has removed since
-                redo = {_shard(key, shards) for key in built.changed_keys()}
-                redo |= {index for index, file in before.items() if not (self.folder / file).exists()}
+                redo = {}
+                for key in built.changed_keys():
+                    redo.setdefault(_shard(key, shards), []).append(key)
+                for index, file in before.items():
+                    if not (self.folder / file).exists():
+                        redo.setdefault(index, [])
+                for index, keys in redo.items():
+                    keys.extend(loaded.get(index, ()))
             files[name] = {index: file for index, file in before.items() if index not in redo}
-            if redo:
-                parts: list[dict] = [{} for _ in range(shards)]
-                for key, value in entries.items():
-                    parts[_shard(key, shards)][key] = value
-                for index in redo:
-                    if parts[index]:
-                        files[name][index] = self._write(f"{name.replace(' ', '_')}-{index}-{os.urandom(6).hex()}.marshal", parts[index])
+            for index, keys in redo.items():
+                part = {key: entries[key] for key in keys if key in entries}
+                if part:
+                    files[name][index] = self._write(f"{name.replace(' ', '_')}-{index}-{os.urandom(6).hex()}.marshal", part)
         output = memo.tables["output"].old if "output" in memo.tables else {}
         counts = {name: (SHARDS if len(memo.tables[name].old) >= SHARD_MINIMUM else 1) if name in memo.tables else self.shards[name]
                   for name in files}
