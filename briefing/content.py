@@ -7,6 +7,8 @@ import functools
 import hashlib
 import os
 import re
+import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +26,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from .citations import CitationRef, CitationSyntaxError, parse_citation
 from .config import ID_PATTERN, Config
 from .errors import Location, Problem, Problems
+from .memo import fingerprint
 from .grading import Judgment, collect_judgments, judgment_rule, render_judgment
 from .parallel import can_fork, map_ranges
 from .text import sentence_bounds
@@ -209,22 +212,29 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
 PARALLEL_PAGES = 100  # pages to parse; below this, forking workers costs more than it saves
 
 
+GROUPS = 64  # page groups: a build looks up one unit per group, and at the pages of a group only when one of them changed
+
+
 class Pages:
-    """The pages of content/ that parsed, in file order: each one's record (plain data: what linking,
-    the checks and the site's digests read of it) at once, its Page (body, HTML) only when asked for.
+    """The pages of content/ that parsed, in file order: each one's record key and record (plain
+    data: what linking, the checks and the site's digests read of it), its Page (body, HTML) only
+    when asked for; and, per group of pages (`page_group`), two digests of what their records hold:
+    what linking reads, and what other pages and outputs show (link.record_facts).
 
     A build asks for the Page of each page whose own output it makes; the others are never read
     again (in a fresh process) or are the memo's objects (in the preview)."""
 
-    def __init__(self, config: Config, records: dict[str, dict[str, Any]], keys: dict[str, str], made: dict[str, Page]):
+    def __init__(self, config: Config, keys: dict[str, str], records: Mapping[str, dict[str, Any]], made: dict[str, Page],
+                 groups: list[tuple[str, str]]):
         self.config = config
-        self.records = records  # "content/treaty.md" -> record (page_record), in file order
-        self.keys = keys  # -> record key (page_record_key): the page's bytes and the parser's settings
+        self.keys = keys  # "content/treaty.md" -> record key (page_record_key): the page's bytes and the parser's settings
+        self.records = records  # -> record (page_record)
+        self.groups = groups  # per page group, in group order: (digest of what linking reads, digest of what is shown)
         self._made = made  # the Pages parsed or kept by the memo this build
 
     @property
     def names(self) -> tuple[str, ...]:
-        return tuple(self.records)
+        return tuple(self.keys)
 
     def page(self, name: str) -> Page:
         """The page `name`: the memo's, or made from its record and its file (raising BuildError if
@@ -242,47 +252,82 @@ class Pages:
         return page
 
 
+class _Records(Mapping):
+    """Page name -> record, read from the memo's "record" table when asked for."""
+
+    def __init__(self, keys: dict[str, str], table: Any, read: dict[str, dict[str, Any]]):
+        self._keys, self._table, self._read = keys, table, read  # `read`: the records this build made or read
+
+    def __getitem__(self, name: str) -> dict[str, Any]:
+        record = self._read.get(name)
+        return record if record is not None else self._table[self._keys[name]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def page_group(name: str) -> int:
+    """The group of a page, by a hash of its name that every process computes alike."""
+    return zlib.crc32(name.encode("utf-8", "surrogatepass")) % GROUPS
+
+
 def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, jobs: int = 1,
                locate: Locate | None = None) -> Pages:
-    """Every content/*.md page that `inputs` digested. Two units of the memo, by the digest of a
-    page's bytes and the parser's settings (`page_record_key`): its record ("record": what the build
-    needs of it besides its body, plain data) and the page itself ("page", kept in memory, so the
-    preview reuses it with its HTML made), so an unchanged page is never read or parsed again. The
-    pages that must be parsed are parsed (and their bodies made into HTML) across `jobs` processes
-    when there are enough of them; then `locate` looks up their quotes where they are parsed, and
-    what it finds goes into the memo's "quote" table (a few pages' quotes are looked up by linking,
-    if it must link)."""
+    """Every content/*.md page that `inputs` digested. Three units of the memo: a page's record
+    ("record": what the build needs of it besides its body, plain data) by the digest of its bytes
+    and the parser's settings (`page_record_key`); and per group of pages (`page_group`), by the
+    names and digests of its pages, what the build needs to know of the group without reading a
+    record ("page group": each page's record key and record_facts, its warnings) and, in the
+    preview, its Page objects with their HTML made ("page objects"). So an unchanged page is never
+    read or parsed again, and an unchanged group costs one look-up. The pages that must be parsed
+    are parsed (and their bodies made into HTML) across `jobs` processes when there are enough of
+    them; then `locate` looks up their quotes where they are parsed, and what it finds goes into
+    the memo's "quote" table (a few pages' quotes are looked up by linking, if it must link)."""
+    from .link import record_facts  # here: link imports this module
+
     content_dir = config.content_dir
     if not content_dir.is_dir():
         problems.error(Location("content/"), "there is no content/ folder; create it with one Markdown file per topic")
-        return Pages(config, {}, {}, {})
+        return Pages(config, {}, {}, {}, [])
     allow_html, language = config.allow_html, config.language
-    loaded, records, quotes = memo.table("page"), memo.table("record"), memo.table("quote")
-    found: dict[str, tuple[Problems, str | None, dict | None]] = {}  # in file order: each file's problems, record key, record
+    groups, objects, records, quotes = memo.table("page group"), memo.table("page objects"), memo.table("record"), memo.table("quote")
+    members: dict[int, list[tuple[str, str]]] = {}
+    for item in inputs.pages.items():
+        members.setdefault(page_group(item[0]), []).append(item)
+    units = {index: ((allow_html, language), tuple(members[index])) for index in sorted(members)}
+    summaries = {index: groups.get(unit) for index, unit in units.items()}
     made: dict[str, Page] = {}
+    for index, unit in units.items():
+        if summaries[index] is not None:
+            made.update(objects.get(unit) or {})
+    if any(summary is not None for summary in summaries.values()):
+        memo.keep("record")  # the records of the groups taken whole stay
+    found: dict[str, tuple[Problems, str | None, dict | None]] = {}  # each file's problems, record key, record
     pending: list[tuple[str, str, str, str, str]] = []  # (name, slug, name, text, record key)
-    for name, digest in inputs.pages.items():
-        own = Problems()
-        key = page_record_key(name, digest, allow_html, language)
-        record = records.get(key)
-        if record is None:
-            read = read_page(content_dir / name.removeprefix("content/"), name, allow_html, own, config.root, language)
-            found[name] = (own, None, None)
-            if read is None:
-                continue
-            slug, name, text, key = read
+    for index, unit in units.items():
+        if summaries[index] is not None:
+            continue
+        for name, digest in unit[1]:
+            own = Problems()
+            key = page_record_key(name, digest, allow_html, language)
             record = records.get(key)
             if record is None:
-                pending.append((name, slug, name, text, key))
-                continue
-            made[name] = page_from_record(record, text, slug, name, allow_html, own, warn=False)
-            loaded[key] = made[name]
-        page = loaded.get(key)  # the preview's object, with its HTML made
-        if page is not None:
-            made[name] = page
-        for line, message in record["warnings"]:
-            own.warn(Location(name, line), message)
-        found[name] = (own, key, record)
+                read = read_page(content_dir / name.removeprefix("content/"), name, allow_html, own, config.root, language)
+                found[name] = (own, None, None)
+                if read is None:
+                    continue
+                slug, name, text, key = read
+                record = records.get(key)
+                if record is None:
+                    pending.append((name, slug, name, text, key))
+                    continue
+                made[name] = page_from_record(record, text, slug, name, allow_html, own, warn=False)
+            for line, message in record["warnings"]:
+                own.warn(Location(name, line), message)
+            found[name] = (own, key, record)
     for (name, slug, _, _, key), (record, body, html, items, places) in zip(pending, parse_all(pending, allow_html, jobs, locate if len(pending) >= PARALLEL_PAGES else None, language)):
         quotes.update(places)
         own = found[name][0]
@@ -292,13 +337,30 @@ def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, j
         page = page_from_record(record, body, slug, name, allow_html, own, warn=False)
         page.__dict__["html"] = html  # as the cached property would store it
         if not own.errors:  # a page with errors is parsed again next time, so its errors are reported again
-            records[key], loaded[key] = record, page
+            records[key] = record
         made[name] = page
         found[name] = (own, key, record)
-    for own, _, _ in found.values():
-        problems.items.extend(own.items)
-    return Pages(config, {name: record for name, (_, _, record) in found.items() if record is not None},
-                 {name: key for name, (_, key, _) in found.items() if key is not None}, made)
+    for index, unit in units.items():
+        if summaries[index] is None:
+            names = [name for name, _ in unit[1] if name in found]
+            summary = summaries[index] = {
+                "keys": {name: found[name][1] for name in names if found[name][1] is not None},
+                "facts": {name: record_facts(found[name][2]) for name in names if found[name][2] is not None},
+                "warnings": [[p.location.path, p.location.line, p.message] for name in names for p in found[name][0].warnings],
+            }
+            if not any(found[name][0].errors for name in names) and all(found[name][1] is not None for name in names):
+                groups[unit] = summary  # a group with errors is read again next time, so its errors are reported again
+                objects[unit] = {name: made[name] for name in summary["keys"] if name in made}
+            problems.items.extend(p for name in names for p in found[name][0].errors)
+        problems.items.extend(Problem(Location(path, line), message, warning=True) for path, line, message in summaries[index]["warnings"])
+    keys: dict[str, str] = {}
+    for summary in summaries.values():
+        keys.update(summary["keys"])
+    keys = {name: keys[name] for name in inputs.pages if name in keys}  # in file order
+    digests = [(fingerprint([(name, facts[0]) for name, facts in summary["facts"].items()]),
+                fingerprint([facts[1] for facts in summary["facts"].values()])) for summary in summaries.values()]
+    return Pages(config, keys, _Records(keys, records, {name: record for name, (_, _, record) in found.items() if record is not None}),
+                 made, digests)
 
 
 def page_problems(root: Path) -> list[Problem]:

@@ -7,7 +7,7 @@ rendering (the Corroboration page, each page's source summary). Nothing here rea
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY, STRONG, li
 if TYPE_CHECKING:
     from .memo import Memo
     from .config import Config, SourceConfig
-    from .content import Page, Pages
+    from .content import Page
     from .link import Citation, PageCitations, Site
     from .sources import Source
 
@@ -281,11 +281,18 @@ def _longest_run(indexes: list[int]) -> tuple[int, int]:
     return best
 
 
-def check_judgments(config: Config, pages: Pages, problems: Problems) -> None:
+def check_judgments(config: Config, site: Site, problems: Problems, memo: Memo) -> None:
     """Warn at each judgment of `very likely` or `almost certain` whose citations come from fewer
-    than two independent groups (read from the pages' records: no page is read for it)."""
+    than two independent groups. A unit of the memo ("judgments", by Site.key, which digests the
+    settings and what every page shows), read from the pages' records."""
+    for path, line, message in memo.get("judgments", site.key, lambda: _weak_judgments(config, site.records)):
+        problems.warn(Location(path, line), message)
+
+
+def _weak_judgments(config: Config, records: Mapping[str, dict]) -> list[list]:
     by_group = group_of(config)
-    for name, record in pages.records.items():
+    found_all = []
+    for name, record in records.items():
         for entry in record["judgments"]:
             judgment = Judgment.from_record(entry, name)
             if not judgment.strong:
@@ -295,8 +302,10 @@ def check_judgments(config: Config, pages: Pages, problems: Problems) -> None:
             if len(found) >= 2:
                 continue
             basis = f"rests on one independent group of sources ({found[0]})" if found else "cites no source"
-            problems.warn(judgment.location, f"the judgment “{judgment.term}” {basis}; a judgment this strong needs two or "
-                                             f"more independent groups: cite an independent source, or use a weaker likelihood term")
+            found_all.append([judgment.location.path, judgment.location.line,
+                              f"the judgment “{judgment.term}” {basis}; a judgment this strong needs two or "
+                              f"more independent groups: cite an independent source, or use a weaker likelihood term"])
+    return found_all
 
 
 def page_facts(page: Page) -> list:

@@ -214,7 +214,7 @@ def link(config: Config, sources: tuple[Source, ...], pages: Pages, problems: Pr
     """Resolve every citation: a unit of the memo ("skeleton", plain data, so `python build.py`
     keeps it) under a key that digests what linking reads: the settings (`settings`, inputs.Inputs.config),
     each source's bytes, and of each page its links and the citations' sources, quotes and lines,
-    its title and order (`link_facts`). A claim or prose edit leaves the key as it was; then nothing
+    its title and order (`record_facts`, by group of pages: content.Pages.groups). A claim or prose edit leaves the key as it was; then nothing
     is linked again. Where each quote lies in its source is a unit too ("quote", by `quote_key`).
 
     The skeleton: `order`, the page names in reading order; `citations`, per page
@@ -222,14 +222,7 @@ def link(config: Config, sources: tuple[Source, ...], pages: Pages, problems: Pr
     `by_source`, per source id [start, end, anchor, [[page name, citation number], ...]] for each
     excerpt in text order. Its problems are errors, reported again while the key holds."""
     failed = sorted({problem.location.path for problem in problems.errors})  # pages already reported (by the same inputs)
-    facts = memo.table("facts")
-    linked, shown = [], []
-    for name, key in pages.keys.items():
-        digests = facts.get(key)
-        if digests is None:
-            digests = facts[key] = record_facts(pages.records[name])
-        linked.append((name, digests[0]))
-        shown.append(digests[1])
+    linked, shown = zip(*pages.groups) if pages.groups else ((), ())
     key = fingerprint(settings, [(s.id, s.sha256) for s in sources], linked, failed)
     skeleton, found = memo.get("skeleton", key, lambda: _link(config, sources, pages, memo.table("quote"), set(failed)), keeps=("quote",))
     problems.items.extend(Problem(Location(path, line), message) for path, line, message in found)

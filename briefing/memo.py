@@ -34,7 +34,7 @@ T = TypeVar("T")
 
 FORMAT = 5
 # The tables whose values are plain data (str, numbers, lists, dicts): what `python build.py` keeps.
-PERSISTED = ("build", "stat", "layout", "seed check", "record", "facts", "quote", "skeleton", "independence", "digests", "template reads", "html", "page output",
+PERSISTED = ("build", "stat", "layout", "seed check", "record", "page group", "quote", "skeleton", "judgments", "independence", "digests", "template reads", "html", "page output",
              "output", "search")
 _MISSING = object()
 
@@ -117,10 +117,11 @@ class Memo:
             value = table[key] = compute()
         else:
             for kept in keeps:
-                self._keep(kept)
+                self.keep(kept)
         return value
 
-    def _keep(self, name: str) -> None:
+    def keep(self, name: str) -> None:
+        """Carry every entry of table `name` over to the next build (what a unit taken from the memo was computed from)."""
         self.table(name).keep()
 
     def keep_all(self) -> None:
@@ -173,7 +174,7 @@ class DiskMemo(Memo):
             tables, state, self.files, self.shards = {}, None, {}, {}
         super().__init__(tables, state)
 
-    def _keep(self, name: str) -> None:
+    def keep(self, name: str) -> None:
         if name in self.tables:
             self.tables[name].keep()
         # else its files stay as they are: remember() rewrites only the tables a build read

@@ -86,7 +86,7 @@ def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, pro
     pages = load_pages(config, inputs, memo, problems, jobs, locate)  # content/ -> records (Pages when asked for)
     site = link(config, sources, pages, problems, memo, inputs.config)  # resolve citations, backlinks; all checks
     check_independence(config, sources, problems, memo)  # shared text between sources in different groups
-    check_judgments(config, pages, problems)            # strong judgments resting on one group
+    check_judgments(config, site, problems, memo)       # strong judgments resting on one group
     problems.check(strict)
     with Staging(config.output_dir, memo.state, now) if write else InMemory() as sink:
         rendering = render_site(site, inputs, memo, sink, jobs)  # Jinja -> files, those the memo holds kept
