@@ -225,11 +225,12 @@ class Pages:
     again (in a fresh process) or are the memo's objects (in the preview)."""
 
     def __init__(self, config: Config, keys: dict[str, str], records: Mapping[str, dict[str, Any]], made: dict[str, Page],
-                 groups: list[tuple[str, str]]):
+                 groups: list[tuple[str, str]], units: list[tuple] | None = None):
         self.config = config
         self.keys = keys  # "content/treaty.md" -> record key (page_record_key): the page's bytes and the parser's settings
         self.records = records  # -> record (page_record)
         self.groups = groups  # per page group, in group order: (digest of what linking reads, digest of what is shown)
+        self.units = units or []  # per page group: ((allow_html, language), ((page name, digest of its bytes), ...))
         self._made = made  # the Pages parsed or kept by the memo this build
 
     @property
@@ -360,7 +361,7 @@ def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, j
     digests = [(fingerprint([(name, facts[0]) for name, facts in summary["facts"].items()]),
                 fingerprint([facts[1] for facts in summary["facts"].values()])) for summary in summaries.values()]
     return Pages(config, keys, _Records(keys, records, {name: record for name, (_, _, record) in found.items() if record is not None}),
-                 made, digests)
+                 made, digests, list(units.values()))
 
 
 def page_problems(root: Path) -> list[Problem]:

@@ -109,4 +109,9 @@ def read_inputs(config: Config, memo: Memo, unlisted: tuple[str, ...] = ()) -> I
 
 def settings_digest(config: Config) -> str:
     """The configuration, less where the project lies and where the site is written: neither changes a byte of it."""
-    return fingerprint(dataclasses.replace(config, root=Path("."), output_dir=Path(".")))
+    if _settings[0] is not config:  # the preview's rebuilds get the same Config while site.yaml is unchanged
+        _settings[:] = [config, fingerprint(dataclasses.replace(config, root=Path("."), output_dir=Path(".")))]
+    return _settings[1]
+
+
+_settings: list = [None, ""]  # the last Config digested, and its digest

@@ -79,6 +79,7 @@ class Site:
         self.sources = sources
         self.skeleton = skeleton  # see link(): order, citations, by_source
         self.records = pages.records  # page name -> record (content.page_record), in file order
+        self.groups = pages.units  # the groups of pages (content.Pages.units)
         self.key = key  # digests everything the site holds but the pages' bodies (see link())
         self._pages = pages
         self._memo = memo

@@ -34,7 +34,7 @@ T = TypeVar("T")
 
 FORMAT = 5
 # The tables whose values are plain data (str, numbers, lists, dicts): what `python build.py` keeps.
-PERSISTED = ("build", "stat", "layout", "seed check", "record", "page group", "quote", "skeleton", "judgments", "independence", "digests", "template reads", "html", "page output",
+PERSISTED = ("build", "stat", "layout", "seed check", "record", "page group", "quote", "skeleton", "judgments", "independence", "digests", "template reads", "html", "page outputs", "page output", "source outputs",
              "output", "search")
 _MISSING = object()
 
@@ -76,8 +76,8 @@ class Table:
 
     def keep(self) -> None:
         """Carry every entry of the build before over to the next (what a unit taken from the memo was computed from)."""
-        for key, value in self.old.items():
-            self.new.setdefault(key, value)
+        if len(self.new) != len(self.old):
+            self.new = {**self.old, **self.new}
 
     @property
     def changed(self) -> bool:

@@ -77,18 +77,16 @@ class Variable:
     make: Callable[[], Any]
 
 
-@dataclass(frozen=True)
 class Output:
-    """One output file before it is made: its path, its named inputs, and how to make its bytes."""
+    """One output file before it is made: its path, its named inputs (input name -> fingerprint;
+    together, everything the bytes depend on), how to make its bytes, and its key (the digest of
+    `inputs`, computed when not given)."""
 
-    path: str
-    inputs: dict[str, str]  # input name -> fingerprint; together, everything the bytes depend on
-    make: Callable[[], bytes]
-    key: str = ""  # the digest of `inputs` (computed when not given)
+    __slots__ = ("path", "inputs", "make", "key")
 
-    def __post_init__(self) -> None:
-        if not self.key:
-            object.__setattr__(self, "key", fingerprint(sorted(self.inputs.items())))
+    def __init__(self, path: str, inputs: dict[str, str], make: Callable[[], bytes], key: str = ""):
+        self.path, self.inputs, self.make = path, inputs, make
+        self.key = key or fingerprint(sorted(inputs.items()))
 
 
 def reads_any(inputs: dict[str, str], variables: Iterable[str]) -> bool:
@@ -209,8 +207,8 @@ class Renderer:
         self.memo = memo if memo is not None else Memo()
         self._paragraphs: dict[str, list[dict[str, Any]]] = {}  # the last source's, for its page and its style
         settings = self.inputs.config if self.inputs is not None else settings_digest(self.config)
-        self.model = self.memo.get("digests", fingerprint(site.key, settings),
-                                   lambda: model_digests(site, settings))
+        self.model_key = fingerprint(site.key, settings)
+        self.model = self.memo.get("digests", self.model_key, lambda: model_digests(site, settings))
         self.digests = self.model["site"]
 
     def citation_lines(self, page_citations: PageCitations) -> str:
@@ -226,13 +224,11 @@ class Renderer:
     def outputs(self) -> list[Output]:
         """Every file of the site, in a fixed order, with what it depends on; nothing is made yet."""
         site = self.site
-        outputs = []
-        outputs.extend(map(self.page_output, site.skeleton["order"]))
+        outputs = self.page_outputs()
         if not site.has_home:
             outputs.append(self.html("home.html", "index.html", self.page_variables(None)))
         outputs.append(self.sources_output())
-        for source in site.sources:
-            outputs.extend(self.source_outputs(source))
+        outputs.extend(self.all_source_outputs())
         outputs.append(self.not_found_output())
         if self.config.search:
             outputs.append(self.search_output())
@@ -246,6 +242,17 @@ class Renderer:
 
     def sources_output(self) -> Output:
         return self.html("sources.html", "sources/index.html", {"sources": self.sources_variable("sources/index.html")})
+
+    def all_source_outputs(self) -> list[Output]:
+        """The page and the published file of every source. Their paths, named inputs and keys are
+        one unit of the memo ("source outputs"), by the site's digests and the templates."""
+        listed = self.memo.get("source outputs", (self.model_key, self._templates_key), lambda: [
+            [[output.path, output.inputs, output.key] for output in self.source_outputs(source)] for source in self.site.sources])
+        return [Output(path, inputs, functools.partial(self._make_source, source, which), key)
+                for source, both in zip(self.site.sources, listed) for which, (path, inputs, key) in enumerate(both)]
+
+    def _make_source(self, source: Source, which: int) -> bytes:
+        return self.source_outputs(source)[which].make()
 
     def source_outputs(self, source: Source) -> list[Output]:
         digests = self.model["sources"][source.id]
@@ -312,18 +319,29 @@ class Renderer:
             "judgment_groups": columns(self.config, (row for m in pages for row in m.rows if row.kind == "judgment")),
         }
 
-    def page_output(self, name: str) -> Output:
-        """The output of page `name` ("content/treaty.md"). Its key is found from digests alone; the
-        page is read, linked and rendered only if the output must be made."""
-        slug = name[8:-3]  # content/NAME.md
-        template, url = ("home.html", "index.html") if slug == "index" else ("page.html", f"{slug}.html")
+    def page_outputs(self) -> list[Output]:
+        """The pages' outputs, in reading order. Their paths, named inputs and keys are a unit of the
+        memo per group of pages ("page outputs", by the group's names and digests, the site's digests
+        and the templates), and per page ("page output"): found from digests alone, so a page is
+        read, linked and rendered only if its output must be made."""
+        listed: dict[str, list] = {}
+        for unit in self.site.groups:
+            listed.update(self.memo.get("page outputs", (unit, self.model_key, self._page_digests),
+                                        lambda unit=unit: {name: self.page_output(name) for name, _ in unit[1] if name in self.model["pages"]}))
+        make = self._make_page
+        return [Output(url, inputs, functools.partial(make, name), key) for url, inputs, key, name in map(listed.__getitem__, self.site.skeleton["order"])]
+
+    def page_output(self, name: str) -> list:
+        """[url, named inputs, key, name] of page `name`'s output (a unit of the memo, "page output")."""
+        url = _page_url(name)
         digests = self.model["pages"][name]
         unit = (name, self.page_text(name), digests["citations"], digests["sourcing"], self._page_digests)
-        inputs, key = self.memo.get("page output", unit, lambda: self._html_inputs(url, *self.template_inputs(template), self.page_variables(name)))
-        return Output(url, inputs, functools.partial(self._make_page, template, url, name), key)
+        inputs, key = self.memo.get("page output", unit, lambda: self._html_inputs(url, *self.template_inputs(_page_template(name)),
+                                                                                    self.page_variables(name)))
+        return [url, inputs, key, name]
 
-    def _make_page(self, template: str, url: str, name: str) -> bytes:
-        return self.html(template, url, self.page_variables(name)).make()
+    def _make_page(self, name: str) -> bytes:
+        return self.html(_page_template(name), _page_url(name), self.page_variables(name)).make()
 
     @cached_property
     def _page_digests(self) -> str:
@@ -610,6 +628,15 @@ def _citation_lines(page_citations: PageCitations) -> str:
         "page": c.page.url, "claim": c.claim, "source": c.excerpt.source.config.file,
         "quote": c.excerpt.quote, "start": c.excerpt.start, "end": c.excerpt.end, "href": c.excerpt.url,
     }) for c in page_citations.citations)
+
+
+def _page_url(name: str) -> str:
+    slug = name[8:-3]  # content/NAME.md
+    return "index.html" if slug == "index" else f"{slug}.html"
+
+
+def _page_template(name: str) -> str:
+    return "home.html" if name == "content/index.md" else "page.html"
 
 
 # -- citations in page bodies -----------------------------------------------------------------
