@@ -270,6 +270,7 @@ class _Records(Mapping):
         return len(self._keys)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def page_group(name: str) -> int:
     """The group of a page, by a hash of its name that every process computes alike."""
     return zlib.crc32(name.encode("utf-8", "surrogatepass")) % GROUPS

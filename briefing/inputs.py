@@ -75,15 +75,15 @@ class Digests:
             return file_digest(path)  # says what is wrong
         if not stat.S_ISREG(info.st_mode):
             return file_digest(path)  # a link names its target: digest it each time
-        entry = self.stats.get(path)  # kept for the next build
+        entry = self.stats.old.get(path)  # (the table's dictionaries themselves: this runs once per input file)
+        recent = info.st_mtime_ns >= self.recent or info.st_ctime_ns >= self.recent  # may change again unseen: read it again next time
         if entry is not None and entry[0] == info.st_mtime_ns and entry[1] == info.st_ctime_ns and entry[2] == info.st_size and entry[3] == info.st_ino:
-            digest = entry[4]
-        else:
-            digest = file_digest(path)
-            entry = [info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino, digest]
-            self.stats[path] = entry
-        if info.st_mtime_ns >= self.recent or info.st_ctime_ns >= self.recent:
-            self.stats.new.pop(path, None)  # may change again unseen: read it again next time
+            if not recent:
+                self.stats.new[path] = entry  # kept for the next build
+            return entry[4]
+        digest = file_digest(path)
+        if not recent:
+            self.stats[path] = [info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino, digest]
         return digest
 
 
@@ -96,8 +96,8 @@ def read_inputs(config: Config, memo: Memo, unlisted: tuple[str, ...] = ()) -> I
     content = config.content_dir
     # Plain strings, not Paths: these run once per page and per seed.
     content_dir, seeds_dir = str(content), str(config.seeds_dir)
-    pages = {f"content/{name}": digest(os.path.join(content_dir, name)) for name in page_files(content)} if content.is_dir() else {}
-    seeds = {f"seeds/{file}": digest(os.path.join(seeds_dir, file)) for file in (*(s.file for s in config.sources), *original_files(config))}
+    pages = {f"content/{name}": digest(f"{content_dir}/{name}") for name in page_files(content)} if content.is_dir() else {}
+    seeds = {f"seeds/{file}": digest(f"{seeds_dir}/{file}") for file in (*(s.file for s in config.sources), *original_files(config))}
     templates_dir = config.templates_dir
     templates = {}
     if templates_dir.is_dir():

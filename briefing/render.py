@@ -17,7 +17,7 @@ import json
 import os
 import re
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -223,12 +223,23 @@ class Renderer:
     # -- the outputs ---------------------------------------------------------------------------
     def outputs(self) -> list[Output]:
         """Every file of the site, in a fixed order, with what it depends on; nothing is made yet."""
+        return [Output(path, inputs, functools.partial(make, argument), key) for path, inputs, key, make, argument in self.listed()]
+
+    def listed(self) -> Iterator[tuple[str, dict[str, str], str, Callable[[Any], bytes], Any]]:
+        """Every file of the site, in a fixed order: (path, named inputs, key, make, argument), its
+        bytes being make(argument) (an Output made only for the files that must be made)."""
+        yield from self.page_outputs()
+        yield from self.all_source_outputs()
+        for output in self.other_outputs():
+            yield output.path, output.inputs, output.key, _call, output.make
+
+    def other_outputs(self) -> list[Output]:
+        """The outputs but the pages' and the sources'."""
         site = self.site
-        outputs = self.page_outputs()
+        outputs = []
         if not site.has_home:
             outputs.append(self.html("home.html", "index.html", self.page_variables(None)))
         outputs.append(self.sources_output())
-        outputs.extend(self.all_source_outputs())
         outputs.append(self.not_found_output())
         if self.config.search:
             outputs.append(self.search_output())
@@ -243,16 +254,18 @@ class Renderer:
     def sources_output(self) -> Output:
         return self.html("sources.html", "sources/index.html", {"sources": self.sources_variable("sources/index.html")})
 
-    def all_source_outputs(self) -> list[Output]:
-        """The page and the published file of every source. Their paths, named inputs and keys are
-        one unit of the memo ("source outputs"), by the site's digests and the templates."""
+    def all_source_outputs(self) -> list[tuple]:
+        """The page and the published file of every source, as `listed` gives them. Their paths,
+        named inputs and keys are one unit of the memo ("source outputs"), by the site's digests
+        and the templates."""
         listed = self.memo.get("source outputs", (self.model_key, self._templates_key), lambda: [
             [[output.path, output.inputs, output.key] for output in self.source_outputs(source)] for source in self.site.sources])
-        return [Output(path, inputs, functools.partial(self._make_source, source, which), key)
+        make = self._make_source
+        return [(path, inputs, key, make, (source, which))
                 for source, both in zip(self.site.sources, listed) for which, (path, inputs, key) in enumerate(both)]
 
-    def _make_source(self, source: Source, which: int) -> bytes:
-        return self.source_outputs(source)[which].make()
+    def _make_source(self, which: tuple[Source, int]) -> bytes:
+        return self.source_outputs(which[0])[which[1]].make()
 
     def source_outputs(self, source: Source) -> list[Output]:
         digests = self.model["sources"][source.id]
@@ -319,8 +332,8 @@ class Renderer:
             "judgment_groups": columns(self.config, (row for m in pages for row in m.rows if row.kind == "judgment")),
         }
 
-    def page_outputs(self) -> list[Output]:
-        """The pages' outputs, in reading order. Their paths, named inputs and keys are a unit of the
+    def page_outputs(self) -> list[tuple]:
+        """The pages' outputs, in reading order, as `listed` gives them. Their paths, named inputs and keys are a unit of the
         memo per group of pages ("page outputs", by the group's names and digests, the site's digests
         and the templates), and per page ("page output"): found from digests alone, so a page is
         read, linked and rendered only if its output must be made."""
@@ -329,7 +342,7 @@ class Renderer:
             listed.update(self.memo.get("page outputs", (unit, self.model_key, self._page_digests),
                                         lambda unit=unit: {name: self.page_output(name) for name, _ in unit[1] if name in self.model["pages"]}))
         make = self._make_page
-        return [Output(url, inputs, functools.partial(make, name), key) for url, inputs, key, name in map(listed.__getitem__, self.site.skeleton["order"])]
+        return [(url, inputs, key, make, name) for url, inputs, key, name in map(listed.__getitem__, self.site.skeleton["order"])]
 
     def page_output(self, name: str) -> list:
         """[url, named inputs, key, name] of page `name`'s output (a unit of the memo, "page output")."""
@@ -462,18 +475,22 @@ class Renderer:
         """Make every output whose dependency key differs from the one the memo holds for the file
         the output folder has (across `jobs` processes when there are enough to pay for starting
         them), each handed to `sink` where it is made; the others are kept as the folder has them."""
-        outputs = self.outputs()
-        keys = {output.path: output.key for output in outputs}
-        inputs = {output.path: output.inputs for output in outputs}
         written = self.memo.table("output")  # output path -> [key, size] of the file the output folder holds
+        known, kept = written.old, written.new  # (the table's dictionaries themselves: this runs once per output)
+        reusable = sink.reusable
+        keys: dict[str, str] = {}
+        inputs: dict[str, dict[str, str]] = {}
         sizes: dict[str, int] = {}
         todo = []
-        for output in outputs:
-            entry = written.get(output.path)
-            if entry is not None and entry[0] == keys[output.path] and sink.reusable(output.path, entry[1]):
-                sizes[output.path] = entry[1]
+        for path, named, key, make, argument in self.listed():
+            keys[path] = key
+            inputs[path] = named
+            entry = known.get(path)
+            if entry is not None and entry[0] == key and reusable(path, entry[1]):
+                sizes[path] = entry[1]
+                kept[path] = entry
             else:
-                todo.append(output)
+                todo.append(Output(path, named, functools.partial(make, argument), key))
         made = dict(zip((output.path for output in todo), make_all(todo, jobs, sink)))
         if self.config.search:
             made.update(index_outputs(keys, inputs, sizes, sink, self.memo, self.config.language))
@@ -628,6 +645,10 @@ def _citation_lines(page_citations: PageCitations) -> str:
         "page": c.page.url, "claim": c.claim, "source": c.excerpt.source.config.file,
         "quote": c.excerpt.quote, "start": c.excerpt.start, "end": c.excerpt.end, "href": c.excerpt.url,
     }) for c in page_citations.citations)
+
+
+def _call(make: Callable[[], bytes]) -> bytes:
+    return make()
 
 
 def _page_url(name: str) -> str:
