@@ -282,7 +282,8 @@ def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, j
     ("record": what the build needs of it besides its body, plain data) by the digest of its bytes
     and the parser's settings (`page_record_key`); and per group of pages (`page_group`), by the
     names and digests of its pages, what the build needs to know of the group without reading a
-    record ("page group": each page's record key and record_facts, its warnings) and, in the
+    record ("page group": each page's record key, its warnings, and the digests of the pages'
+    record_facts) and, in the
     preview, its Page objects with their HTML made ("page objects"). So an unchanged page is never
     read or parsed again, and an unchanged group costs one look-up. The pages that must be parsed
     are parsed (and their bodies made into HTML) across `jobs` processes when there are enough of
@@ -345,10 +346,12 @@ def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, j
     for index, unit in units.items():
         if summaries[index] is None:
             names = [name for name, _ in unit[1] if name in found]
+            facts = {name: record_facts(found[name][2]) for name in names if found[name][2] is not None}
             summary = summaries[index] = {
                 "keys": {name: found[name][1] for name in names if found[name][1] is not None},
-                "facts": {name: record_facts(found[name][2]) for name in names if found[name][2] is not None},
                 "warnings": [[p.location.path, p.location.line, p.message] for name in names for p in found[name][0].warnings],
+                "digests": [fingerprint([(name, digests[0]) for name, digests in facts.items()]),
+                            fingerprint([digests[1] for digests in facts.values()])],
             }
             if not any(found[name][0].errors for name in names) and all(found[name][1] is not None for name in names):
                 groups[unit] = summary  # a group with errors is read again next time, so its errors are reported again
@@ -359,8 +362,7 @@ def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, j
     for summary in summaries.values():
         keys.update(summary["keys"])
     keys = {name: keys[name] for name in inputs.pages if name in keys}  # in file order
-    digests = [(fingerprint([(name, facts[0]) for name, facts in summary["facts"].items()]),
-                fingerprint([facts[1] for facts in summary["facts"].values()])) for summary in summaries.values()]
+    digests = [tuple(summary["digests"]) for summary in summaries.values()]
     return Pages(config, keys, _Records(keys, records, {name: record for name, (_, _, record) in found.items() if record is not None}),
                  made, digests, list(units.values()))
 

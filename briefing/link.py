@@ -228,7 +228,8 @@ def link(config: Config, sources: tuple[Source, ...], pages: Pages, problems: Pr
     skeleton, found = memo.get("skeleton", key, lambda: _link(config, sources, pages, memo.table("quote"), set(failed)), keeps=("quote",))
     problems.items.extend(Problem(Location(path, line), message) for path, line, message in found)
     unit = (key, tuple(pages.keys.values()), tuple(map(id, sources)))
-    return memo.get("site", unit, lambda: (sources, Site(config, sources, skeleton, pages, memo, fingerprint(key, shown))))[1]
+    return memo.get("site", unit, lambda: (sources, Site(config, sources, skeleton, pages, memo, fingerprint(key, shown))),
+                    keeps=("linked", "citation lines"))[1]
 
 
 def record_facts(record: dict[str, Any]) -> list[str]:

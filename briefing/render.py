@@ -259,7 +259,8 @@ class Renderer:
         named inputs and keys are one unit of the memo ("source outputs"), by the site's digests
         and the templates."""
         listed = self.memo.get("source outputs", (self.model_key, self._templates_key), lambda: [
-            [[output.path, output.inputs, output.key] for output in self.source_outputs(source)] for source in self.site.sources])
+            [[output.path, output.inputs, output.key] for output in self.source_outputs(source)] for source in self.site.sources],
+            keeps=("html", "template reads"))
         make = self._make_source
         return [(path, inputs, key, make, (source, which))
                 for source, both in zip(self.site.sources, listed) for which, (path, inputs, key) in enumerate(both)]
@@ -340,7 +341,8 @@ class Renderer:
         listed: dict[str, list] = {}
         for unit in self.site.groups:
             listed.update(self.memo.get("page outputs", (unit, self.model_key, self._page_digests),
-                                        lambda unit=unit: {name: self.page_output(name) for name, _ in unit[1] if name in self.model["pages"]}))
+                                        lambda unit=unit: {name: self.page_output(name) for name, _ in unit[1] if name in self.model["pages"]},
+                                        keeps=("page output", "template reads")))
         make = self._make_page
         return [(url, inputs, key, make, name) for url, inputs, key, name in map(listed.__getitem__, self.site.skeleton["order"])]
 

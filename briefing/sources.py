@@ -212,6 +212,14 @@ def load_sources(config: Config, inputs: Inputs, memo: Memo, problems: Problems)
     built; its paragraphs are a unit too ("layout", by the bytes' digest and the paragraph rule),
     and what loading it found wrong ("seed check", plain data, by the settings and the digest): a
     seed loaded well before is read only when its text is needed (Source.deferred)."""
+    unit = (inputs.config, tuple(inputs.seeds.items()))  # all of them: one look-up in the preview ("sources", kept in memory)
+    sources, found = memo.get("sources", unit, lambda: _load_sources(config, inputs, memo), keeps=("source", "seed check", "layout"))
+    problems.items.extend(found)
+    return sources
+
+
+def _load_sources(config: Config, inputs: Inputs, memo: Memo) -> tuple[tuple[Source, ...], list[Problem]]:
+    problems = Problems()
     sources = []
     layouts, checks = memo.table("layout"), memo.table("seed check")
     for source_config in config.sources:
@@ -233,7 +241,7 @@ def load_sources(config: Config, inputs: Inputs, memo: Memo, problems: Problems)
         problems.items.extend(found[1])
         if found[0] is not None:
             sources.append(found[0])
-    return tuple(sources)
+    return tuple(sources), problems.items
 
 
 def _reload(path: Path, source_config: SourceConfig, sha256: str, layouts: MutableMapping) -> tuple[str, tuple[Paragraph, ...]]:

@@ -348,11 +348,13 @@ def commit(sink: Staging | InMemory, rendering: Rendering, memo: Memo) -> tuple[
         state = sink.listing if sink.listing is not None else listing(sink.out)
         if tree_of(sink.out) != tree:
             state = None
-        table = memo.table("output")
-        for path, key in rendering.keys.items():
-            entry = [key, rendering.sizes[path]]
-            if table.get(path) != entry:
+        table = memo.table("output")  # (the render stage kept the entries of the files it did not make)
+        for path in rendering.rendered:
+            entry = [rendering.keys[path], rendering.sizes[path]]
+            if table.old.get(path) != entry:
                 table[path] = entry
+            else:
+                table.new[path] = entry
     return dataclasses.replace(rendering, changed=changed), state
 # -- the swap -----------------------------------------------------------------------------------
 def _swap(staging: Path, out: Path) -> None:
