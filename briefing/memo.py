@@ -47,6 +47,7 @@ class Table:
         self.old: dict = old if old is not None else {}
         self.new: dict = {}
         self.written: set = set()  # the keys this build stored (`new` holds the rest as `old` had them)
+        self.kept = False  # whether every entry of `old` is carried over (`keep`)
 
     def get(self, key: Any, default: Any = None) -> Any:
         value = self.new.get(key, _MISSING)
@@ -76,8 +77,10 @@ class Table:
 
     def keep(self) -> None:
         """Carry every entry of the build before over to the next (what a unit taken from the memo was computed from)."""
-        if len(self.new) != len(self.old):
-            self.new = {**self.old, **self.new}
+        if not self.kept:
+            self.kept = True
+            if len(self.new) != len(self.old):
+                self.new = {**self.old, **self.new}
 
     @property
     def changed(self) -> bool:
@@ -94,7 +97,13 @@ class Table:
 
 class Memo:
     """Tables of units' results by key (see the module docstring). `get(table, key, compute)` is
-    the one way a stage uses it; `table(name)` hands a stage a table to read and fill in place."""
+    the one way a stage uses it; `table(name)` hands a stage a table to read and fill in place.
+    `state` is the output folder as the last build that wrote it left it (write.observe): for the
+    preview's memo, its folders' inodes and times, which another program's change to the folder
+    changes; for `python build.py`'s (`fine`), every file's size and time, which an edit of a file
+    in place changes too."""
+
+    fine = False
 
     def __init__(self, tables: dict[str, dict] | None = None, state: Any = None):
         self.tables = {name: Table(entries) for name, entries in (tables or {}).items()}
@@ -152,6 +161,8 @@ class DiskMemo(Memo):
     time it is written and the first file is replaced last, atomically, so the memo read is always
     one build's whole memo. Files written by other generator code or other library versions are
     not read."""
+
+    fine = True
 
     @classmethod
     def of(cls, root: Path, output_dir: Path, config_location: object) -> DiskMemo:

@@ -25,7 +25,7 @@ from .project import check_project
 from .provenance import check_originals
 from .render import Rendering, render_site
 from .sources import load_sources
-from .write import InMemory, Staging, WrittenFiles, check_output_dir, check_paths, commit, file_problem, listing
+from .write import InMemory, Staging, WrittenFiles, check_output_dir, check_paths, commit, file_problem, vouched
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,8 @@ def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, pro
         problems.check()                                # an input folder that is not the project's: read nothing
     inputs = read_inputs(config, memo, unlisted)        # digest every input file before reading it
     whole = fingerprint(inputs.config, inputs.pages, inputs.seeds, inputs.templates, strict, write)  # the whole build is a unit too
-    now = listing(config.output_dir) if write and memo.state is not None else None  # the output folder, as the memo knew it?
-    if not problems.items and (not write or now == memo.state) and whole in memo.table("build"):
+    present, now = vouched(config.output_dir, memo) if write else (None, None)  # the output folder, as the memo knows it?
+    if not problems.items and (not write or present is not None) and whole in memo.table("build"):
         return _as_built(config, inputs, memo, whole)   # nothing it read changed, and the output folder is as it left it
     sources = load_sources(config, inputs, memo, problems)  # seeds/ -> Source
     check_originals(config, problems)                   # kept originals as site.yaml recorded them
@@ -88,7 +88,7 @@ def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, pro
     check_independence(config, sources, problems, memo)  # shared text between sources in different groups
     check_judgments(config, site, problems, memo)       # strong judgments resting on one group
     problems.check(strict)
-    with Staging(config.output_dir, memo.state, now) if write else InMemory() as sink:
+    with Staging(config.output_dir, present, now) if write else InMemory() as sink:
         rendering = render_site(site, inputs, memo, sink, jobs)  # Jinja -> files, those the memo holds kept
         check_paths(rendering.files, problems)
         problems.check(strict)

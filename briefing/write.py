@@ -129,20 +129,18 @@ class Staging:
     workers), then `commit` swaps it into place at once. Closed without a commit, it is removed and
     `out` is as it was."""
 
-    def __init__(self, out: Path, state: Any = None, now: dict[str, list[int]] | None = None):
-        """`state` is the output folder's listing as the memo's last build left it (see `listing`):
-        while the folder still lists alike, its files can be kept (`reusable`). `now` is its listing
-        taken at the build's start, if the caller took it."""
+    def __init__(self, out: Path, present: Mapping[str, int] | None = None, now: dict[str, list[int]] | None = None):
+        """`present`: the files of the output folder the memo vouches for (see `vouched`), by size,
+        which can be kept (`reusable`); None for none. `now`: the folder's listing (see `listing`),
+        when the memo keeps one, to be brought up to date as files are renamed into it."""
         self.out = out.resolve()
         self.out.parent.mkdir(parents=True, exist_ok=True)
         # A folder that is a mount point (a Docker volume) cannot be swapped: the new tree is made
         # inside it, and the two trees' entries trade places (see _swap_contents).
         self.inside = is_mount_point(self.out)
         remove_stale(self.out)
-        now = (now if now is not None else listing(self.out)) if state is not None else None
-        self.trusted = now is not None and now == state
-        self.present: dict[str, int] = {name: size for name, (size, _) in now.items()} if self.trusted else {}
-        self.listing: dict[str, list[int]] | None = now if self.trusted else None  # the folder's, once a file was renamed into it
+        self.present: Mapping[str, int] = present if present is not None else {}
+        self.listing: dict[str, list[int]] | None = now if present is not None else None  # the folder's, once a file was renamed into it
         self.folder = _make_folder(self.out, "new", inside=self.inside)
         self.root = str(self.folder)
         self._folders: set[str] = set()
@@ -207,8 +205,9 @@ class Staging:
             tree = tree_of(self.out)
             for name in differ:
                 os.replace(self._target(name), os.path.join(self.out, name))
-                info = os.lstat(os.path.join(self.out, name))
-                self.listing[name] = [info.st_size, info.st_mtime_ns]  # type: ignore[index]
+                if self.listing is not None:
+                    info = os.lstat(os.path.join(self.out, name))
+                    self.listing[name] = [info.st_size, info.st_mtime_ns]
             return differ, tree  # type: ignore[return-value]
         self.listing = None  # a new tree: listed after the swap
         for name in sizes:
@@ -313,6 +312,74 @@ def write_site(files: Mapping[str, bytes], out: Path) -> int:
         return staging.swap()
 
 
+def observe(out: Path, memo: Memo, now: dict[str, list[int]] | None = None) -> Any:
+    """The output folder's state, as `memo` keeps it (Memo.fine): with every file's size and
+    modification time (`listing`, or `now` if given), or, for the preview's memo, the inode and
+    modification time of each folder the memo's last state names (`folder_state`): a file added,
+    removed, renamed or replaced there by another program, or another build's swap, changes them."""
+    if memo.fine:
+        return now if now is not None else listing(out)
+    return folder_state(out, memo.state or ())
+
+
+def output_folders(names: Iterable[str]) -> set[str]:
+    """The folders holding the files `names`, and every folder above them ("" for the output folder)."""
+    folders = {""}
+    for folder in {posixpath.dirname(name) for name in names}:
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = posixpath.dirname(folder)
+    return folders
+
+
+def folder_state(out: Path, folders: Iterable[str]) -> dict[str, list[int]]:
+    """{folder: [inode, modification time in ns]} of some folders of `out` ("" for `out`; [-1, -1] for one missing)."""
+    state = {}
+    for folder in sorted(folders):
+        try:
+            info = os.lstat(os.path.join(out, folder))
+            state[folder] = [info.st_ino, info.st_mtime_ns]
+        except OSError:
+            state[folder] = [-1, -1]
+    return state
+
+
+def vouched(out: Path, memo: Memo) -> tuple[Mapping[str, int] | None, dict[str, list[int]] | None]:
+    """(the files of the output folder the memo can vouch for, by size, or None when it is not as
+    the memo's last build left it; the folder's listing, when the memo keeps one)."""
+    if memo.state is None:
+        return None, None
+    now = listing(out) if memo.fine else None
+    if observe(out, memo, now) != memo.state:
+        return None, now
+    if now is not None:
+        return {name: size for name, (size, _) in now.items()}, now
+    return _Sizes(memo.table("output").old), None
+
+
+class _Sizes(Mapping):
+    """File name -> size, from the memo's "output" table (name -> [key, size])."""
+
+    def __init__(self, entries: dict[str, list]):
+        self._entries = entries
+
+    def __getitem__(self, name: str) -> int:
+        return self._entries[name][1]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        entry = self._entries.get(name)
+        return entry[1] if entry is not None else default
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 def listing(out: Path) -> dict[str, list[int]]:
     """Every regular file under `out`: [size, mtime_ns], found without following links (a link or
     device is listed as [-1, -1], which no file a build wrote matches)."""
@@ -345,9 +412,6 @@ def commit(sink: Staging | InMemory, rendering: Rendering, memo: Memo) -> tuple[
     changed, tree = sink.commit(rendering.sizes, rendering.rendered, rendering.changed)
     state = None
     if isinstance(sink, Staging):
-        state = sink.listing if sink.listing is not None else listing(sink.out)
-        if tree_of(sink.out) != tree:
-            state = None
         table = memo.table("output")  # (the render stage kept the entries of the files it did not make)
         for path in rendering.rendered:
             entry = [rendering.keys[path], rendering.sizes[path]]
@@ -355,6 +419,12 @@ def commit(sink: Staging | InMemory, rendering: Rendering, memo: Memo) -> tuple[
                 table[path] = entry
             else:
                 table.new[path] = entry
+        if memo.fine:
+            state = sink.listing if sink.listing is not None else listing(sink.out)
+        else:
+            state = folder_state(sink.out, output_folders(rendering.sizes))
+        if tree_of(sink.out) != tree:
+            state = None
     return dataclasses.replace(rendering, changed=changed), state
 # -- the swap -----------------------------------------------------------------------------------
 def _swap(staging: Path, out: Path) -> None:
