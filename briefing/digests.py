@@ -11,27 +11,44 @@ import bisect
 from typing import Any
 
 from .link import Site
-from .memo import fingerprint
+from .memo import Memo, fingerprint
 from .sources import Source
 
 
-def model_digests(site: Site, settings: str) -> dict[str, Any]:
+def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
     """{"site": {part: digest}, "pages": {page name: {"citations", "sourcing"}}, "sources": {source id:
     {"stats", "summary", "citations", "paragraphs"}}}: each digest a str (memo.fingerprint), each
-    "stats" the plain figures a source's summary shows. `settings` is inputs.Inputs.config."""
+    "stats" the plain figures a source's summary shows. `settings` is inputs.Inputs.config. Two
+    parts are units of `memo`, so that no seed is read again: the digest of a page's quoted words
+    ("quoted", by its citations' sources, their digests and places), and a source's figures that
+    its paragraphs give ("source stats", by the settings, the seed's digest and where its excerpts
+    start)."""
     records, skeleton = site.records, site.skeleton
     order, cites, by_source = skeleton["order"], skeleton["citations"], skeleton["by_source"]
     by_id = {source.id: source for source in site.sources}
     position = {name: index for index, name in enumerate(order)}
     urls = {name: _url(name) for name in order}
     pages: dict[str, dict[str, str]] = {}
+    quoted = memo.table("quoted")
     for name in order:
         record = records[name]
-        citations = fingerprint([(by_id[sid].config.id, start, end, anchor, by_id[sid].text[start:end]) for sid, start, end, anchor, _ in cites[name]])
+        unit = tuple((sid, by_id[sid].sha256, start, end, anchor) for sid, start, end, anchor, _ in cites[name])
+        citations = quoted.get(unit)
+        if citations is None:  # the quotes' words themselves (a seed edit that moves no quote changes none)
+            citations = quoted[unit] = fingerprint([(sid, start, end, anchor, by_id[sid].text[start:end]) for sid, _, start, end, anchor in unit])
         claims = [record["citations"][use][6] for *_, use in cites[name]]
         tradecraft = [[citation[7] for citation in record["citations"]], [judgment[:-1] for judgment in record["judgments"]]]
         pages[name] = {"citations": citations, "sourcing": fingerprint(citations, claims, tradecraft)}
-    sources = {source.id: _source_digests(source, by_source.get(source.id, ()), records, cites, position, urls) for source in site.sources}
+    stats = memo.table("source stats")
+    sources = {}
+    for source in site.sources:
+        excerpts = by_source.get(source.id, ())
+        unit = (settings, source.id, source.sha256, tuple(start for start, *_ in excerpts))
+        figures = stats.get(unit)
+        if figures is None:
+            figures = stats[unit] = _paragraph_stats(source, excerpts)
+        figures = {"claims": sum(len(entry[3]) for entry in excerpts), **figures}
+        sources[source.id] = _source_digests(source, figures, excerpts, records, cites, position, urls)
     slugs = {name: name[len("content/"):-len(".md")] for name in order}
     topics = set(site.config.topics)
     by_slug = {slug: name for name, slug in slugs.items()}
@@ -67,15 +84,20 @@ def model_digests(site: Site, settings: str) -> dict[str, Any]:
     }
 
 
-def _source_digests(source: Source, excerpts: list, records: dict, cites: dict, position: dict[str, int], urls: dict[str, str]) -> dict[str, Any]:
-    """A source's summary figures and the digest of its citations as its page shows them (in page
-    order, then in each page's order: the claims, their pages, the excerpts)."""
+def _paragraph_stats(source: Source, excerpts: list) -> dict[str, Any]:
+    """The figures of a source's summary that its paragraphs give: how many (but furniture), how many of them are cited."""
     article = [p for p in source.paragraphs if not p.furniture]
     starts = [paragraph.start for paragraph in source.paragraphs]
     cited = {source.paragraphs[bisect.bisect_right(starts, start) - 1].index for start, *_ in excerpts}
     share = len([p for p in article if p.index in cited]) / len(article) if article else 0.0
-    stats = {"claims": sum(len(entry[3]) for entry in excerpts), "paragraphs": len(article),
-             "cited_paragraphs": len([p for p in article if p.index in cited]), "share": share, "percent": round(share * 100)}
+    return {"paragraphs": len(article), "cited_paragraphs": len([p for p in article if p.index in cited]), "share": share,
+            "percent": round(share * 100)}
+
+
+def _source_digests(source: Source, stats: dict[str, Any], excerpts: list, records: Any, cites: dict, position: dict[str, int],
+                    urls: dict[str, str]) -> dict[str, Any]:
+    """A source's figures and the digest of its citations as its page shows them (in page order,
+    then in each page's order: the claims, their pages, the excerpts)."""
     shown = []
     for start, end, anchor, citing in excerpts:
         for name, number in citing:

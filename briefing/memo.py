@@ -15,7 +15,10 @@ memory between builds. `python build.py` loads a `DiskMemo` from `.cache/` and s
 build that wrote its output; it keeps only the tables whose values are plain data (`PERSISTED`),
 and the outputs' keys only while the output folder is as that build listed it.
 
-Only what a build asked for is kept for the next (`Memo.after`): the memo never grows with edits.
+Units nest: a unit over many pages (a group of pages, the linked site, the whole build) is keyed
+by digests of what is below it, so a build that finds it looks no further down, and the tables it
+was made from are kept as they were (`keeps`, `keep_all`). Otherwise only what a build asked for is
+kept for the next (`Memo.after`): the memo does not grow with edits.
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ T = TypeVar("T")
 
 FORMAT = 5
 # The tables whose values are plain data (str, numbers, lists, dicts): what `python build.py` keeps.
-PERSISTED = ("build", "stat", "layout", "seed check", "record", "page group", "quote", "skeleton", "judgments", "independence", "digests", "template reads", "html", "page outputs", "page output", "source outputs",
+PERSISTED = ("build", "stat", "layout", "seed check", "record", "page group", "quote", "skeleton", "judgments", "independence", "digests", "quoted", "source stats", "template reads", "html", "page outputs", "page output", "source outputs",
              "output", "search")
 _MISSING = object()
 

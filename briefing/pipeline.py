@@ -1,8 +1,9 @@
 """The whole build in one screen: load, link, check, render, write.
 
 Every build runs the same stages in the same order; what makes a rebuild fast is the memo
-(memo.py) each stage asks before it computes. The preview passes the memo of its last build,
-`python build.py` one loaded from `.cache/` (memo.DiskMemo), a test none (a cold build).
+(memo.py) each stage asks before it computes, the whole build being its outermost unit. The
+preview passes the memo of its last build, `python build.py` one loaded from `.cache/`
+(memo.DiskMemo), a test none (a cold build).
 """
 from __future__ import annotations
 
