@@ -296,7 +296,8 @@ def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, j
         problems.error(Location("content/"), "there is no content/ folder; create it with one Markdown file per topic")
         return Pages(config, {}, {}, {}, [])
     allow_html, language = config.allow_html, config.language
-    groups, objects, records, quotes = memo.table("page group"), memo.table("page objects"), memo.table("record"), memo.table("quote")
+    groups, objects, quotes = memo.table("page group"), memo.table("page objects"), memo.table("quote")
+    records, known = memo.table("record"), memo.table("facts")
     members: dict[int, list[tuple[str, str]]] = {}
     for item in inputs.pages.items():
         members.setdefault(page_group(item[0]), []).append(item)
@@ -308,7 +309,8 @@ def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, j
             made.update(objects.get(unit) or {})
     if any(summary is not None for summary in summaries.values()):
         memo.keep("record")  # the records of the groups taken whole stay
-    found: dict[str, tuple[Problems, str | None, dict | None]] = {}  # each file's problems, record key, record
+        memo.keep("facts")
+    found: dict[str, tuple[Problems, str | None, dict | None, list | None]] = {}  # each file's problems, record key, record, facts
     pending: list[tuple[str, str, str, str, str]] = []  # (name, slug, name, text, record key)
     for index, unit in units.items():
         if summaries[index] is not None:
@@ -316,21 +318,26 @@ def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, j
         for name, digest in unit[1]:
             own = Problems()
             key = page_record_key(name, digest, allow_html, language)
+            facts = known.get(key)  # what the group needs of an unchanged page, without its record
+            if facts is not None:
+                for line, message in facts[2]:
+                    own.warn(Location(name, line), message)
+                found[name] = (own, key, None, facts)
+                continue
+            read = read_page(content_dir / name.removeprefix("content/"), name, allow_html, own, config.root, language)
+            found[name] = (own, None, None, None)
+            if read is None:
+                continue
+            slug, name, text, key = read
             record = records.get(key)
             if record is None:
-                read = read_page(content_dir / name.removeprefix("content/"), name, allow_html, own, config.root, language)
-                found[name] = (own, None, None)
-                if read is None:
-                    continue
-                slug, name, text, key = read
-                record = records.get(key)
-                if record is None:
-                    pending.append((name, slug, name, text, key))
-                    continue
-                made[name] = page_from_record(record, text, slug, name, allow_html, own, warn=False)
+                pending.append((name, slug, name, text, key))
+                continue
+            made[name] = page_from_record(record, text, slug, name, allow_html, own, warn=False)
             for line, message in record["warnings"]:
                 own.warn(Location(name, line), message)
-            found[name] = (own, key, record)
+            found[name] = (own, key, record, [*record_facts(record), record["warnings"]])
+            known[key] = found[name][3]
     for (name, slug, _, _, key), (record, body, html, items, places) in zip(pending, parse_all(pending, allow_html, jobs, locate if len(pending) >= PARALLEL_PAGES else None, language)):
         quotes.update(places)
         own = found[name][0]
@@ -339,14 +346,15 @@ def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, j
             continue
         page = page_from_record(record, body, slug, name, allow_html, own, warn=False)
         page.__dict__["html"] = html  # as the cached property would store it
+        facts = [*record_facts(record), record["warnings"]]
         if not own.errors:  # a page with errors is parsed again next time, so its errors are reported again
-            records[key] = record
+            records[key], known[key] = record, facts
         made[name] = page
-        found[name] = (own, key, record)
+        found[name] = (own, key, record, facts)
     for index, unit in units.items():
         if summaries[index] is None:
             names = [name for name, _ in unit[1] if name in found]
-            facts = {name: record_facts(found[name][2]) for name in names if found[name][2] is not None}
+            facts = {name: found[name][3] for name in names if found[name][3] is not None}
             summary = summaries[index] = {
                 "keys": {name: found[name][1] for name in names if found[name][1] is not None},
                 "warnings": [[p.location.path, p.location.line, p.message] for name in names for p in found[name][0].warnings],
@@ -363,7 +371,7 @@ def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, j
         keys.update(summary["keys"])
     keys = {name: keys[name] for name in inputs.pages if name in keys}  # in file order
     digests = [tuple(summary["digests"]) for summary in summaries.values()]
-    return Pages(config, keys, _Records(keys, records, {name: record for name, (_, _, record) in found.items() if record is not None}),
+    return Pages(config, keys, _Records(keys, records, {name: record for name, (_, _, record, _) in found.items() if record is not None}),
                  made, digests, list(units.values()))
 
 

@@ -16,7 +16,7 @@ from .sources import Source
 
 
 def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
-    """{"site": {part: digest}, "pages": {page name: {"citations", "sourcing"}}, "sources": {source id:
+    """{"shown": {"menu", "home_title", "topics"}, "site": {part: digest}, "pages": {page name: {"citations", "sourcing"}}, "sources": {source id:
     {"stats", "summary", "citations", "paragraphs"}}}: each digest a str (memo.fingerprint), each
     "stats" the plain figures a source's summary shows. `settings` is inputs.Inputs.config. Two
     parts are units of `memo`, so that no seed is read again: the digest of a page's quoted words
@@ -24,7 +24,9 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
     its paragraphs give ("source stats", by the settings, the seed's digest and where its excerpts
     start)."""
     records, skeleton = site.records, site.skeleton
-    order, cites, by_source = skeleton["order"], skeleton["citations"], skeleton["by_source"]
+    order = skeleton.order
+    cites = {name: skeleton.cites(name) for name in order}
+    by_source = {sid: skeleton.excerpts_of(sid) for sid in skeleton.cited_sources()}
     by_id = {source.id: source for source in site.sources}
     position = {name: index for index, name in enumerate(order)}
     urls = {name: _url(name) for name in order}
@@ -61,7 +63,14 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
     topic_names = [name for name in order if slugs[name] in topics]
     others = [name for name in order if slugs[name] != "index" and slugs[name] not in topics]
     dated = [(urls[n], records[n]["title"], records[n]["summary"], records[n]["updated"]) for n in order if records[n]["updated"]]
+    by_slug_name = {slugs[name]: name for name in topic_names}
     return {
+        "shown": {  # what every page shows of others: the menu, the home page's title, the topics in site.yaml's order
+            "menu": [[records[name]["menu_title"], urls[name]] for name in menu],
+            "home_title": records[home]["title"] if home else None,
+            "topics": [[by_slug_name[slug], records[by_slug_name[slug]]["title"], urls[by_slug_name[slug]]]
+                       for slug in site.config.topics if slug in by_slug_name],
+        },
         "site": {
             "config": settings,
             "pages": fingerprint({slugs[name]: urls[name] for name in order}),

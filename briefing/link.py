@@ -65,6 +65,56 @@ class PageCitations:
     citations: tuple[Citation, ...]
 
 
+class Skeleton:
+    """The link stage's result, as the memo keeps it (plain data, each page's and each source's part
+    one string, so that it loads fast and is parsed only for what a build asks of it):
+
+    - `order`: the page names in reading order;
+    - `cites(name)`: per citation of a page, (source id, start, end, anchor, index of the citation in
+      the page's record);
+    - `excerpts_of(source id)`: per excerpt of a source, in text order, (start, end, anchor,
+      ((page name, citation number), ...));
+    - `count`: how many citations the site has."""
+
+    def __init__(self, data: dict[str, Any]):
+        self.data = data
+        self.order: list[str] = data["order"]
+        self.count: int = data["count"]
+        self._cites: dict[str, list[tuple[str, int, int, str, int]]] = {}
+        self._excerpts: dict[str, list[tuple[int, int, str, tuple[tuple[str, int], ...]]]] = {}
+
+    @classmethod
+    def of(cls, order: list[str], cites: dict[str, list[tuple[str, int, int, str, int]]],
+           excerpts: dict[str, list[tuple[int, int, str, list[tuple[str, int]]]]]) -> dict[str, Any]:
+        """The plain form of a skeleton."""
+        return {"order": order, "count": sum(map(len, cites.values())),
+                "citations": {name: "\x1e".join(f"{sid}\x1f{start}\x1f{end}\x1f{anchor}\x1f{use}" for sid, start, end, anchor, use in own)
+                              for name, own in cites.items()},
+                "by_source": {sid: "\x1e".join(f"{start}\x1f{end}\x1f{anchor}\x1f" + "\x1c".join(f"{name}\x1d{number}" for name, number in citing)
+                                               for start, end, anchor, citing in entries) for sid, entries in excerpts.items()}}
+
+    def cites(self, name: str) -> list[tuple[str, int, int, str, int]]:
+        found = self._cites.get(name)
+        if found is None:
+            text = self.data["citations"][name]
+            found = self._cites[name] = [(sid, int(start), int(end), anchor, int(use)) for sid, start, end, anchor, use in
+                                         (entry.split("\x1f") for entry in text.split("\x1e"))] if text else []
+        return found
+
+    def excerpts_of(self, source_id: str) -> list[tuple[int, int, str, tuple[tuple[str, int], ...]]]:
+        found = self._excerpts.get(source_id)
+        if found is None:
+            text = self.data["by_source"].get(source_id, "")
+            found = self._excerpts[source_id] = [
+                (int(start), int(end), anchor, tuple((pair.split("\x1d")[0], int(pair.split("\x1d")[1])) for pair in citing.split("\x1c") if pair))
+                for start, end, anchor, citing in (entry.split("\x1f") for entry in text.split("\x1e"))] if text else []
+        return found
+
+    def cited_sources(self) -> list[str]:
+        """The ids of the sources with excerpts."""
+        return [sid for sid, text in self.data["by_source"].items() if text]
+
+
 class Site:
     """The linked site: its sources, its pages in reading order (home first, then topics in
     site.yaml order, then other pages) with their numbered citations, each source's excerpts in
@@ -74,10 +124,10 @@ class Site:
     objects are made when something first asks for that page, so a build that renders one page
     makes the objects of that page and of the pages its outputs show, not of all."""
 
-    def __init__(self, config: Config, sources: tuple[Source, ...], skeleton: dict[str, Any], pages: Pages, memo: Memo, key: str = ""):
+    def __init__(self, config: Config, sources: tuple[Source, ...], skeleton: Skeleton, pages: Pages, memo: Memo, key: str = ""):
         self.config = config
         self.sources = sources
-        self.skeleton = skeleton  # see link(): order, citations, by_source
+        self.skeleton = skeleton
         self.records = pages.records  # page name -> record (content.page_record), in file order
         self.groups = pages.units  # the groups of pages (content.Pages.units)
         self.key = key  # digests everything the site holds but the pages' bodies (see link())
@@ -87,10 +137,10 @@ class Site:
         self._linked: dict[str, PageCitations] = {}
         self._excerpts: dict[tuple[str, int, int], Excerpt] = {}
         self._source_backlinks: dict[str, dict[str, tuple[Citation, ...]]] = {}
-        self.pages = _PageList(self, tuple(skeleton["order"]))
+        self.pages = _PageList(self, tuple(skeleton.order))
         self.excerpts: Mapping[str, tuple[Excerpt, ...]] = _LazyMap(lambda: self._by_id, self._excerpts_of)  # by source id
         self.backlinks: Mapping[tuple[str, str], tuple[Citation, ...]] = _LazyMap(  # (source id, excerpt anchor) -> citations
-            lambda: [(sid, entry[2]) for sid, entries in skeleton["by_source"].items() for entry in entries], self._backlinks_of)
+            lambda: [(sid, entry[2]) for sid in skeleton.cited_sources() for entry in skeleton.excerpts_of(sid)], self._backlinks_of)
 
     def page(self, name: str) -> PageCitations:
         """The page `name` ("content/treaty.md") with its citations. A unit of the memo ("linked",
@@ -100,9 +150,9 @@ class Site:
         linked = self._linked.get(name)
         if linked is None:
             page = self._pages.page(name)
-            cites = self.skeleton["citations"][name]
+            cites = self.skeleton.cites(name)
             cited = tuple(self._by_id[c[0]] for c in cites)
-            key = (id(page), tuple(map(tuple, cites)), tuple(map(id, cited)))  # the value keeps page and sources alive: ids are not reused
+            key = (id(page), tuple(cites), tuple(map(id, cited)))  # the value keeps page and sources alive: ids are not reused
             linked = self._memo.get("linked", key, lambda: (page, cited, PageCitations(page, tuple(
                 Citation(page, number, self._excerpt(sid, start, end, anchor), page.citations[use].claim, page.citations[use].ref.location)
                 for number, (sid, start, end, anchor, use) in enumerate(cites, 1)))))[2]
@@ -120,7 +170,7 @@ class Site:
     def _excerpts_of(self, source_id: str) -> tuple[Excerpt, ...] | None:
         if source_id not in self._by_id:
             return None
-        return tuple(self._excerpt(source_id, start, end, anchor) for start, end, anchor, _ in self.skeleton["by_source"].get(source_id, ()))
+        return tuple(self._excerpt(source_id, start, end, anchor) for start, end, anchor, _ in self.skeleton.excerpts_of(source_id))
 
     def _backlinks_of(self, key: tuple[str, str]) -> tuple[Citation, ...] | None:
         source_id, anchor = key
@@ -128,17 +178,17 @@ class Site:
         if found is None:
             found = self._source_backlinks[source_id] = {
                 entry[2]: tuple(self.page(name).citations[number - 1] for name, number in entry[3])
-                for entry in self.skeleton["by_source"].get(source_id, ())}
+                for entry in self.skeleton.excerpts_of(source_id)}
         return found.get(anchor)
 
     @property
     def citation_count(self) -> int:
-        return sum(len(cites) for cites in self.skeleton["citations"].values())
+        return self.skeleton.count
 
     @cached_property
     def _slugs(self) -> dict[str, str]:
         """Page name -> slug, in reading order."""
-        return {name: _slug(name) for name in self.skeleton["order"]}
+        return {name: _slug(name) for name in self.skeleton.order}
 
     @cached_property
     def home(self) -> PageCitations | None:
@@ -227,6 +277,7 @@ def link(config: Config, sources: tuple[Source, ...], pages: Pages, problems: Pr
     key = fingerprint(settings, [(s.id, s.sha256) for s in sources], linked, failed)
     skeleton, found = memo.get("skeleton", key, lambda: _link(config, sources, pages, memo.table("quote"), set(failed)), keeps=("quote",))
     problems.items.extend(Problem(Location(path, line), message) for path, line, message in found)
+    skeleton = Skeleton(skeleton)
     unit = (key, tuple(pages.keys.values()), tuple(map(id, sources)))
     return memo.get("site", unit, lambda: (sources, Site(config, sources, skeleton, pages, memo, fingerprint(key, shown))),
                     keeps=("linked", "citation lines"))[1]
@@ -287,7 +338,7 @@ def _link(config: Config, sources: tuple[Source, ...], pages: Pages, quotes: Tab
     for name in order:
         for number, (source_id, start, end, _, _) in enumerate(citations[name], 1):
             entries[(source_id, start, end)][3].append([name, number])
-    return ({"order": order, "citations": citations, "by_source": by_source},
+    return (Skeleton.of(order, citations, by_source),
             [[p.location.path, p.location.line, p.message] for p in problems.items])
 
 

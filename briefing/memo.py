@@ -37,7 +37,7 @@ T = TypeVar("T")
 
 FORMAT = 5
 # The tables whose values are plain data (str, numbers, lists, dicts): what `python build.py` keeps.
-PERSISTED = ("build", "stat", "layout", "seed check", "record", "page group", "quote", "skeleton", "judgments", "independence", "digests", "quoted", "source stats", "template reads", "html", "page outputs", "page output", "source outputs",
+PERSISTED = ("build", "stat", "layout", "seed check", "record", "facts", "page group", "quote", "skeleton", "judgments", "independence", "digests", "quoted", "source stats", "template reads", "html", "page outputs", "page output", "source outputs",
              "output", "search")
 _MISSING = object()
 

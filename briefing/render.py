@@ -344,7 +344,7 @@ class Renderer:
                                         lambda unit=unit: {name: self.page_output(name) for name, _ in unit[1] if name in self.model["pages"]},
                                         keeps=("page output", "template reads")))
         make = self._make_page
-        return [(url, inputs, key, make, name) for url, inputs, key, name in map(listed.__getitem__, self.site.skeleton["order"])]
+        return [(url, inputs, key, make, name) for url, inputs, key, name in map(listed.__getitem__, self.site.skeleton.order)]
 
     def page_output(self, name: str) -> list:
         """[url, named inputs, key, name] of page `name`'s output (a unit of the memo, "page output")."""
@@ -401,15 +401,15 @@ class Renderer:
     def common_variables(self, url: str, absolute_base: str | None) -> dict[str, Any]:
         """What every template gets. All but `nav` and `home_title` are made from the URL and the settings alone."""
         link = (lambda to: absolute_base + to) if absolute_base is not None else (lambda to: relative(url, to))
-        home = self.site.home
-        nav = [NavItem(p.page.menu_title, link(p.page.url), p.page.url == url) for p in self.site.menu]
+        shown = self.model["shown"]  # (what the digests were made from: no page is read for it)
+        nav = [NavItem(title, link(address), address == url) for title, address in shown["menu"]]
         nav.append(NavItem("Sources", link("sources/index.html"), url.startswith("sources/")))
         return {
             "site": self.config,
             "url": url,
             "nav": nav,
             "home_href": link("index.html"),
-            "home_title": home.page.title if home else self.config.title,
+            "home_title": shown["home_title"] if shown["home_title"] is not None else self.config.title,
             "is_home": url == "index.html",
             "stylesheet_href": link("assets/style.css"),
             "direction": direction(self.config.language),
@@ -438,7 +438,7 @@ class Renderer:
                 "notes": Variable(digests["citations"], lambda: [_note(c, url) for c in linked().citations]),
                 "sourcing": Variable(digests["sourcing"], lambda: self.sourcing(linked(), url)),
                 "contents": Variable(text, lambda: contents(linked().page.html)),
-                "neighbours": Variable(self.digests["topic_links"], lambda: self.neighbours(linked(), url)),
+                "neighbours": Variable(self.digests["topic_links"], lambda: self.neighbours(name, url)),
             }
         return {
             **own,
@@ -453,16 +453,15 @@ class Renderer:
         judgments = [row for row in matrix.rows if row.kind == "judgment"]
         return {"summary": matrix.summary, "judgments": judgments,
                 "groups": columns(self.config, judgments), "href": relative(url, CORROBORATION) + "#" + matrix.anchor}
-    def neighbours(self, page_citations: PageCitations, url: str) -> dict[str, dict[str, str] | None]:
-        """The topics before and after a topic in reading order (none for a page that is not a topic)."""
-        by_slug = {p.page.slug: p.page for p in self.site.topics}  # in site.yaml's order, however the site lists its pages
-        topics = [by_slug[slug] for slug in self.config.topics if slug in by_slug]
-        slugs = [t.slug for t in topics]
-        if page_citations.page.slug not in slugs:
+    def neighbours(self, name: str, url: str) -> dict[str, dict[str, str] | None]:
+        """The topics before and after a topic in site.yaml's order (none for a page that is not a topic)."""
+        topics = self.model["shown"]["topics"]  # [name, title, address] in site.yaml's order
+        names = [topic[0] for topic in topics]
+        if name not in names:
             return {"previous": None, "next": None}
-        at = slugs.index(page_citations.page.slug)
+        at = names.index(name)
         around = {"previous": topics[at - 1] if at > 0 else None, "next": topics[at + 1] if at + 1 < len(topics) else None}
-        return {k: {"title": t.title, "href": relative(url, t.url)} if t else None for k, t in around.items()}
+        return {k: {"title": t[1], "href": relative(url, t[2])} if t else None for k, t in around.items()}
 
     def page_text(self, path: str) -> str:
         """The digest of a page's Markdown file (unique when unknown, so nothing is reused)."""
