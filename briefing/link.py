@@ -110,6 +110,11 @@ class Skeleton:
                 for start, end, anchor, citing in (entry.split("\x1f") for entry in text.split("\x1e"))] if text else []
         return found
 
+    def count_of(self, name: str) -> int:
+        """How many citations page `name` has."""
+        text = self.data["citations"][name]
+        return text.count("\x1e") + 1 if text else 0
+
     def cited_sources(self) -> list[str]:
         """The ids of the sources with excerpts."""
         return [sid for sid, text in self.data["by_source"].items() if text]
@@ -200,14 +205,24 @@ class Site:
         return "content/index.md" in self._slugs
 
     @cached_property
-    def topics(self) -> tuple[PageCitations, ...]:
+    def topic_names(self) -> tuple[str, ...]:
+        """The topics' page names, in reading order."""
         topics = set(self.config.topics)
-        return tuple(self.page(name) for name, slug in self._slugs.items() if slug in topics)
+        return tuple(name for name, slug in self._slugs.items() if slug in topics)
 
     @cached_property
-    def other_pages(self) -> tuple[PageCitations, ...]:
+    def other_names(self) -> tuple[str, ...]:
+        """The names of the pages that are neither the home page nor a topic, in reading order."""
         topics = set(self.config.topics)
-        return tuple(self.page(name) for name, slug in self._slugs.items() if slug != "index" and slug not in topics)
+        return tuple(name for name, slug in self._slugs.items() if slug != "index" and slug not in topics)
+
+    @property
+    def topics(self) -> tuple[PageCitations, ...]:
+        return tuple(map(self.page, self.topic_names))
+
+    @property
+    def other_pages(self) -> tuple[PageCitations, ...]:
+        return tuple(map(self.page, self.other_names))
 
     @cached_property
     def positions(self) -> dict[str, int]:

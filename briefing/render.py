@@ -442,10 +442,16 @@ class Renderer:
             }
         return {
             **own,
-            "topics": Variable(self.digests["topics"], lambda: [_summary(p, url) for p in site.topics]),
-            "others": Variable(self.digests["others"], lambda: [_summary(p, url) for p in site.other_pages]),
+            "topics": Variable(self.digests["topics"], lambda: [self.summary(n, url) for n in site.topic_names]),
+            "others": Variable(self.digests["others"], lambda: [self.summary(n, url) for n in site.other_names]),
             "sources": self.sources_variable(url),
         }
+
+    def summary(self, name: str, url: str) -> dict[str, Any]:
+        """What a list of pages shows of page `name`, seen from `url`: from its record, without reading the page."""
+        record = self.site.records[name]
+        return {"title": record["title"], "summary": record["summary"], "href": relative(url, _page_url(name)),
+                "citations": self.site.skeleton.count_of(name)}
 
     def sourcing(self, page_citations: PageCitations, url: str) -> dict[str, Any]:
         """A page's source summary, and its judgments against the groups (the page's part of the Corroboration page)."""
@@ -734,10 +740,6 @@ def _note(citation: Citation, url: str) -> dict[str, Any]:
             "lang": language_attributes(excerpt.source)}
 
 
-def _summary(page_citations: PageCitations, url: str) -> dict[str, Any]:
-    page = page_citations.page
-    return {"title": page.title, "summary": page.summary, "href": relative(url, page.url),
-            "citations": len(page_citations.citations)}
 
 
 def _shorten(text: str, limit: int = 90) -> str:
