@@ -5,7 +5,7 @@
 Generates the synthetic site (benchmarks/synthetic.py) in a temporary folder, builds it once as the
 preview does (in this process, the cyclic garbage collector off during rebuilds, as `serve` runs
 it), then times rebuilds after `--saves` prose edits of one page, a save that changes nothing, and
-one claim edit (the sentence holding a citation). Prints one line per rebuild: seconds, and the
+one claim edit (the sentence holding a citation): `bench.py`'s edits. Prints one line per rebuild: seconds, and the
 outputs rendered. Edit-to-browser latency, which adds the server and the browser, is
 `benchmarks/serve_latency.py`'s.
 """
@@ -14,17 +14,14 @@ from __future__ import annotations
 import argparse
 import gc
 import inspect
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.bench import edit_claim, edit_page
 from benchmarks.synthetic import make_site
 from briefing.config import load_config
 from briefing.pipeline import BuildResult, build
-
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def rebuild(site: Path, last: BuildResult) -> BuildResult:
     """One preview rebuild after `last`, with whichever way this tree's `build` takes the last build."""
@@ -51,23 +48,18 @@ def main() -> None:
     args = parser.parse_args()
     sources = args.sources if args.sources is not None else max(1, args.pages // 5)
     with tempfile.TemporaryDirectory() as folder:
-        site = make_site(Path(folder) / "site", args.pages, sources)
-        shutil.copytree(ROOT / "templates", site / "templates", dirs_exist_ok=True)
+        site = make_site(Path(folder) / "site", args.pages, sources)  # with a copy of templates/
         started = time.perf_counter()
         result = build(load_config(site / "site.yaml"), jobs=2)
         print(f"{args.pages} pages, {sources} sources: first build {time.perf_counter() - started:.2f} s")
         gc.collect()
         gc.freeze()
         gc.disable()  # as the preview: no collection in the middle of a rebuild
-        page = site / "content" / f"page-{args.pages // 2:04d}.md"
         for number in range(args.saves):
-            page.write_text(page.read_text(encoding="utf-8") + f"\nA plain remark, number {number}.\n", encoding="utf-8")
+            edit_page(site)  # bench.py's edits: prose appended to the last page, then a word of a claim
             result = timed(f"prose edit {number + 1}", site, result)
         result = timed("nothing changed", site, result)
-        text = page.read_text(encoding="utf-8")
-        cited = text.index(" [@")
-        word = text.rfind(" ", 0, cited)
-        page.write_text(text[:word] + " reportedly" + text[word:], encoding="utf-8")
+        edit_claim(site)
         timed("claim edit", site, result)
 
 

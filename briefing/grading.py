@@ -371,7 +371,7 @@ def columns(config: Config, rows: Iterable[Row]) -> tuple[Group, ...]:
     """The groups that support any of `rows`, in site.yaml order: a matrix's columns."""
     used = {key for row in rows for key in row.by_group}
     every, _, place = _grouping(config)
-    return tuple(every[i] for i in sorted(place[key] for key in used if key in place))
+    return tuple(every[i] for i in sorted(place[key] for key in used))
 
 
 def grade(source: SourceConfig, credibility: int | None) -> str:
