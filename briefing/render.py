@@ -334,14 +334,17 @@ class Renderer:
         }
 
     def page_outputs(self) -> list[tuple]:
-        """The pages' outputs, in reading order, as `listed` gives them. Their paths, named inputs and keys are a unit of the
-        memo per group of pages ("page outputs", by the group's names and digests, the site's digests
-        and the templates), and per page ("page output"): found from digests alone, so a page is
-        read, linked and rendered only if its output must be made."""
+        """The pages' outputs, in reading order, as `listed` gives them. Their paths, named inputs
+        and keys are a unit of the memo per group of pages ("page outputs", by the group's names
+        and digests, its pages' own digests, and what the page templates read of the whole site)
+        and per page ("page output"): found from digests alone, so a page is read, linked and
+        rendered only if its output must be made."""
         listed: dict[str, list] = {}
+        pages = self.model["pages"]
         for unit in self.site.groups:
-            listed.update(self.memo.get("page outputs", (unit, self.model_key, self._page_digests),
-                                        lambda unit=unit: {name: self.page_output(name) for name, _ in unit[1] if name in self.model["pages"]},
+            own = tuple((pages[name]["citations"], pages[name]["sourcing"]) if name in pages else None for name, _ in unit[1])
+            listed.update(self.memo.get("page outputs", (unit, own, self._page_digests),
+                                        lambda unit=unit: {name: self.page_output(name) for name, _ in unit[1] if name in pages},
                                         keeps=("page output", "template reads")))
         make = self._make_page
         return [(url, inputs, key, make, name) for url, inputs, key, name in map(listed.__getitem__, self.site.skeleton.order)]
@@ -360,9 +363,16 @@ class Renderer:
 
     @cached_property
     def _page_digests(self) -> str:
-        """What a page's output reads of the whole site and of the templates."""
-        return fingerprint([self.digests[name] for name in ("config", "pages", "nav", "home_title", "topic_links", "topics", "others", "sources")],
-                           self._templates_key)
+        """What the pages' outputs read of the whole site (the digests of the variables their
+        templates read: a source's edit that changes its counts leaves the pages alone while no
+        page template prints the sources) and of the templates."""
+        digest_of = {"nav": "nav", "home_title": "home_title", "neighbours": "topic_links", "topics": "topics", "others": "others",
+                     "sources": "sources"}
+        read = []
+        for template in ("page.html", "home.html"):
+            reads = self.template_inputs(template)[0]
+            read.append([self.digests[digest] for variable, digest in digest_of.items() if reads is None or variable in reads])
+        return fingerprint(self.digests["config"], self.digests["pages"], read, self._templates_key)
 
     def html(self, template: str, url: str, variables: dict[str, Variable], absolute_base: str | None = None) -> Output:
         """A page made from a template: its key names the templates, the settings, the URL, and each
