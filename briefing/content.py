@@ -238,19 +238,38 @@ class Pages:
         return tuple(self.keys)
 
     def page(self, name: str) -> Page:
-        """The page `name`: the memo's, or made from its record and its file (raising BuildError if
-        the file no longer has the bytes the record was made from: it changed during the build)."""
+        """The page `name`: the memo's, or made from its record, its file read when its body is
+        first asked for (`body`)."""
         page = self._made.get(name)
         if page is None:
-            content_dir = self.config.content_dir
-            own = Problems()
-            read = read_page(content_dir / name.removeprefix("content/"), name, self.config.allow_html, own, self.config.root,
-                             self.config.language)
-            if read is None or read[3] != self.keys[name]:
-                own.error(Location(name), "the page changed while the site was being built; build again")
-                own.check()
-            page = self._made[name] = page_from_record(self.records[name], read[2], read[0], name, self.config.allow_html, own, warn=False)
+            made = page_from_record(self.records[name], "", name[8:-3], name, self.config.allow_html, Problems(), warn=False)
+            page = self._made[name] = object.__new__(_Unread)  # its body read only if asked for (an export needs none)
+            page.__dict__.update(made.__dict__)
+            del page.__dict__["body"]
+            page.__dict__["_pages"] = self
         return page
+
+    def body(self, name: str) -> str:
+        """The body of page `name` as its file has it now (BuildError if the file changed during the build)."""
+        own = Problems()
+        read = read_page(self.config.content_dir / name.removeprefix("content/"), name, self.config.allow_html, own, self.config.root,
+                         self.config.language)
+        if read is None or read[3] != self.keys[name]:
+            own.error(Location(name), "the page changed while the site was being built; build again")
+            own.check()
+        text = read[2]  # type: ignore[index]
+        return text[len(text) - self.records[name]["body_length"]:]
+
+
+class _Unread(Page):
+    """A page made from its record, whose file is read when its body is first asked for (Pages.page)."""
+
+    @property  # type: ignore[override]
+    def body(self) -> str:
+        body = self.__dict__.get("_body")
+        if body is None:
+            body = self.__dict__["_body"] = self.__dict__["_pages"].body(self.path)
+        return body
 
 
 class _Records(Mapping):

@@ -343,7 +343,8 @@ class Renderer:
         pages = self.model["pages"]
         for unit in self.site.groups:
             own = tuple((pages[name]["citations"], pages[name]["sourcing"]) if name in pages else None for name, _ in unit[1])
-            listed.update(self.memo.get("page outputs", (unit, own, self._page_digests),
+            context = tuple(sorted({self._page_digests(_page_template(name)) for name, _ in unit[1]}))
+            listed.update(self.memo.get("page outputs", (unit, own, context),
                                         lambda unit=unit: {name: self.page_output(name) for name, _ in unit[1] if name in pages},
                                         keeps=("page output", "template reads")))
         make = self._make_page
@@ -353,7 +354,7 @@ class Renderer:
         """[url, named inputs, key, name] of page `name`'s output (a unit of the memo, "page output")."""
         url = _page_url(name)
         digests = self.model["pages"][name]
-        unit = (name, self.page_text(name), digests["citations"], digests["sourcing"], self._page_digests)
+        unit = (name, self.page_text(name), digests["citations"], digests["sourcing"], self._page_digests(_page_template(name)))
         inputs, key = self.memo.get("page output", unit, lambda: self._html_inputs(url, *self.template_inputs(_page_template(name)),
                                                                                     self.page_variables(name)))
         return [url, inputs, key, name]
@@ -361,17 +362,15 @@ class Renderer:
     def _make_page(self, name: str) -> bytes:
         return self.html(_page_template(name), _page_url(name), self.page_variables(name)).make()
 
-    @cached_property
-    def _page_digests(self) -> str:
-        """What the pages' outputs read of the whole site (the digests of the variables their
-        templates read: a source's edit that changes its counts leaves the pages alone while no
-        page template prints the sources) and of the templates."""
+    @functools.lru_cache(maxsize=None)  # noqa: B019  (one Renderer a build)
+    def _page_digests(self, template: str) -> str:
+        """What the outputs of pages made with `template` read of the whole site (the digests of
+        the variables it reads: a seed edit that changes a source's counts leaves the pages alone
+        while page.html does not print the sources) and of the templates."""
         digest_of = {"nav": "nav", "home_title": "home_title", "neighbours": "topic_links", "topics": "topics", "others": "others",
                      "sources": "sources"}
-        read = []
-        for template in ("page.html", "home.html"):
-            reads = self.template_inputs(template)[0]
-            read.append([self.digests[digest] for variable, digest in digest_of.items() if reads is None or variable in reads])
+        reads = self.template_inputs(template)[0]
+        read = [self.digests[digest] for variable, digest in digest_of.items() if reads is None or variable in reads]
         return fingerprint(self.digests["config"], self.digests["pages"], read, self._templates_key)
 
     def html(self, template: str, url: str, variables: dict[str, Variable], absolute_base: str | None = None) -> Output:
