@@ -1,9 +1,9 @@
 """`python build.py serve`: build, serve the site on 127.0.0.1, rebuild on every change, reload the browser.
 
 No build logic lives here: every rebuild is `pipeline.build`, given the last good build so that only
-what changed is rendered and written. The site is served from that build's files in memory (the
-same bytes it wrote to output/), so a request can never reach a file outside the site, and a
-rebuild swaps the whole site at once: no page is ever served half-built. Rebuilds run on the
+what changed is rendered and written. The site is served from the files that build wrote to
+output/, by the names it made (a request can never reach any other file), and a rebuild swaps the
+whole tree at once: no page is ever served half-built. Rebuilds run on the
 server's one thread, so a page requested during a rebuild is answered with the new version.
 
 The browser side is livereload's: its protocol handler and its livereload.js, served from here.
