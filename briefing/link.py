@@ -220,20 +220,10 @@ class Site:
     def topics(self) -> tuple[PageCitations, ...]:
         return tuple(map(self.page, self.topic_names))
 
-    @property
-    def other_pages(self) -> tuple[PageCitations, ...]:
-        return tuple(map(self.page, self.other_names))
-
     @cached_property
     def positions(self) -> dict[str, int]:
         """Each page's place in `pages`, by path."""
         return {name: index for index, name in enumerate(self._slugs)}
-
-    @cached_property
-    def menu(self) -> tuple[PageCitations, ...]:
-        """The navigation: topics, then the pages site.yaml lists under `pages` (a large site lists the rest on its home page)."""
-        by_slug = {slug: name for name, slug in self._slugs.items()}
-        return tuple(self.page(by_slug[slug]) for slug in (*self.config.topics, *self.config.pages) if slug in by_slug)
 
 
 class _PageList(Sequence):

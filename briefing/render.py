@@ -17,7 +17,7 @@ import json
 import os
 import re
 import traceback
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -87,11 +87,6 @@ class Output:
     def __init__(self, path: str, inputs: dict[str, str], make: Callable[[], bytes], key: str = ""):
         self.path, self.inputs, self.make = path, inputs, make
         self.key = key or fingerprint(sorted(inputs.items()))
-
-
-def reads_any(inputs: dict[str, str], variables: Iterable[str]) -> bool:
-    """Whether an output with these named inputs (Output.inputs) reads any of the template `variables`."""
-    return any(f"variable {name}" in inputs for name in variables)
 
 
 @dataclass(frozen=True)
@@ -602,7 +597,7 @@ class Renderer:
     def sitemap(self) -> bytes:
         base = self.config.base_url
         updated = {p.page.url: p.page.updated for p in self.site.pages}
-        urls = [p.page.url for p in self.site.pages] + (["index.html"] if self.site.home is None else [])
+        urls = [p.page.url for p in self.site.pages] + ([] if self.site.has_home else ["index.html"])
         urls += ["sources/index.html"] + [s.url for s in self.site.sources]
         lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
         for url in urls:
