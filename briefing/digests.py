@@ -16,7 +16,7 @@ from .sources import Source
 
 
 def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
-    """{"shown": {"menu", "home_title", "topics"}, "site": {part: digest}, "pages": {page name: {"citations", "sourcing"}}, "sources": {source id:
+    """{"shown": {"menu", "home_title", "topics"}, "site": {part: digest}, "pages": {page name: {"citations", "sourcing", "parts"}}, "sources": {source id:
     {"stats", "summary", "citations", "paragraphs"}}}: each digest a str (memo.fingerprint), each
     "stats" the plain figures a source's summary shows. `settings` is inputs.Inputs.config. Two
     parts are units of `memo`, so that no seed is read again: the digest of a page's quoted words
@@ -40,7 +40,9 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
             citations = quoted[unit] = fingerprint([(sid, start, end, anchor, by_id[sid].text[start:end]) for sid, _, start, end, anchor in unit])
         claims = [record["citations"][use][6] for *_, use in cites[name]]
         tradecraft = [[citation[7] for citation in record["citations"]], [judgment[:-1] for judgment in record["judgments"]]]
-        pages[name] = {"citations": citations, "sourcing": fingerprint(citations, claims, tradecraft)}
+        sourcing = fingerprint(citations, claims, tradecraft)
+        # what the page's parts of citations.json, annotations.jsonld and the Corroboration page read (the seeds: words around quotes)
+        pages[name] = {"citations": citations, "sourcing": sourcing, "parts": fingerprint(urls[name], record["title"], sourcing, [u[1] for u in unit])}
     stats = memo.table("source stats")
     sources = {}
     for source in site.sources:

@@ -10,7 +10,7 @@ from typing import Any
 
 from .config import Config, SourceConfig
 from .grading import credibility_of, grade_meaning, group_of
-from .link import Citation, Site
+from .link import Citation, PageCitations, Site
 from .scales import RELIABILITY
 
 ANNOTATIONS = "annotations.jsonld"
@@ -34,15 +34,29 @@ def annotations(site: Site) -> bytes:
     code-point offsets into the file's text, as Python reads it with newline=""); its body is
     the claim (its id the citation marker on the page), and, where the source or citation is
     graded, a second body with the grade in words."""
-    base = site.config.base_url
-    items = [_annotation(citation, base, site.config.language) for page in site.pages for citation in page.citations]
+    config = site.config
+    return annotation_collection(config, [annotation_lines(page, config.base_url, config.language) for page in site.pages],
+                                 site.citation_count)
+
+
+def annotation_lines(page: PageCitations, base: str, language: str) -> str:
+    """A page's annotations as annotations.jsonld lists them, one JSON object a line ("" for none);
+    `base` is the site's base_url, `language` its BCP 47 tag."""
+    return ",\n".join(_COMPACT.encode(_annotation(citation, base, language)) for citation in page.citations)
+
+
+def annotation_collection(config: Config, lines: list[str], total: int) -> bytes:
+    """annotations.jsonld from its pages' `annotation_lines`, in reading order, and how many citations they hold."""
+    base = config.base_url
+    items = ",\n".join(line for line in lines if line)
     collection = {
         "@context": ANNO_CONTEXT,
         "id": f"{base}{ANNOTATIONS}",
         "type": "AnnotationCollection",
-        "label": f"Citations of {site.config.title}",
-        "total": len(items),
-        "first": {"id": f"{base}{ANNOTATIONS}#page-1", "type": "AnnotationPage", "startIndex": 0, "items": items},
+        "label": f"Citations of {config.title}",
+        "total": total,
+        "first": {"id": f"{base}{ANNOTATIONS}#page-1", "type": "AnnotationPage", "startIndex": 0,
+                  "items": _Encoded("[\n" + items + "\n]" if items else "[]")},
     }
     return _json(collection)
 
@@ -125,8 +139,14 @@ def _json(value: Any) -> bytes:
     return (_layout(value, 0) + "\n").encode("utf-8")
 
 
+class _Encoded(str):
+    """JSON text already encoded (the annotations of every page), placed by _layout as it is."""
+
+
 def _layout(value: Any, depth: int) -> str:
-    if isinstance(value, dict) and depth < 2 and any(isinstance(v, (dict, list)) for v in value.values()):
+    if isinstance(value, _Encoded):
+        return value
+    if isinstance(value, dict) and depth < 2 and any(isinstance(v, (dict, list, _Encoded)) for v in value.values()):
         return "{\n" + ",\n".join(f"{_COMPACT.encode(key)}: {_layout(item, depth + 1)}" for key, item in value.items()) + "\n}"
     if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
         return "[\n" + ",\n".join(_COMPACT.encode(item) for item in value) + "\n]"

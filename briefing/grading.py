@@ -369,7 +369,11 @@ class PageMatrix:
 
 def columns(config: Config, rows: Iterable[Row]) -> tuple[Group, ...]:
     """The groups that support any of `rows`, in site.yaml order: a matrix's columns."""
-    used = {key for row in rows for key in row.by_group}
+    return group_columns(config, {key for row in rows for key in row.by_group})
+
+
+def group_columns(config: Config, used: Iterable[str]) -> tuple[Group, ...]:
+    """The groups of keys `used`, in site.yaml order."""
     every, _, place = _grouping(config)
     return tuple(every[i] for i in sorted(place[key] for key in used))
 

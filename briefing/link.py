@@ -285,7 +285,7 @@ def link(config: Config, sources: tuple[Source, ...], pages: Pages, problems: Pr
     skeleton = Skeleton(skeleton)
     unit = (key, tuple(pages.keys.values()), tuple(map(id, sources)))
     return memo.get("site", unit, lambda: (sources, Site(config, sources, skeleton, pages, memo, fingerprint(key, shown))),
-                    keeps=("linked", "citation lines"))[1]
+                    keeps=("linked",))[1]
 
 
 def record_facts(record: dict[str, Any]) -> list[str]:

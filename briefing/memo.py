@@ -38,8 +38,9 @@ T = TypeVar("T")
 FORMAT = 5
 # The tables whose values are plain data (str, numbers, lists, dicts): what `python build.py` keeps.
 PERSISTED = ("build", "stat", "layout", "seed check", "record", "facts", "page group", "quote", "skeleton", "judgments", "independence", "digests", "quoted", "source stats", "template reads", "html", "page outputs", "page output", "source outputs",
-             "output", "search")
+             "corroboration section", "judgments body", "annotation lines", "citation lines", "output", "search")
 _MISSING = object()
+_ASKED, _KEPT = "\0asked", "\0kept"  # in a journal (Memo.merge): a unit found in the memo, not computed; a table kept
 
 
 class Table:
@@ -112,6 +113,7 @@ class Memo:
         self.tables = {name: Table(entries) for name, entries in (tables or {}).items()}
         self.state = state  # the output folder as the last build that wrote it left it (write.folder_state)
         self.changed: set[str] | None = None  # the tables (and "state") that differ from the memo this one was made from (Memo.after)
+        self.journal: list[tuple[str, Any, Any]] | None = None  # in a forked worker: what it asked of the PERSISTED tables (see merge)
 
     def table(self, name: str) -> Table:
         table = self.tables.get(name)
@@ -127,10 +129,28 @@ class Memo:
         value = table.get(key, _MISSING)
         if value is _MISSING:
             value = table[key] = compute()
+            if self.journal is not None and name in PERSISTED:
+                self.journal.append((name, key, value))
         else:
             for kept in keeps:
                 self.keep(kept)
+            if self.journal is not None and name in PERSISTED:
+                self.journal.append((name, key, _ASKED))
+                self.journal.extend((kept, None, _KEPT) for kept in keeps)
         return value
+
+    def merge(self, journal: list[tuple[str, Any, Any]]) -> None:
+        """Take in what a forked worker's copy of this memo asked for (`journal`, collected while
+        `Memo.journal` was a list there): the units it computed are stored, and those it found are
+        asked for here too, so the next build keeps them. (A worker's tables die with it; only the
+        PERSISTED ones, whose keys mean the same in every process, are journalled.)"""
+        for name, key, value in journal:
+            if isinstance(value, str) and value == _KEPT:
+                self.keep(name)
+            elif isinstance(value, str) and value == _ASKED:
+                self.table(name).get(key)
+            else:
+                self.table(name)[key] = value
 
     def keep(self, name: str) -> None:
         """Carry every entry of table `name` over to the next build (what a unit taken from the memo was computed from)."""

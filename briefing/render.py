@@ -32,8 +32,8 @@ from .content import CITATION_PLACEHOLDER
 from .errors import BuildError, Location, Problem
 from .feed import atom_feed
 from .inputs import Inputs, file_digest, fingerprint, settings_digest
-from .exports import ANNOTATIONS, CSL, annotations, csl
-from .grading import columns, credibility_of, matrix_row_html, grade_meaning, groups, page_matrix
+from .exports import ANNOTATIONS, CSL, annotation_collection, annotation_lines, csl
+from .grading import PageMatrix, columns, credibility_of, group_columns, matrix_row_html, grade_meaning, groups, page_matrix
 from .digests import model_digests
 from .link import Citation, Excerpt, PageCitations, Site
 from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY
@@ -47,6 +47,9 @@ from .urls import relative
 
 Files = dict[str, bytes]
 CORROBORATION = "corroboration.html"
+MATRIX = "_matrix.html"  # its macros draw each page's part of the Corroboration page
+# The outputs made of one part per page (Renderer.part), and the tables of the memo holding the parts.
+PARTS = {"citations.json": ("citation lines",), ANNOTATIONS: ("annotation lines",), CORROBORATION: ("corroboration section", "judgments body")}
 SCALES = {"reliability": RELIABILITY, "credibility": CREDIBILITY, "likelihood": LIKELIHOOD, "confidence": CONFIDENCE}
 
 
@@ -60,6 +63,20 @@ class Sink(Protocol):
     def read(self, name: str) -> bytes: ...
 
     def files(self, sizes: dict[str, int]) -> Mapping[str, bytes]: ...
+
+
+class _Model(dict):
+    """A template variable's mapping whose entries in `lazy` (name -> how to make it) are made when a template first reads them."""
+
+    def __init__(self, made: dict[str, Any], **lazy: Callable[[], Any]):
+        super().__init__(made)
+        self._lazy = lazy
+
+    def __missing__(self, key: str) -> Any:
+        if key not in self._lazy:
+            raise KeyError(key)
+        value = self[key] = self._lazy.pop(key)()
+        return value
 
 
 @dataclass(frozen=True)
@@ -206,11 +223,6 @@ class Renderer:
         self.model = self.memo.get("digests", self.model_key, lambda: model_digests(site, settings, self.memo), keeps=("source stats", "quoted"))
         self.digests = self.model["site"]
 
-    def citation_lines(self, page_citations: PageCitations) -> str:
-        """A page's entries of citations.json, one per line (a unit of the memo, "citation lines",
-        kept in memory, by the identity of the PageCitations)."""
-        return self.memo.get("citation lines", id(page_citations), lambda: (page_citations, _citation_lines(page_citations)))[1]
-
     def source_stats(self, source: Source) -> dict[str, Any]:
         """What the summaries of a source say, whatever page they are on (all but the links)."""
         return self.model["sources"][source.id]["stats"]
@@ -300,33 +312,69 @@ class Renderer:
     def corroboration_output(self) -> Output:
         """The Corroboration page: every page's judgments and claims against the independent groups."""
         return self.html("corroboration.html", CORROBORATION, {
-            "corroboration": Variable(self.digests["corroboration"], lambda: self.corroboration(CORROBORATION)),
+            "corroboration": Variable(fingerprint(self.digests["corroboration"], self._matrix_digest), self.corroboration),
             "scales": Variable("", lambda: SCALES),
         })
 
     def annotations_output(self) -> Output:
         """annotations.jsonld: every citation, its claim and grades, and the words either side of its quote."""
         seeds = fingerprint([(s.id, s.sha256) for s in self.site.sources])  # the words either side of each quote
+        base, language = self.config.base_url, self.config.language
         return Output(ANNOTATIONS, {"config": self.digests["config"], "variable corroboration": self.digests["corroboration"], "seeds": seeds},
-                      lambda: annotations(self.site))
+                      lambda: annotation_collection(self.config, [
+                          self.part("annotation lines", name, lambda name=name: annotation_lines(self.site.page(name), base, language))
+                          for name in self.site.skeleton.order], self.site.citation_count))
 
     def csl_output(self) -> Output:
         """sources.csl.json: made from site.yaml alone."""
         return Output(CSL, {"config": self.digests["config"]}, lambda: csl(self.config))
 
-    def corroboration(self, url: str) -> dict[str, Any]:
-        """The Corroboration page's model: the groups (with their sources' grades) and one matrix per page."""
-        site = self.site
-        urls = {source.id: source.url for source in site.sources}
-        pages = [page_matrix(site, p, relative(url, p.page.url), lambda c: relative(url, c.url)) for p in site.pages]
-        return {
+    # -- the whole site's outputs, made of one part per page ----------------------------------
+    def part(self, table: str, name: str, make: Callable[[], Any], *key: Any) -> Any:
+        """Page `name`'s part of a whole-site output, `make()`: a unit of the memo (`table`:
+        "citation lines", "annotation lines", "corroboration section", "judgments body") by what a
+        page's parts read of it (its address, title, citations, claims, grades, judgments and the
+        digests of the seeds it quotes), the settings and `key` (the templates drawing it, the
+        columns it is drawn against), so an edit makes again the parts of the pages it changed only."""
+        return self.memo.get(table, (name, self.model["pages"][name]["parts"], self.digests["config"], *key), make)
+
+    def _matrix(self, name: str) -> PageMatrix:
+        page = self.site.page(name)
+        return page_matrix(self.site, page, relative(CORROBORATION, page.page.url), lambda c: relative(CORROBORATION, c.url))
+
+    def _corroboration_section(self, name: str) -> list:
+        """[the page's section of claims, as `claims_section` draws it; whether it has judgments; the groups supporting them]."""
+        matrix = self._matrix(name)
+        judgments = matrix.judgments
+        return [str(self.macro("claims_section", matrix)), bool(judgments), sorted({key for row in judgments for key in row.by_group})]
+
+    def corroboration(self) -> dict[str, Any]:
+        """The Corroboration page's model: `groups` (each with its sources' grades), `judgment_groups`
+        (the columns of the judgments' table), `judgments` (every page's judgments against them, as
+        _matrix.html's `judgments_body(matrix, groups)` draws them) and `sections` (every page's
+        claims, as its `claims_section(matrix)` draws them): each page's part made once and kept in
+        the memo (`part`). `pages`, the pages' matrices themselves, is made only if a template reads it."""
+        order = self.site.skeleton.order
+        sections = [self.part("corroboration section", name, lambda name=name: self._corroboration_section(name), self._matrix_digest)
+                    for name in order]
+        judgment_groups = group_columns(self.config, {key for _, _, keys in sections for key in keys})
+        against = fingerprint(self._matrix_digest, [group.key for group in judgment_groups])
+        urls = {source.id: source.url for source in self.site.sources}
+        return _Model({
             "groups": [{"key": g.key, "number": g.number, "title": g.title,
-                        "sources": [{"title": s.title, "href": relative(url, urls[s.id]), "id": s.id, "reliability": s.reliability,
+                        "sources": [{"title": s.title, "href": relative(CORROBORATION, urls[s.id]), "id": s.id, "reliability": s.reliability,
                                      "meaning": RELIABILITY[s.reliability] if s.reliability else "", "note": s.reliability_note}
                                     for s in g.sources]} for g in groups(self.config)],
-            "pages": pages,
-            "judgment_groups": columns(self.config, (row for m in pages for row in m.rows if row.kind == "judgment")),
-        }
+            "judgment_groups": judgment_groups,
+            "judgments": Markup("".join(self.part("judgments body", name, lambda name=name: str(self.macro("judgments_body", self._matrix(name),
+                                                                                                          judgment_groups)), against)
+                                        for name, (_, judged, _) in zip(order, sections) if judged)),
+            "sections": Markup("".join(section for section, _, _ in sections)),
+        }, pages=lambda: [self._matrix(name) for name in order])
+
+    @cached_property
+    def _matrix_digest(self) -> str:
+        return self.template_inputs(MATRIX)[1]
 
     def page_outputs(self) -> list[tuple]:
         """The pages' outputs, in reading order, as `listed` gives them. Their paths, named inputs
@@ -502,7 +550,11 @@ class Renderer:
                 kept[path] = entry
             else:
                 todo.append(Output(path, named, functools.partial(make, argument), key))
-        made = dict(zip((output.path for output in todo), make_all(todo, jobs, sink)))
+        for path, tables in PARTS.items():
+            if path in kept:  # not made: the parts it would be made of stay for the build that makes it
+                for table in tables:
+                    self.memo.keep(table)
+        made = dict(zip((output.path for output in todo), make_all(todo, jobs, sink, self.memo)))
         if self.config.search:
             made.update(index_outputs(keys, inputs, sizes, sink, self.memo, self.config.language))
         sizes.update((path, size) for path, (size, _) in made.items())
@@ -511,13 +563,27 @@ class Renderer:
         return Rendering(sink.files(sizes), keys, inputs, frozenset(made), changed, sizes)
 
     def template(self, name: str, context: dict[str, Any]) -> bytes:
+        """Template `name` rendered with `context`, as UTF-8. Raises BuildError (the template's file and line) when it fails."""
+        return self._jinja(lambda: self.env.get_template(name).render(**context)).encode("utf-8", "replace")
+
+    def macro(self, name: str, *arguments: Any) -> Markup:
+        """Macro `name` of _matrix.html called with `arguments`: how the Corroboration page draws
+        each page's part. Raises BuildError when the macro is missing or fails."""
+        def call() -> Markup:
+            macro = getattr(self.env.get_template(MATRIX).module, name, None)
+            if macro is None:
+                raise BuildError([Problem(Location(f"templates/{MATRIX}"), f"no macro `{name}`: the Corroboration page draws each page's "
+                                          "part with it; restore it from the default templates/")])
+            return macro(*arguments)
+        return self._jinja(call)
+
+    def _jinja(self, call: Callable[[], str]) -> str:
         try:
-            html = self.env.get_template(name).render(**context)
+            return call()
         except BuildError:
             raise
         except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
             raise BuildError([_template_problem(exc, self.config.templates_dir)]) from None
-        return html.encode("utf-8", "replace")
 
     def markdown(self, page_citations: PageCitations, url: str) -> Markup:
         """The page body: its HTML (made once per page text) with each citation placeholder filled in."""
@@ -608,7 +674,8 @@ class Renderer:
         return ("\n".join(lines) + "\n").encode("utf-8")
 
     def citations_json(self) -> bytes:
-        lines = ",\n".join(line for line in map(self.citation_lines, self.site.pages) if line)
+        lines = ",\n".join(filter(None, (self.part("citation lines", name, lambda name=name: _citation_lines(self.site.page(name)))
+                                         for name in self.site.skeleton.order)))
         return ('{"citations": [\n' + lines + ("\n" if lines else "") + "]}\n").encode("utf-8")
 
 
@@ -629,9 +696,10 @@ _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder for every entry: jso
 PARALLEL_MINIMUM = 300  # outputs; below this, starting processes costs more than it saves
 
 
-def make_all(outputs: list[Output], jobs: int = 1, sink: Sink | None = None) -> list[Any]:
+def make_all(outputs: list[Output], jobs: int = 1, sink: Sink | None = None, memo: Memo | None = None) -> list[Any]:
     """Make the outputs, in forked worker processes when `jobs` > 1 and there are enough of them,
-    each handed to `sink` where it was made: (size, whether it differs from the output folder's file)."""
+    each handed to `sink` where it was made: (size, whether it differs from the output folder's file).
+    What a worker asked of `memo`'s persisted tables comes back with its results (Memo.merge)."""
     def work(start: int, end: int) -> list[Any]:
         made = []
         for output in outputs[start:end]:
@@ -641,7 +709,21 @@ def make_all(outputs: list[Output], jobs: int = 1, sink: Sink | None = None) -> 
 
     if jobs < 2 or len(outputs) < PARALLEL_MINIMUM or not can_fork():
         return work(0, len(outputs))
-    return map_ranges(work, len(outputs), jobs)
+
+    def journalled(start: int, end: int) -> list[Any]:  # in a worker
+        if memo is None:
+            return [(work(start, end), [])]
+        memo.journal = []
+        made = work(start, end)
+        journal, memo.journal = memo.journal, None
+        return [(made, journal)]
+
+    made = []
+    for results, journal in map_ranges(journalled, len(outputs), jobs):
+        made.extend(results)
+        if memo is not None:
+            memo.merge(journal)
+    return made
 
 
 def _digest_tree(directory: Path) -> dict[str, str]:
