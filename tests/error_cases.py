@@ -167,6 +167,8 @@ CASES = [
          ("templates/assets/env.css: this is a link to a file outside the project; copy the file itself here",)),
     Case("template calls into Python", write("templates/page.html", "{% extends 'base.html' %}\n{% block main %}\n{{ cycler.__init__.__globals__.os.popen('id').read() }}\n{% endblock %}\n"),
          ("templates/page.html:3: access to attribute '__init__' of 'type' object is unsafe.; a template may only print the values it is given (see README: templates)",)),
+    Case("corroboration macro missing", write("templates/_matrix.html", "{% macro matrix_row(row, groups) %}{{ row | matrix_row(groups) }}{% endmacro %}\n"),
+         ("templates/_matrix.html: no macro `claims_section`: the Corroboration page draws each page's part with it; restore it from the default templates/",)),
     Case("template expression fails", write("templates/page.html", "{% extends 'base.html' %}\n{% block main %}\n{{ 1 // 0 }}\n{% endblock %}\n"),
          ("templates/page.html:3: ZeroDivisionError: integer division or modulo by zero; fix the expression on this line",)),
     Case("date that does not exist", edit(PAGE, "title: Beta", "title: Beta\nupdated: 2024-02-30"),
