@@ -18,31 +18,27 @@ from .sources import Source
 def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
     """{"shown": {"menu", "home_title", "topics"}, "site": {part: digest}, "pages": {page name: {"citations", "sourcing", "parts"}}, "sources": {source id:
     {"stats", "summary", "citations", "paragraphs"}}}: each digest a str (memo.fingerprint), each
-    "stats" the plain figures a source's summary shows. `settings` is inputs.Inputs.config. Two
-    parts are units of `memo`, so that no seed is read again: the digest of a page's quoted words
-    ("quoted", by its citations' sources, their digests and places), and a source's figures that
-    its paragraphs give ("source stats", by the settings, the seed's digest and where its excerpts
-    start)."""
-    records, skeleton = site.records, site.skeleton
+    "stats" the plain figures a source's summary shows. `settings` is inputs.Inputs.config. Three
+    parts are units of `memo`, so that no seed or unchanged page's record is read again: the
+    digests of a group of pages ("page digests", by the group's pages and the link stage's key),
+    the digest of a page's quoted words ("quoted", by its citations' sources, their digests and
+    places), and a source's figures that its paragraphs give ("source stats", by the settings,
+    the seed's digest and where its excerpts start)."""
+    skeleton = site.skeleton
     order = skeleton.order
-    cites = {name: skeleton.cites(name) for name in order}
     by_source = {sid: skeleton.excerpts_of(sid) for sid in skeleton.cited_sources()}
     by_id = {source.id: source for source in site.sources}
     position = {name: index for index, name in enumerate(order)}
     urls = {name: _url(name) for name in order}
     pages: dict[str, dict[str, str]] = {}
-    quoted = memo.table("quoted")
-    for name in order:
-        record = records[name]
-        unit = tuple((sid, by_id[sid].sha256, start, end, anchor) for sid, start, end, anchor, _ in cites[name])
-        citations = quoted.get(unit)
-        if citations is None:  # the quotes' words themselves (a seed edit that moves no quote changes none)
-            citations = quoted[unit] = fingerprint([(sid, start, end, anchor, by_id[sid].text[start:end]) for sid, _, start, end, anchor in unit])
-        claims = [record["citations"][use][6] for *_, use in cites[name]]
-        tradecraft = [[citation[7] for citation in record["citations"]], [judgment[:-1] for judgment in record["judgments"]]]
-        sourcing = fingerprint(citations, claims, tradecraft)
-        # what the page's parts of citations.json, annotations.jsonld and the Corroboration page read (the seeds: words around quotes)
-        pages[name] = {"citations": citations, "sourcing": sourcing, "parts": fingerprint(urls[name], record["title"], sourcing, [u[1] for u in unit])}
+    records: dict[str, dict[str, Any]] = {}  # what the rest reads of each page's record
+    linked = set(order)
+    for unit in site.groups:  # a unit per group of pages, by its pages' bytes and the link stage's key
+        names = [name for name, _ in unit[1] if name in linked]
+        found = memo.get("page digests", (unit, skeleton.key), lambda names=names: _page_digests(site, names, by_id, urls, memo.table("quoted")),
+                         keeps=("quoted",))
+        for name, (digests, shown) in found.items():
+            pages[name], records[name] = digests, shown
     stats = memo.table("source stats")
     sources = {}
     for source in site.sources:
@@ -52,13 +48,13 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
         if figures is None:
             figures = stats[unit] = _paragraph_stats(source, excerpts)
         figures = {"claims": sum(len(entry[3]) for entry in excerpts), **figures}
-        sources[source.id] = _source_digests(source, figures, excerpts, records, cites, position, urls)
+        sources[source.id] = _source_digests(source, figures, excerpts, records, position, urls)
     slugs = {name: name[len("content/"):-len(".md")] for name in order}
     topics = set(site.config.topics)
     by_slug = {slug: name for name, slug in slugs.items()}
 
     def summary(name: str) -> tuple:
-        return (records[name]["title"], records[name]["summary"], urls[name], len(cites[name]))
+        return (records[name]["title"], records[name]["summary"], urls[name], records[name]["count"])
 
     home = by_slug.get("index")
     menu = [by_slug[slug] for slug in (*site.config.topics, *site.config.pages) if slug in by_slug]
@@ -95,6 +91,25 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
     }
 
 
+def _page_digests(site: Site, names: list[str], by_id: dict[str, Source], urls: dict[str, str], quoted: Any) -> dict[str, list]:
+    """{page name: [{"citations", "sourcing", "parts"}, what the other digests read of its record]} for some pages."""
+    found = {}
+    for name in names:
+        record, cites = site.records[name], site.skeleton.cites(name)
+        unit = tuple((sid, by_id[sid].sha256, start, end, anchor) for sid, start, end, anchor, _ in cites)
+        citations = quoted.get(unit)
+        if citations is None:  # the quotes' words themselves (a seed edit that moves no quote changes none)
+            citations = quoted[unit] = fingerprint([(sid, start, end, anchor, by_id[sid].text[start:end]) for sid, _, start, end, anchor in unit])
+        claims = [record["citations"][use][6] for *_, use in cites]
+        tradecraft = [[citation[7] for citation in record["citations"]], [judgment[:-1] for judgment in record["judgments"]]]
+        sourcing = fingerprint(citations, claims, tradecraft)
+        # what the page's parts of citations.json, annotations.jsonld and the Corroboration page read (the seeds: words around quotes)
+        parts = fingerprint(urls[name], record["title"], sourcing, [u[1] for u in unit])
+        shown = {field: record[field] for field in ("title", "summary", "menu_title", "updated")}
+        found[name] = [{"citations": citations, "sourcing": sourcing, "parts": parts}, {**shown, "claims": claims, "count": len(cites)}]
+    return found
+
+
 def _paragraph_stats(source: Source, excerpts: list) -> dict[str, Any]:
     """The figures of a source's summary that its paragraphs give: how many (but furniture), how many of them are cited."""
     article = [p for p in source.paragraphs if not p.furniture]
@@ -105,7 +120,7 @@ def _paragraph_stats(source: Source, excerpts: list) -> dict[str, Any]:
             "percent": round(share * 100)}
 
 
-def _source_digests(source: Source, stats: dict[str, Any], excerpts: list, records: Any, cites: dict, position: dict[str, int],
+def _source_digests(source: Source, stats: dict[str, Any], excerpts: list, records: dict[str, dict[str, Any]], position: dict[str, int],
                     urls: dict[str, str]) -> dict[str, Any]:
     """A source's figures and the digest of its citations as its page shows them (in page order,
     then in each page's order: the claims, their pages, the excerpts)."""
@@ -113,7 +128,7 @@ def _source_digests(source: Source, stats: dict[str, Any], excerpts: list, recor
     for start, end, anchor, citing in excerpts:
         for name, number in citing:
             record = records[name]
-            claim = record["citations"][cites[name][number - 1][4]][6]
+            claim = record["claims"][number - 1]
             shown.append((position[name], number, urls[name], record["title"], record["menu_title"], claim, start, end, anchor))
     shown.sort(key=lambda entry: entry[:2])
     citations = fingerprint([entry[1:] for entry in shown])

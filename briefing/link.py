@@ -76,8 +76,9 @@ class Skeleton:
       ((page name, citation number), ...));
     - `count`: how many citations the site has."""
 
-    def __init__(self, data: dict[str, Any]):
+    def __init__(self, data: dict[str, Any], key: str = ""):
         self.data = data
+        self.key = key  # the link unit's key: the settings, the seeds, and what linking reads of every page
         self.order: list[str] = data["order"]
         self.count: int = data["count"]
         self._cites: dict[str, list[tuple[str, int, int, str, int]]] = {}
@@ -282,7 +283,7 @@ def link(config: Config, sources: tuple[Source, ...], pages: Pages, problems: Pr
     key = fingerprint(settings, [(s.id, s.sha256) for s in sources], linked, failed)
     skeleton, found = memo.get("skeleton", key, lambda: _link(config, sources, pages, memo.table("quote"), set(failed)), keeps=("quote",))
     problems.items.extend(Problem(Location(path, line), message) for path, line, message in found)
-    skeleton = Skeleton(skeleton)
+    skeleton = Skeleton(skeleton, key)
     unit = (key, tuple(pages.keys.values()), tuple(map(id, sources)))
     return memo.get("site", unit, lambda: (sources, Site(config, sources, skeleton, pages, memo, fingerprint(key, shown))),
                     keeps=("linked",))[1]
