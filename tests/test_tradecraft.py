@@ -328,3 +328,22 @@ def test_prose_added_above_a_judgment_renders_that_page_alone(graded, tmp_path):
     assert result.rendering.rendered == {"alpha.html"}
     cold = build(load_config(graded / "site.yaml", output_dir=tmp_path / "cold"))
     assert result.files == cold.files
+
+
+def test_a_corroboration_template_may_draw_its_own_matrices_from_pages(graded):
+    """`corroboration.pages` (the matrices, made only when a template reads them) serves a template
+    that draws the page itself instead of printing the parts _matrix.html's macros drew."""
+    (graded / "templates" / "corroboration.html").write_text(
+        "{% extends 'base.html' %}\n{% block main %}\n<ul>{% for matrix in corroboration.pages %}"
+        "<li>{{ matrix.title }}: {{ matrix.judgments | length }} / {{ matrix.claims | length }}</li>{% endfor %}</ul>\n{% endblock %}\n",
+        encoding="utf-8")
+    html = build(load_config(graded / "site.yaml")).files["corroboration.html"].decode("utf-8")
+    assert "<ul><li>Overview: 0 / 1</li><li>Alpha: 1 / 5</li><li>Beta: 0 / 1</li></ul>" in html
+
+
+def test_the_table_of_judgments_says_when_no_page_marks_one(mini, graded):
+    html = build(load_config(graded / "site.yaml")).files["corroboration.html"].decode("utf-8")
+    assert "No page marks a judgment yet." not in html and '<tr class="page-row">' in html
+    edit(graded / "content" / "alpha.md", "[judgment: likely, moderate confidence] ", "")
+    html = build(load_config(graded / "site.yaml")).files["corroboration.html"].decode("utf-8")
+    assert "No page marks a judgment yet." in html and '<tr class="page-row">' not in html
