@@ -5,7 +5,9 @@ named (its templates, the settings, its URL, and one fingerprint per template va
 read: `page`, `nav`, `notes` ...). Given the previous rendering, only the outputs whose key changed
 are rendered again; the others keep their bytes. A template may read any variable it is given, so
 the variables a template reads are found in its source (and in every template it extends or
-includes), not assumed.
+includes), not assumed. The outputs that show every page (citations.json, annotations.jsonld,
+the Corroboration page) are joined from one part per page, each a unit of the memo
+(`Renderer.part`), so an edit makes again only the parts of the pages it changed.
 """
 from __future__ import annotations
 
@@ -273,16 +275,18 @@ class Renderer:
                 for source, both in zip(self.site.sources, listed) for which, (path, inputs, key) in enumerate(both)]
 
     def _make_source(self, which: tuple[Source, int]) -> bytes:
-        return self.source_outputs(which[0])[which[1]].make()
+        source = which[0]
+        return self.made("source.html", source.url, self.source_variables(source)) if which[1] == 0 else source.text.encode("utf-8")
 
     def source_outputs(self, source: Source) -> list[Output]:
-        digests = self.model["sources"][source.id]
-        return [self.html("source.html", source.url, {
-                    "source": Variable(digests["summary"], lambda: self.source_summary(source, source.url)),
-                    "paragraphs": Variable(digests["paragraphs"], lambda: self.source_paragraphs(source)),
-                    "landing_style": Variable(digests["paragraphs"], lambda: self.landing_style(source)),
-                }),
+        return [self.html("source.html", source.url, self.source_variables(source)),
                 Output(source.file_url, {"file": source.sha256}, lambda: source.text.encode("utf-8"))]
+
+    def source_variables(self, source: Source) -> dict[str, Variable]:
+        digests = self.model["sources"][source.id]
+        return {"source": Variable(digests["summary"], lambda: self.source_summary(source, source.url)),
+                "paragraphs": Variable(digests["paragraphs"], lambda: self.source_paragraphs(source)),
+                "landing_style": Variable(digests["paragraphs"], lambda: self.landing_style(source))}
 
     def search_output(self) -> Output:
         return self.html("search.html", "search.html", {"sources": self.sources_variable("search.html")})
@@ -403,7 +407,7 @@ class Renderer:
         return [url, inputs, key, name]
 
     def _make_page(self, name: str) -> bytes:
-        return self.html(_page_template(name), _page_url(name), self.page_variables(name)).make()
+        return self.made(_page_template(name), _page_url(name), self.page_variables(name))
 
     @functools.lru_cache(maxsize=None)  # noqa: B019  (one Renderer a build)
     def _page_digests(self, template: str) -> str:
@@ -423,9 +427,13 @@ class Renderer:
         unit = (template, url, absolute_base, templates_digest, self.digests["config"], self.digests["nav"], self.digests["home_title"],
                 tuple((name, v.fingerprint) for name, v in variables.items()))
         inputs, key = self.memo.get("html", unit, lambda: self._html_inputs(url, reads, templates_digest, variables))
-        make = lambda: self.template(template, {**self.common_variables(url, absolute_base),  # noqa: E731
-                                                **{name: v.make() for name, v in variables.items() if reads is None or name in reads}})
-        return Output(url, inputs, make, key)
+        return Output(url, inputs, lambda: self.made(template, url, variables, absolute_base), key)
+
+    def made(self, template: str, url: str, variables: dict[str, Variable], absolute_base: str | None = None) -> bytes:
+        """The bytes of a page made from a template (what `html` lists), made now."""
+        reads = self.template_inputs(template)[0]
+        return self.template(template, {**self.common_variables(url, absolute_base),
+                                        **{name: v.make() for name, v in variables.items() if reads is None or name in reads}})
 
     def _html_inputs(self, url: str, reads: frozenset[str] | None, templates_digest: str, variables: dict[str, Variable]) -> list:
         fingerprints = {"nav": self.digests["nav"], "home_title": self.digests["home_title"], **{n: v.fingerprint for n, v in variables.items()}}
