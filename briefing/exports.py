@@ -1,6 +1,7 @@
 """Exports other tools read: every citation as a W3C Web Annotation, the sources as CSL-JSON.
 
-Both are pure functions of the linked Site (rendering calls them; writing writes their bytes).
+Both are pure functions of what they are given (rendering calls them, the annotations one page at a
+time; writing writes their bytes).
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from .config import Config, SourceConfig
 from .grading import credibility_of, grade_meaning, group_of
-from .link import Citation, PageCitations, Site
+from .link import Citation, PageCitations
 from .scales import RELIABILITY
 
 ANNOTATIONS = "annotations.jsonld"
@@ -26,27 +27,20 @@ CSL_TYPES = {  # `kind` in site.yaml -> CSL item type
 _DATE_FORMATS = ("%Y-%m-%d", "%b %d, %Y", "%B %d, %Y", "%d %B %Y", "%d %b %Y", "%B %Y", "%Y")
 
 
-def annotations(site: Site) -> bytes:
-    """Every citation as a W3C Web Annotation, in one AnnotationCollection (JSON-LD, context
-    `http://www.w3.org/ns/anno.jsonld`). Each targets the source file as published
-    (`sources/files/NAME`, absolute when `base_url` is set) with a TextQuoteSelector (exact,
-    prefix, suffix: up to 32 code points each side) and a TextPositionSelector (start, end:
-    code-point offsets into the file's text, as Python reads it with newline=""); its body is
-    the claim (its id the citation marker on the page), and, where the source or citation is
-    graded, a second body with the grade in words."""
-    config = site.config
-    return annotation_collection(config, [annotation_lines(page, config.base_url, config.language) for page in site.pages],
-                                 site.citation_count)
-
-
 def annotation_lines(page: PageCitations, base: str, language: str) -> str:
-    """A page's annotations as annotations.jsonld lists them, one JSON object a line ("" for none);
-    `base` is the site's base_url, `language` its BCP 47 tag."""
+    """A page's citations as W3C Web Annotations, as annotations.jsonld lists them: one JSON object
+    a line ("" for none); `base` is the site's base_url, `language` its BCP 47 tag. Each targets
+    the source file as published (`sources/files/NAME`, absolute when `base_url` is set) with a
+    TextQuoteSelector (exact, prefix, suffix: up to 32 code points each side) and a
+    TextPositionSelector (start, end: code-point offsets into the file's text, as Python reads it
+    with newline=""); its body is the claim (its id the citation marker on the page), and, where
+    the source or citation is graded, a second body with the grade in words."""
     return ",\n".join(_COMPACT.encode(_annotation(citation, base, language)) for citation in page.citations)
 
 
 def annotation_collection(config: Config, lines: list[str], total: int) -> bytes:
-    """annotations.jsonld from its pages' `annotation_lines`, in reading order, and how many citations they hold."""
+    """annotations.jsonld: one AnnotationCollection (JSON-LD, context `http://www.w3.org/ns/anno.jsonld`)
+    of every page's `annotation_lines`, in reading order, and how many citations they hold (`total`)."""
     base = config.base_url
     items = ",\n".join(line for line in lines if line)
     collection = {

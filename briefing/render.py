@@ -42,12 +42,10 @@ from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY
 from .parallel import can_fork, map_ranges
 from .memo import Memo
 from .search import index_outputs
-from .write import InMemory
 from .sources import Paragraph, Source
 from .text import direction
 from .urls import relative
 
-Files = dict[str, bytes]
 CORROBORATION = "corroboration.html"
 MATRIX = "_matrix.html"  # its macros draw each page's part of the Corroboration page
 # The outputs made of one part per page (Renderer.part), and the tables of the memo holding the parts.
@@ -230,10 +228,6 @@ class Renderer:
         return self.model["sources"][source.id]["stats"]
 
     # -- the outputs ---------------------------------------------------------------------------
-    def outputs(self) -> list[Output]:
-        """Every file of the site, in a fixed order, with what it depends on; nothing is made yet."""
-        return [Output(path, inputs, functools.partial(make, argument), key) for path, inputs, key, make, argument in self.listed()]
-
     def listed(self) -> Iterator[tuple[str, dict[str, str], str, Callable[[Any], bytes], Any]]:
         """Every file of the site, in a fixed order: (path, named inputs, key, make, argument), its
         bytes being make(argument) (an Output made only for the files that must be made)."""
@@ -685,11 +679,6 @@ class Renderer:
         lines = ",\n".join(filter(None, (self.part("citation lines", name, lambda name=name: _citation_lines(self.site.page(name)))
                                          for name in self.site.skeleton.order)))
         return ('{"citations": [\n' + lines + ("\n" if lines else "") + "]}\n").encode("utf-8")
-
-
-def render(site: Site) -> Files:
-    """Every file of the site (a pure function of the Site and templates/)."""
-    return dict(render_site(site, None, Memo(), InMemory()).files)
 
 
 def render_site(site: Site, inputs: Inputs | None, memo: Memo, sink: Sink, jobs: int = 1) -> Rendering:

@@ -28,7 +28,6 @@ import os
 import posixpath
 import re
 import shutil
-import stat
 import tempfile
 from pathlib import Path
 from collections.abc import Collection, Iterator, Mapping
