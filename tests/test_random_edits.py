@@ -275,14 +275,15 @@ class Editor:
         return Edit("seed inserted", f"{path}: {words!r} inserted before the quoted {match[2]!r}", {path: new.encode()}, fails=None)
 
     def template_comment(self) -> Edit:
-        path = f"templates/{self.rng.choice(['page.html', 'base.html', 'source.html'])}"
+        path = f"templates/{self.rng.choice(['page.html', 'base.html', 'source.html', '_matrix.html', 'corroboration.html'])}"
         self.counter += 1
         return Edit("template", f"{path}: a comment appended", {path: (self.read(path) + f"{{# revision {self.counter} #}}\n").encode()})
 
     def template_text(self) -> Edit:
         path, pattern = self.rng.choice([("templates/page.html", r'(<a href="#top">)([^<]*)(</a>)'),
                                          ("templates/base.html", r'(<a class="skip" href="#main">)([^<]*)(</a>)'),
-                                         ("templates/source.html", r'(<p class="note">)([^<]*)(</p>)')])
+                                         ("templates/source.html", r'(<p class="note">)([^<]*)(</p>)'),
+                                         ("templates/_matrix.html", r'(\{\{ matrix.thin_claims \}\} )([^<]*)(</summary>)')])
         value = self.sentence(2, 6)
         text = re.sub(pattern, lambda m: m[1] + value + m[3], self.read(path), count=1)
         return Edit("template", f"{path}: literal text now {value!r}", {path: text.encode()})
