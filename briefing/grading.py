@@ -420,6 +420,15 @@ def page_matrix(site: Site, page_citations: PageCitations, page_href: str, link:
                       columns(site.config, rows))
 
 
+def judgment_support(config: Config, page_citations: PageCitations) -> list:
+    """[whether the page marks judgments, the sorted keys of the groups supporting any of them]:
+    what the table of judgments needs of a page to find its columns (page_matrix's judgment rows, without drawing them)."""
+    by_group = group_of(config)
+    citations, judgments = page_citations.citations, page_citations.page.judgments
+    keys = {by_group[c.excerpt.source.config.id] for j in judgments for c in citations[j.first : j.first + j.count]}
+    return [bool(judgments), sorted(keys)]
+
+
 def _cells(citations: Sequence[Citation], by_group: dict[str, str]) -> dict[str, Cell]:
     """The support of each group that some of `citations` come from, by group key."""
     found: dict[str, dict[str, str]] = {}

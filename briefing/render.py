@@ -35,7 +35,7 @@ from .errors import BuildError, Location, Problem
 from .feed import atom_feed
 from .inputs import Inputs, file_digest, fingerprint, settings_digest
 from .exports import ANNOTATIONS, CSL, annotation_collection, annotation_lines, csl
-from .grading import PageMatrix, columns, credibility_of, group_columns, matrix_row_html, grade_meaning, groups, page_matrix
+from .grading import PageMatrix, columns, credibility_of, group_columns, judgment_support, matrix_row_html, grade_meaning, groups, page_matrix
 from .digests import model_digests
 from .link import Citation, Excerpt, PageCitations, Site
 from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY
@@ -49,7 +49,8 @@ from .urls import relative
 CORROBORATION = "corroboration.html"
 MATRIX = "_matrix.html"  # its macros draw each page's part of the Corroboration page
 # The outputs made of one part per page (Renderer.part), and the tables of the memo holding the parts.
-PARTS = {"citations.json": ("citation lines",), ANNOTATIONS: ("annotation lines",), CORROBORATION: ("corroboration section", "judgments body")}
+PARTS = {"citations.json": ("citation lines",), ANNOTATIONS: ("annotation lines",),
+         CORROBORATION: ("judgment support", "corroboration section", "judgments body")}
 SCALES = {"reliability": RELIABILITY, "credibility": CREDIBILITY, "likelihood": LIKELIHOOD, "confidence": CONFIDENCE}
 
 
@@ -330,7 +331,7 @@ class Renderer:
     # -- the whole site's outputs, made of one part per page ----------------------------------
     def part(self, table: str, name: str, make: Callable[[], Any], *key: Any) -> Any:
         """Page `name`'s part of a whole-site output, `make()`: a unit of the memo (`table`:
-        "citation lines", "annotation lines", "corroboration section", "judgments body") by what a
+        "citation lines", "annotation lines", "judgment support", "corroboration section", "judgments body") by what a
         page's parts read of it (its address, title, citations, claims, grades, judgments and the
         digests of the seeds it quotes), the settings and `key` (the templates drawing it, the
         columns it is drawn against), so an edit makes again the parts of the pages it changed only."""
@@ -340,35 +341,34 @@ class Renderer:
         page = self.site.page(name)
         return page_matrix(self.site, page, relative(CORROBORATION, page.page.url), lambda c: relative(CORROBORATION, c.url))
 
-    def _corroboration_section(self, name: str) -> list:
-        """[the page's section of claims, as `claims_section` draws it; whether it has judgments; the groups supporting them]."""
-        matrix = self._matrix(name)
-        judgments = matrix.judgments
-        return [str(self.macro("claims_section", matrix)), bool(judgments), sorted({key for row in judgments for key in row.by_group})]
-
     def corroboration(self) -> dict[str, Any]:
         """The Corroboration page's model: `groups` (each with its sources' grades), `judgment_groups`
-        (the columns of the judgments' table), `judgments` (every page's judgments against them, as
+        (the columns of the table of judgments), `judgments` (every page's judgments against them, as
         _matrix.html's `judgments_body(matrix, groups)` draws them) and `sections` (every page's
-        claims, as its `claims_section(matrix)` draws them): each page's part made once and kept in
-        the memo (`part`). `pages`, the pages' matrices themselves, is made only if a template reads it."""
+        claims, as its `claims_section(matrix)` draws them), each made of one part per page kept in
+        the memo (`part`), and `pages`, the pages' matrices themselves. All but `groups` are made
+        only if the template reads them."""
         order = self.site.skeleton.order
-        sections = [self.part("corroboration section", name, lambda name=name: self._corroboration_section(name), self._matrix_digest)
-                    for name in order]
-        judgment_groups = group_columns(self.config, {key for _, _, keys in sections for key in keys})
-        against = fingerprint(self._matrix_digest, [group.key for group in judgment_groups])
         urls = {source.id: source.url for source in self.site.sources}
-        return _Model({
+        support = functools.cache(lambda: {name: self.part("judgment support", name, lambda name=name: judgment_support(
+            self.config, self.site.page(name))) for name in order})  # [whether the page marks judgments, their groups' keys]
+        model = _Model({
             "groups": [{"key": g.key, "number": g.number, "title": g.title,
                         "sources": [{"title": s.title, "href": relative(CORROBORATION, urls[s.id]), "id": s.id, "reliability": s.reliability,
                                      "meaning": RELIABILITY[s.reliability] if s.reliability else "", "note": s.reliability_note}
                                     for s in g.sources]} for g in groups(self.config)],
-            "judgment_groups": judgment_groups,
-            "judgments": Markup("".join(self.part("judgments body", name, lambda name=name: str(self.macro("judgments_body", self._matrix(name),
-                                                                                                          judgment_groups)), against)
-                                        for name, (_, judged, _) in zip(order, sections) if judged)),
-            "sections": Markup("".join(section for section, _, _ in sections)),
-        }, pages=lambda: [self._matrix(name) for name in order])
+        }, judgment_groups=lambda: group_columns(self.config, {key for _, keys in support().values() for key in keys}),
+            judgments=lambda: self._judgments([name for name, (judged, _) in support().items() if judged], model["judgment_groups"]),
+            sections=lambda: Markup("".join(self.part("corroboration section", name, lambda name=name: str(self.macro(
+                "claims_section", self._matrix(name))), self._matrix_digest) for name in order)),
+            pages=lambda: [self._matrix(name) for name in order])
+        return model
+
+    def _judgments(self, names: list[str], columns: tuple) -> Markup:
+        """The rows of the table of judgments, page by page, against `columns`."""
+        against = fingerprint(self._matrix_digest, [group.key for group in columns])
+        return Markup("".join(self.part("judgments body", name, lambda name=name: str(self.macro("judgments_body", self._matrix(name), columns)),
+                                        against) for name in names))
 
     @cached_property
     def _matrix_digest(self) -> str:
@@ -576,7 +576,10 @@ class Renderer:
             if macro is None:
                 raise BuildError([Problem(Location(f"templates/{MATRIX}"), f"no macro `{name}`: the Corroboration page draws each page's "
                                           "part with it; restore it from the default templates/")])
-            return macro(*arguments)
+            try:
+                return macro(*arguments)
+            except Exception:  # noqa: BLE001  (re-raised by Jinja with the template's own lines in its traceback)
+                self.env.handle_exception()
         return self._jinja(call)
 
     def _jinja(self, call: Callable[[], str]) -> str:

@@ -59,17 +59,17 @@ def test_parts_made_in_workers_come_back_and_a_claim_edit_makes_only_its_page_pa
     the next build after a claim edit makes again only the edited page's parts, and equals a cold build."""
     first = build(load_config(mini / "site.yaml"), jobs=2)
     names = set(first.site.skeleton.order)
-    for table in ("corroboration section", "annotation lines", "citation lines"):
+    for table in ("judgment support", "corroboration section", "annotation lines", "citation lines"):
         assert {key[0] for key in first.memo.table(table).old} == names, table
     made = []
     for name in ("_citation_lines", "annotation_lines"):
         monkeypatch.setattr(render, name, lambda *args, _made=getattr(render, name), _name=name: made.append((_name, args[0].page.path)) or _made(*args))
-    section = render.Renderer._corroboration_section
-    monkeypatch.setattr(render.Renderer, "_corroboration_section", lambda self, name: made.append(("section", name)) or section(self, name))
+    macro = render.Renderer.macro
+    monkeypatch.setattr(render.Renderer, "macro", lambda self, name, matrix, *more: made.append((name, matrix.title)) or macro(self, name, matrix, *more))
     beta = mini / "content" / "beta.md"
     beta.write_text(beta.read_text(encoding="utf-8").replace("The essay calls the pact fragile", "The essay finds the pact fragile"), encoding="utf-8")
     second = build(load_config(mini / "site.yaml"), memo=first.memo)  # in this process, where `made` is
-    assert sorted(made) == [("_citation_lines", "content/beta.md"), ("annotation_lines", "content/beta.md"), ("section", "content/beta.md")]
+    assert sorted(made) == [("_citation_lines", "content/beta.md"), ("annotation_lines", "content/beta.md"), ("claims_section", "Beta")]
     assert "corroboration.html" in second.changed
     cold = build(load_config(mini / "site.yaml", output_dir=tmp_path / "cold"))
     assert second.files == cold.files
@@ -77,5 +77,5 @@ def test_parts_made_in_workers_come_back_and_a_claim_edit_makes_only_its_page_pa
     alpha.write_text(alpha.read_text(encoding="utf-8") + "\nOne more plain sentence.\n", encoding="utf-8")
     third = build(load_config(mini / "site.yaml"), memo=second.memo)
     assert "corroboration.html" not in third.rendering.rendered
-    for table in ("corroboration section", "judgments body", "annotation lines", "citation lines"):
+    for table in ("judgment support", "corroboration section", "judgments body", "annotation lines", "citation lines"):
         assert third.memo.table(table).old == second.memo.table(table).old, table

@@ -347,3 +347,61 @@ def test_the_table_of_judgments_says_when_no_page_marks_one(mini, graded):
     edit(graded / "content" / "alpha.md", "[judgment: likely, moderate confidence] ", "")
     html = build(load_config(graded / "site.yaml")).files["corroboration.html"].decode("utf-8")
     assert "No page marks a judgment yet." in html and '<tr class="page-row">' not in html
+
+
+OLD_JUDGMENTS = '''      {% for matrix in corroboration.pages %}
+      {% set judgments = matrix.judgments %}
+      {% if judgments %}
+      <tbody>
+        <tr class="page-row"><th scope="rowgroup" colspan="{{ groups | length + 2 }}"><a href="{{ matrix.href }}">{{ matrix.title }}</a></th></tr>
+        {% for row in judgments %}{{ matrix_row(row, groups) }}{% endfor %}
+      </tbody>
+      {% endif %}
+      {% endfor %}
+'''
+OLD_SECTIONS = '''  {% for matrix in corroboration.pages %}
+  <section aria-labelledby="{{ matrix.anchor }}" class="matrix-section">
+    <h3 id="{{ matrix.anchor }}"><a href="{{ matrix.href }}">{{ matrix.title }}</a></h3>
+    <p class="sourcing">{{ matrix.summary }}</p>
+    {% if matrix.rows %}
+    {% set judgments = matrix.judgments %}
+    {% set claims = matrix.claims %}
+    {% if judgments %}<p class="sourcing">{{ judgments | length }} judgment{{ "" if judgments | length == 1 else "s" }}: see <a href="#judgments-heading">Judgments</a> above.</p>{% endif %}
+    {% if claims %}
+    <details open>
+      <summary>{{ claims | length }} claim{{ "" if claims | length == 1 else "s" }}, {{ matrix.thin_claims }} resting on one group</summary>
+      {{ matrix_table(claims, "Claims on “" ~ matrix.title ~ "”", matrix.groups) }}
+    </details>
+    {% endif %}
+    {% endif %}
+  </section>
+  {% endfor %}
+'''
+
+
+def test_templates_drawing_the_corroboration_page_from_pages_need_no_part_macros(graded, tmp_path):
+    """A corroboration.html and _matrix.html made before the page was made of parts (looping over
+    `corroboration.pages`, without the part macros) still build, and draw the same page."""
+    cold = build(load_config(graded / "site.yaml", output_dir=tmp_path / "parts")).files["corroboration.html"]
+    templates = graded / "templates"
+    matrix = (templates / "_matrix.html").read_text(encoding="utf-8")
+    (templates / "_matrix.html").write_text(matrix[:matrix.index("{% macro judgments_body")], encoding="utf-8")
+    page = (templates / "corroboration.html").read_text(encoding="utf-8")
+    start, end = page.index("      {% if corroboration.judgments %}"), page.index("    </table>")
+    page = page[:start] + OLD_JUDGMENTS + page[end:]
+    page = page.replace("{{ corroboration.sections -}}\n", OLD_SECTIONS)
+    page = page.replace("{% block main %}\n", '{% block main %}\n{%- from "_matrix.html" import matrix_row, matrix_table %}\n', 1)
+    (templates / "corroboration.html").write_text(page, encoding="utf-8")
+    assert build(load_config(graded / "site.yaml", output_dir=tmp_path / "pages")).files["corroboration.html"] == cold
+
+
+def test_an_error_in_a_part_macro_names_its_own_line(graded):
+    path = graded / "templates" / "_matrix.html"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    at = next(number for number, line in enumerate(lines) if '<p class="sourcing">{{ matrix.summary }}</p>' in line)
+    lines[at] = lines[at].replace("{{ matrix.summary }}", "{{ matrix.summary }}{{ 1 // 0 }}")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(BuildError) as info:
+        build(load_config(graded / "site.yaml"))
+    assert [str(p) for p in info.value.problems] == [
+        f"templates/_matrix.html:{at + 1}: ZeroDivisionError: integer division or modulo by zero; fix the expression on this line"]
