@@ -35,10 +35,10 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-FORMAT = 5
+FORMAT = 6
 # The tables whose values are plain data (str, numbers, lists, dicts): what `python build.py` keeps.
 PERSISTED = ("build", "stat", "layout", "seed check", "record", "facts", "page group", "quote", "skeleton", "judgments", "independence", "digests", "page digests", "quoted", "source stats", "template reads", "html", "page outputs", "page output", "source outputs",
-             "corroboration section", "judgments body", "annotation lines", "citation lines", "output", "search")
+             "judgment support", "corroboration section", "judgments body", "annotation lines", "citation lines", "output", "search")
 _MISSING = object()
 _ASKED, _KEPT = "\0asked", "\0kept"  # in a journal (Memo.merge): a unit found in the memo, not computed; a table kept
 
@@ -183,7 +183,10 @@ class DiskMemo(Memo):
     table), so a build rewrites only the files whose entries changed. A file's name is new each
     time it is written and the first file is replaced last, atomically, so the memo read is always
     one build's whole memo. Files written by other generator code or other library versions are
-    not read."""
+    not read, nor is a table file that is not the very file a build wrote here: the first file
+    records each one's inode and change time (`marks`), which no copy, checkout, archive or edit in
+    place can give another file, so a `.cache/` that came with someone else's repository, or was
+    changed since, is never trusted (its tables hold HTML that outputs print as it is)."""
 
     fine = True
 
@@ -198,14 +201,16 @@ class DiskMemo(Memo):
         self.files: dict[str, dict[int, str]] = {}  # table -> shard -> file name in `folder`
         self.shards: dict[str, int] = {}  # table -> how many shards its keys were split into
         self.parts: dict[str, dict[int, dict]] = {}  # table -> shard -> its entries as read
+        self.marks: dict[str, list[int]] = {}  # file name in `folder` -> [inode, change time in ns] when this machine wrote it
         tables: dict[str, dict] = {}
         state = None
         try:
             data = marshal.loads(path.read_bytes())
             if isinstance(data, dict) and data.get("generator") == generator_digest():
                 tables, state, self.files, self.shards = dict(data["tables"]), data["state"], data["files"], data["shards"]
+                self.marks = data["marks"]
         except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):  # missing, damaged, or not a memo this Python wrote
-            tables, state, self.files, self.shards = {}, None, {}, {}
+            tables, state, self.files, self.shards, self.marks = {}, None, {}, {}, {}
         super().__init__(tables, state)
 
     def keep(self, name: str) -> None:
@@ -220,9 +225,12 @@ class DiskMemo(Memo):
             parts: dict[int, dict] = {}
             try:
                 for index, file in self.files[name].items():
+                    found = os.stat(self.folder / file)
+                    if [found.st_ino, found.st_ctime_ns] != self.marks.get(file):
+                        raise ValueError(f"{file} is not the file a build wrote here")
                     parts[index] = marshal.loads((self.folder / file).read_bytes())
                     entries.update(parts[index])
-            except (OSError, ValueError, EOFError, TypeError):  # removed or damaged since: as if never stored
+            except (OSError, ValueError, EOFError, TypeError):  # removed, damaged, or not this machine's since: as if never stored
                 entries, parts = {}, {}
                 self.shards.pop(name, None)
             self.tables[name] = Table(entries)
@@ -269,8 +277,10 @@ class DiskMemo(Memo):
         output = memo.tables["output"].old if "output" in memo.tables else {}
         counts = {name: (SHARDS if len(memo.tables[name].old) >= SHARD_MINIMUM else 1) if name in memo.tables else self.shards[name]
                   for name in files}
+        marks = {file: self.marks[file] for found in files.values() for file in found.values() if file in self.marks}
         self._write(self.path.name, {"generator": generator_digest(), "state": memo.state, "tables": {"output": output}, "files": files,
-                                     "shards": counts}, self.path.parent)
+                                     "shards": counts, "marks": marks}, self.path.parent)
+        self.marks = marks
         self.files, self.shards = files, counts
         self._tidy()
 
@@ -280,6 +290,9 @@ class DiskMemo(Memo):
         temporary = path.with_name(f"{name}.{os.getpid()}.tmp")
         temporary.write_bytes(marshal.dumps(data))
         os.replace(temporary, path)
+        if folder is None:
+            written = os.stat(path)
+            self.marks[name] = [written.st_ino, written.st_ctime_ns]
         return name
 
     def _tidy(self) -> None:

@@ -1,6 +1,8 @@
 """The persistent build cache: fresh `python build.py` processes reuse it, yet always equal a cold build."""
 import json
 import marshal
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -132,3 +134,35 @@ def test_page_edits_one_after_another_render_only_those_pages_and_leave_a_sound_
         EDITS[kind](site)
         assert run(site).startswith("built (")
         assert tree(out) == cold(site, tmp_path / kind), kind
+
+
+def poison(site: Path, table: str, mark: str, in_place: bool) -> None:
+    """Rewrite a table's files of `.cache/` as someone else would, each part's HTML given `mark`."""
+    for shard in (site / ".cache").glob(f"build-*/{table.replace(' ', '_')}-*.marshal"):
+        entries = marshal.loads(shard.read_bytes())
+        forged = marshal.dumps({key: value + mark for key, value in entries.items()})
+        if in_place:  # the same file (inode) changed
+            with open(shard, "r+b") as file:
+                file.write(forged)
+                file.truncate()
+        else:  # a file put in its place, its times made to look unchanged
+            times = shard.stat()
+            replacement = shard.with_name(shard.name + ".forged")
+            replacement.write_bytes(forged)
+            os.utime(replacement, ns=(times.st_atime_ns, times.st_mtime_ns))
+            os.replace(replacement, shard)
+
+
+@pytest.mark.parametrize("in_place", [True, False], ids=["edited in place", "replaced"])
+def test_a_cache_changed_since_this_machine_wrote_it_is_not_trusted(site, tmp_path, in_place):
+    """A `.cache/` that came with someone else's copy of the project, or was changed since a build
+    wrote it, could hold HTML that no source says: its files are read only while each is the very
+    file (inode and change time) a build wrote here."""
+    poison(site, "corroboration section", "<script>forged()</script>", in_place)
+    text = (site / "content" / "page-0006.md").read_text(encoding="utf-8")
+    edited = re.sub(r"(\w+)(?= \[@)", "altered", text, count=1)  # a claim: the Corroboration page is made again
+    assert edited != text
+    (site / "content" / "page-0006.md").write_text(edited, encoding="utf-8")
+    assert run(site).startswith("built (")
+    assert b"forged()" not in (site / "output" / "corroboration.html").read_bytes()
+    assert tree(site / "output") == cold(site, tmp_path)
