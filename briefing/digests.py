@@ -8,6 +8,7 @@ edit leaves them as they were, and no page needs to be read to know which output
 from __future__ import annotations
 
 import bisect
+import re
 from typing import Any
 
 from .link import Site
@@ -15,18 +16,21 @@ from .memo import Memo, fingerprint
 from .sources import Source
 
 
+_CITING = re.compile("([^\x1c\x1d\x1e\x1f]+)\x1d")  # a citing page's name, in the link stage's plain form of a source's excerpts
+
+
 def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
-    """{"shown": {"menu", "home_title", "topics"}, "site": {part: digest}, "pages": {page name: {"citations", "sourcing", "parts"}}, "sources": {source id:
+    """{"shown": {"menu", "home_title", "topics"}, "site": {part: digest}, "pages": {page name: {"citations", "sourcing", "parts", "cited"}}, "sources": {source id:
     {"stats", "summary", "citations", "paragraphs"}}}: each digest a str (memo.fingerprint), each
-    "stats" the plain figures a source's summary shows. `settings` is inputs.Inputs.config. Three
+    "stats" the plain figures a source's summary shows. `settings` is inputs.Inputs.config. Four
     parts are units of `memo`, so that no seed or unchanged page's record is read again: the
     digests of a group of pages ("page digests", by the group's pages and the link stage's key),
+    a source's ("source digests", by its bytes, its excerpts and what it shows of the pages citing it),
     the digest of a page's quoted words ("quoted", by its citations' sources, their digests and
     places), and a source's figures that its paragraphs give ("source stats", by the settings,
     the seed's digest and where its excerpts start)."""
     skeleton = site.skeleton
     order = skeleton.order
-    by_source = {sid: skeleton.excerpts_of(sid) for sid in skeleton.cited_sources()}
     by_id = {source.id: source for source in site.sources}
     position = {name: index for index, name in enumerate(order)}
     urls = {name: _url(name) for name in order}
@@ -39,16 +43,14 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
                          keeps=("quoted",))
         for name, (digests, shown) in found.items():
             pages[name], records[name] = digests, shown
-    stats = memo.table("source stats")
+    stats, raw = memo.table("source stats"), skeleton.data["by_source"]
     sources = {}
-    for source in site.sources:
-        excerpts = by_source.get(source.id, ())
-        unit = (settings, source.id, source.sha256, tuple(start for start, *_ in excerpts))
-        figures = stats.get(unit)
-        if figures is None:
-            figures = stats[unit] = _paragraph_stats(source, excerpts)
-        figures = {"claims": sum(len(entry[3]) for entry in excerpts), **figures}
-        sources[source.id] = _source_digests(source, figures, excerpts, records, position, urls)
+    for source in site.sources:  # a unit per source, by its bytes, its excerpts and what it shows of the pages citing it
+        text = raw.get(source.id, "")
+        citing = tuple(sorted({(name, position[name], pages[name]["cited"]) for name in _CITING.findall(text)}))
+        sources[source.id] = memo.get("source digests", (settings, source.id, source.sha256, text, citing),
+                                      lambda source=source: _source_unit(source, settings, skeleton.excerpts_of(source.id), stats, records,
+                                                                         position, urls), keeps=("source stats",))
     slugs = {name: name[len("content/"):-len(".md")] for name in order}
     topics = set(site.config.topics)
     by_slug = {slug: name for name, slug in slugs.items()}
@@ -84,7 +86,7 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
             "sitemap": fingerprint([(urls[name], records[name]["updated"]) for name in order], [s.url for s in site.sources], home is None),
             "feed": fingerprint(dated),
             "citations": fingerprint({urls[name]: pages[name]["citations"] for name in order},
-                                     {sid: sources[sid]["citations"] for sid, entries in by_source.items() if entries}),
+                                     {sid: sources[sid]["citations"] for sid in skeleton.cited_sources()}),
         },
         "pages": pages,
         "sources": sources,
@@ -106,8 +108,21 @@ def _page_digests(site: Site, names: list[str], by_id: dict[str, Source], urls: 
         # what the page's parts of citations.json, annotations.jsonld and the Corroboration page read (the seeds: words around quotes)
         parts = fingerprint(urls[name], record["title"], sourcing, [u[1] for u in unit])
         shown = {field: record[field] for field in ("title", "summary", "menu_title", "updated")}
-        found[name] = [{"citations": citations, "sourcing": sourcing, "parts": parts}, {**shown, "claims": claims, "count": len(cites)}]
+        cited = fingerprint(urls[name], record["title"], record["menu_title"], claims)  # what a page citing a source shows of it
+        found[name] = [{"citations": citations, "sourcing": sourcing, "parts": parts, "cited": cited}, {**shown, "claims": claims, "count": len(cites)}]
     return found
+
+
+def _source_unit(source: Source, settings: str, excerpts: list, stats: Any, records: dict[str, dict[str, Any]], position: dict[str, int],
+                 urls: dict[str, str]) -> dict[str, Any]:
+    """A source's digests ("source digests"): its figures (those its paragraphs give are a unit of
+    their own, "source stats", so that no seed is read again) and the digests of what its page shows."""
+    unit = (settings, source.id, source.sha256, tuple(start for start, *_ in excerpts))
+    figures = stats.get(unit)
+    if figures is None:
+        figures = stats[unit] = _paragraph_stats(source, excerpts)
+    figures = {"claims": sum(len(entry[3]) for entry in excerpts), **figures}
+    return _source_digests(source, figures, excerpts, records, position, urls)
 
 
 def _paragraph_stats(source: Source, excerpts: list) -> dict[str, Any]:

@@ -221,7 +221,7 @@ class Renderer:
         self._paragraphs: dict[str, list[dict[str, Any]]] = {}  # the last source's, for its page and its style
         settings = self.inputs.config if self.inputs is not None else settings_digest(self.config)
         self.model_key = fingerprint(site.key, settings)
-        self.model = self.memo.get("digests", self.model_key, lambda: model_digests(site, settings, self.memo), keeps=("page digests", "source stats", "quoted"))
+        self.model = self.memo.get("digests", self.model_key, lambda: model_digests(site, settings, self.memo), keeps=("page digests", "source digests", "source stats", "quoted"))
         self.digests = self.model["site"]
 
     def source_stats(self, source: Source) -> dict[str, Any]:
