@@ -8,15 +8,11 @@ edit leaves them as they were, and no page needs to be read to know which output
 from __future__ import annotations
 
 import bisect
-import re
 from typing import Any
 
 from .link import Site
 from .memo import Memo, fingerprint
 from .sources import Source
-
-
-_CITING = re.compile("([^\x1c\x1d\x1e\x1f]+)\x1d")  # a citing page's name, in the link stage's plain form of a source's excerpts
 
 
 def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
@@ -47,7 +43,7 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
     sources = {}
     for source in site.sources:  # a unit per source, by its bytes, its excerpts and what it shows of the pages citing it
         text = raw.get(source.id, "")
-        citing = tuple(sorted({(name, position[name], pages[name]["cited"]) for name in _CITING.findall(text)}))
+        citing = tuple(sorted((name, position[name], pages[name]["cited"]) for name in skeleton.citing_pages(source.id)))
         sources[source.id] = memo.get("source digests", (settings, source.id, source.sha256, text, citing),
                                       lambda source=source: _source_unit(source, settings, skeleton.excerpts_of(source.id), stats, records,
                                                                          position, urls), keeps=("source stats",))

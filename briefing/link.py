@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from dataclasses import dataclass
@@ -65,6 +66,9 @@ class PageCitations:
     citations: tuple[Citation, ...]
 
 
+_CITING = re.compile("([^\x1c\x1d\x1e\x1f]+)\x1d")  # a citing page's name, in a source's plain form (Skeleton.of)
+
+
 class Skeleton:
     """The link stage's result, as the memo keeps it (plain data, each page's and each source's part
     one string, so that it loads fast and is parsed only for what a build asks of it):
@@ -110,6 +114,10 @@ class Skeleton:
                 (int(start), int(end), anchor, tuple((pair.split("\x1d")[0], int(pair.split("\x1d")[1])) for pair in citing.split("\x1c") if pair))
                 for start, end, anchor, citing in (entry.split("\x1f") for entry in text.split("\x1e"))] if text else []
         return found
+
+    def citing_pages(self, source_id: str) -> set[str]:
+        """The names of the pages citing a source, read from its plain form without parsing the rest."""
+        return set(_CITING.findall(self.data["by_source"].get(source_id, "")))
 
     def count_of(self, name: str) -> int:
         """How many citations page `name` has."""

@@ -364,10 +364,11 @@ class Renderer:
             pages=lambda: [self._matrix(name) for name in order])
         return model
 
-    def _judgments(self, names: list[str], columns: tuple) -> Markup:
-        """The rows of the table of judgments, page by page, against `columns`."""
-        against = fingerprint(self._matrix_digest, [group.key for group in columns])
-        return Markup("".join(self.part("judgments body", name, lambda name=name: str(self.macro("judgments_body", self._matrix(name), columns)),
+    def _judgments(self, names: list[str], judgment_groups: tuple) -> Markup:
+        """The rows of the table of judgments, page by page, against the columns `judgment_groups`."""
+        against = fingerprint(self._matrix_digest, [group.key for group in judgment_groups])
+        return Markup("".join(self.part("judgments body", name, lambda name=name: str(self.macro("judgments_body", self._matrix(name),
+                                                                                                  judgment_groups)),
                                         against) for name in names))
 
     @cached_property
