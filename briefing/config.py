@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import Location, Problems, relative_name
-from .yamlnodes import Key, Node, Schema, Values, checked, compose, flag, items, optional_text, scalar, sequence, show, text
+from .yamlnodes import Key, Node, Schema, Values, checked, compose, flag, items, optional_text, scalar, sequence, show, text, whole_number
 from .scales import RELIABILITY
 from .urls import published_name
 
@@ -83,6 +83,7 @@ class Config:
     sources: tuple[SourceConfig, ...]
     output_dir: Path
     search: bool = False  # build a Pagefind search index and a search page
+    paginate: int = 100  # pages of the briefing per page of the Corroboration page and of annotations.jsonld
 
     @property
     def content_dir(self) -> Path:
@@ -179,7 +180,16 @@ def _read_site(node: Node, root: Path, name: str, problems: Problems, output_dir
         sources=tuple(sources),
         output_dir=out,
         search=site["search"],
+        paginate=site["paginate"] or 100,
     )
+
+
+def _check_paginate(value: int, node: Node, problems: Problems, what: str) -> int | None:
+    if value < 1:
+        problems.error(node.location, f"`{what}` must be 1 or more: how many pages of the briefing each page of the Corroboration "
+                       "page and of annotations.jsonld shows")
+        return None
+    return value
 
 
 def _listed_twice(slug: str, taken: list[str], loc: Location, problems: Problems) -> bool:
@@ -447,6 +457,7 @@ SITE_SCHEMA = Schema((
     Key("pages", _page_names, default=[]),
     Key("domain", checked(text, _check_domain)),
     Key("search", flag, default=False),
+    Key("paginate", checked(whole_number, _check_paginate), default=100),
     Key("sources", items, required=True, missing="missing required key `{key}`; list the documents in seeds/ (id, file, title)"),
 ), unknown="unknown key `{key}`; allowed keys are {allowed}", missing="missing required key `{key}` in site.yaml")
 

@@ -16,7 +16,7 @@ from .sources import Source
 
 
 def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
-    """{"shown": {"menu", "home_title", "topics"}, "site": {part: digest}, "pages": {page name: {"citations", "sourcing", "parts", "cited"}}, "sources": {source id:
+    """{"shown": {"menu", "home_title", "topics"}, "site": {part: digest}, "pages": {page name: {"citations", "sourcing", "parts", "cited", "judged"}}, "sources": {source id:
     {"stats", "summary", "citations", "paragraphs"}}}: each digest a str (memo.fingerprint), each
     "stats" the plain figures a source's summary shows. `settings` is inputs.Inputs.config. Four
     parts are units of `memo`, so that no seed or unchanged page's record is read again: the
@@ -105,7 +105,9 @@ def _page_digests(site: Site, names: list[str], by_id: dict[str, Source], urls: 
         parts = fingerprint(urls[name], record["title"], sourcing, [u[1] for u in unit])
         shown = {field: record[field] for field in ("title", "summary", "menu_title", "updated")}
         cited = fingerprint(urls[name], record["title"], record["menu_title"], claims)  # what a page citing a source shows of it
-        found[name] = [{"citations": citations, "sourcing": sourcing, "parts": parts, "cited": cited}, {**shown, "claims": claims, "count": len(cites)}]
+        judged = parts if record["judgments"] else ""  # what the table of judgments reads of the page
+        found[name] = [{"citations": citations, "sourcing": sourcing, "parts": parts, "cited": cited, "judged": judged},
+                       {**shown, "claims": claims, "count": len(cites)}]
     return found
 
 

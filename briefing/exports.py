@@ -38,20 +38,34 @@ def annotation_lines(page: PageCitations, base: str, language: str) -> str:
     return ",\n".join(_COMPACT.encode(_annotation(citation, base, language)) for citation in page.citations)
 
 
-def annotation_collection(config: Config, lines: list[str], total: int) -> bytes:
-    """annotations.jsonld: one AnnotationCollection (JSON-LD, context `http://www.w3.org/ns/anno.jsonld`)
-    of every page's `annotation_lines`, in reading order, and how many citations they hold (`total`)."""
+def annotations_url(number: int) -> str:
+    """The address of page `number` (from 1) of annotations.jsonld's AnnotationCollection: the first
+    is inside the collection's own file."""
+    return ANNOTATIONS if number == 1 else f"annotations/{number}.jsonld"
+
+
+def annotation_page(config: Config, number: int, count: int, start: int, lines: list[str], total: int) -> bytes:
+    """Page `number` of `count` of annotations.jsonld's AnnotationCollection (JSON-LD, context
+    `http://www.w3.org/ns/anno.jsonld`; W3C Web Annotation Data Model, section 5: Collections and
+    Pages), holding `lines` (some pages' `annotation_lines`, in reading order), the first of them
+    `start` annotations from the collection's first, which holds `total`. The first page is
+    inside the collection's file, `annotations.jsonld` (with `last` when there are more); each
+    other is a file of its own, `annotations/N.jsonld`, `partOf` it, linked `prev` and `next`."""
     base = config.base_url
     items = ",\n".join(line for line in lines if line)
-    collection = {
-        "@context": ANNO_CONTEXT,
-        "id": f"{base}{ANNOTATIONS}",
-        "type": "AnnotationCollection",
-        "label": f"Citations of {config.title}",
-        "total": total,
-        "first": {"id": f"{base}{ANNOTATIONS}#page-1", "type": "AnnotationPage", "startIndex": 0,
-                  "items": _Encoded("[\n" + items + "\n]" if items else "[]")},
-    }
+    page: dict[str, Any] = {"id": f"{base}{ANNOTATIONS}#page-1" if number == 1 else f"{base}{annotations_url(number)}", "type": "AnnotationPage"}
+    if number > 1:
+        page = {"@context": ANNO_CONTEXT, **page, "partOf": f"{base}{ANNOTATIONS}",
+                "prev": f"{base}{ANNOTATIONS}#page-1" if number == 2 else f"{base}{annotations_url(number - 1)}"}
+    if number < count:
+        page["next"] = f"{base}{annotations_url(number + 1)}"
+    page.update({"startIndex": start, "items": _Encoded("[\n" + items + "\n]" if items else "[]")})
+    if number > 1:
+        return _json(page)
+    collection = {"@context": ANNO_CONTEXT, "id": f"{base}{ANNOTATIONS}", "type": "AnnotationCollection", "label": f"Citations of {config.title}",
+                  "total": total, "first": page}
+    if count > 1:
+        collection["last"] = f"{base}{annotations_url(count)}"
     return _json(collection)
 
 

@@ -5,9 +5,11 @@ named (its templates, the settings, its URL, and one fingerprint per template va
 read: `page`, `nav`, `notes` ...). Given the previous rendering, only the outputs whose key changed
 are rendered again; the others keep their bytes. A template may read any variable it is given, so
 the variables a template reads are found in its source (and in every template it extends or
-includes), not assumed. The outputs that show every page (citations.json, annotations.jsonld,
-the Corroboration page) are joined from one part per page, each a unit of the memo
-(`Renderer.part`), so an edit makes again only the parts of the pages it changed.
+includes), not assumed. The Corroboration page and annotations.jsonld show `paginate` pages of
+the briefing to a page, each page an output of its own, keyed by what it shows of those pages. What
+shows every page (citations.json, the Corroboration page's table of judgments) is joined from one
+part per page, each a unit of the memo (`Renderer.part`), so an edit makes again only the parts of
+the pages it changed.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from .content import CITATION_PLACEHOLDER
 from .errors import BuildError, Location, Problem
 from .feed import atom_feed
 from .inputs import Inputs, file_digest, fingerprint, settings_digest
-from .exports import ANNOTATIONS, CSL, annotation_collection, annotation_lines, csl
+from .exports import CSL, annotation_lines, annotation_page, annotations_url, csl
 from .grading import PageMatrix, columns, credibility_of, group_columns, judgment_support, matrix_row_html, grade_meaning, groups, page_matrix
 from .digests import model_digests
 from .link import Citation, Excerpt, PageCitations, Site
@@ -47,10 +49,10 @@ from .text import direction
 from .urls import relative
 
 CORROBORATION = "corroboration.html"
+CORROBORATION_MORE = "corroboration_page.html"  # draws the Corroboration page's pages after the first, when templates/ has it
 MATRIX = "_matrix.html"  # its macros draw each page's part of the Corroboration page
 # The outputs made of one part per page (Renderer.part), and the tables of the memo holding the parts.
-PARTS = {"citations.json": ("citation lines",), ANNOTATIONS: ("annotation lines",),
-         CORROBORATION: ("judgment support", "corroboration section", "judgments body")}
+PARTS = {"citations.json": ("citation lines",), CORROBORATION: ("judgment support", "judgments body")}
 SCALES = {"reliability": RELIABILITY, "credibility": CREDIBILITY, "likelihood": LIKELIHOOD, "confidence": CONFIDENCE}
 
 
@@ -252,7 +254,9 @@ class Renderer:
             outputs.extend((self.sitemap_output(), self.robots_output()))
         outputs.append(self.feed_output())
         outputs.append(self.citations_output())
-        outputs.extend((self.corroboration_output(), self.annotations_output(), self.csl_output()))
+        outputs.extend(self.corroboration_outputs())
+        outputs.extend(self.annotations_outputs())
+        outputs.append(self.csl_output())
         return outputs
 
     def sources_output(self) -> Output:
@@ -308,21 +312,51 @@ class Renderer:
     def citations_output(self) -> Output:
         return Output("citations.json", {"config": self.digests["config"], "citations": self.digests["citations"]}, self.citations_json)
 
-    def corroboration_output(self) -> Output:
-        """The Corroboration page: every page's judgments and claims against the independent groups."""
-        return self.html("corroboration.html", CORROBORATION, {
-            "corroboration": Variable(fingerprint(self.digests["corroboration"], self._matrix_digest), self.corroboration),
-            "scales": Variable("", lambda: SCALES),
-        })
+    def corroboration_outputs(self) -> list[Output]:
+        """The Corroboration page: every page's judgments and claims against the independent groups,
+        `paginate` pages of the briefing to a page of it (`corroboration.html`, then
+        `corroboration/N.html`, drawn by `corroboration_page.html` when templates/ has it). Each page's
+        key names its pages' parts digests; the first's, and any drawn by corroboration.html, those
+        of every page marking judgments too (the table of judgments)."""
+        pages, chunks = self.model["pages"], self._chunks
+        judged = fingerprint([pages[name]["judged"] for name in self.site.skeleton.order])
+        more = CORROBORATION_MORE if CORROBORATION_MORE in self.template_digests else CORROBORATION
+        outputs = []
+        for number, names in enumerate(chunks, 1):
+            template = CORROBORATION if number == 1 else more
+            reads = fingerprint([pages[name]["parts"] for name in names], self._matrix_digest, number, len(chunks),
+                                judged if template == CORROBORATION else "")
+            outputs.append(self.html(template, corroboration_url(number), {
+                "corroboration": Variable(reads, lambda number=number, names=names: self.corroboration(number, names)),
+                "scales": Variable("", lambda: SCALES),
+            }))
+        return outputs
 
-    def annotations_output(self) -> Output:
-        """annotations.jsonld: every citation, its claim and grades, and the words either side of its quote."""
-        seeds = fingerprint([(s.id, s.sha256) for s in self.site.sources])  # the words either side of each quote
-        base, language = self.config.base_url, self.config.language
-        return Output(ANNOTATIONS, {"config": self.digests["config"], "variable corroboration": self.digests["corroboration"], "seeds": seeds},
-                      lambda: annotation_collection(self.config, [
-                          self.part("annotation lines", name, lambda name=name: annotation_lines(self.site.page(name), base, language))
-                          for name in self.site.skeleton.order], self.site.citation_count))
+    @cached_property
+    def _chunks(self) -> list[list[str]]:
+        """The pages of the briefing, in reading order, `paginate` to a page of the Corroboration page (one page at least)."""
+        order, size = self.site.skeleton.order, self.config.paginate
+        return [order[start:start + size] for start in range(0, len(order), size)] or [[]]
+
+    def corroboration_href(self, name: str, url: str) -> str:
+        """Where page `name`'s section of the Corroboration page is, seen from `url` (without its anchor)."""
+        return relative(url, corroboration_url(self.site.positions[name] // self.config.paginate + 1))
+
+    def annotations_outputs(self) -> list[Output]:
+        """annotations.jsonld: every citation, its claim and grades, and the words either side of its
+        quote, as one AnnotationCollection whose pages hold the annotations of `paginate` pages of
+        the briefing each (exports.annotation_page). Each page's key names its pages' parts digests
+        and where it starts; the first's, how many citations there are in all."""
+        pages, chunks, count_of = self.model["pages"], self._chunks, self.site.skeleton.count_of
+        base, language, total = self.config.base_url, self.config.language, self.site.citation_count
+        outputs, start = [], 0
+        for number, names in enumerate(chunks, 1):
+            inputs = {"config": self.digests["config"], "pages": fingerprint([pages[name]["parts"] for name in names]),
+                      "place": fingerprint(number, len(chunks), start, total if number == 1 else None)}
+            outputs.append(Output(annotations_url(number), inputs, lambda number=number, names=names, start=start: annotation_page(
+                self.config, number, len(chunks), start, [annotation_lines(self.site.page(name), base, language) for name in names], total)))
+            start += sum(map(count_of, names))
+        return outputs
 
     def csl_output(self) -> Output:
         """sources.csl.json: made from site.yaml alone."""
@@ -331,43 +365,54 @@ class Renderer:
     # -- the whole site's outputs, made of one part per page ----------------------------------
     def part(self, table: str, name: str, make: Callable[[], Any], *key: Any) -> Any:
         """Page `name`'s part of a whole-site output, `make()`: a unit of the memo (`table`:
-        "citation lines", "annotation lines", "judgment support", "corroboration section", "judgments body") by what a
+        "citation lines", "judgment support", "judgments body") by what a
         page's parts read of it (its address, title, citations, claims, grades, judgments and the
         digests of the seeds it quotes), the settings and `key` (the templates drawing it, the
         columns it is drawn against), so an edit makes again the parts of the pages it changed only."""
         return self.memo.get(table, (name, self.model["pages"][name]["parts"], self.digests["config"], *key), make)
 
-    def _matrix(self, name: str) -> PageMatrix:
+    def _matrix(self, name: str, url: str = CORROBORATION) -> PageMatrix:
         page = self.site.page(name)
-        return page_matrix(self.site, page, relative(CORROBORATION, page.page.url), lambda c: relative(CORROBORATION, c.url))
+        return page_matrix(self.site, page, relative(url, page.page.url), lambda c: relative(url, c.url))
 
-    def corroboration(self) -> dict[str, Any]:
-        """The Corroboration page's model: `groups` (each with its sources' grades), `judgment_groups`
-        (the columns of the table of judgments), `judgments` (every page's judgments against them, as
-        _matrix.html's `judgments_body(matrix, groups)` draws them) and `sections` (every page's
-        claims, as its `claims_section(matrix)` draws them), each made of one part per page kept in
-        the memo (`part`), and `pages`, the pages' matrices themselves. All but `groups` are made
-        only if the template reads them."""
+    def corroboration(self, number: int = 1, names: list[str] | None = None) -> dict[str, Any]:
+        """Page `number` of the Corroboration page, showing the claims of pages `names`: `groups`
+        (each with its sources' grades), `judgment_groups` (the columns of the table of judgments),
+        `judgments` (every page's judgments against them, as _matrix.html's
+        `judgments_body(matrix, groups)` draws them, one part per page kept in the memo, `part`),
+        `sections` (the claims of `names`, as its `claims_section(matrix)` draws them), `pages` (their
+        matrices themselves), `number`, `first` and `pager` (None when there is one page; else
+        `number`, `count`, `previous` and `next` hrefs or None, and `pages`: number, href, current).
+        All but `groups` are made only if the template reads them."""
+        url = corroboration_url(number)
         order = self.site.skeleton.order
+        names = order if names is None else names
         urls = {source.id: source.url for source in self.site.sources}
         support = functools.cache(lambda: {name: self.part("judgment support", name, lambda name=name: judgment_support(
             self.config, self.site.page(name))) for name in order})  # [whether the page marks judgments, their groups' keys]
+        count = len(self._chunks)
+        href = lambda other: relative(url, corroboration_url(other))  # noqa: E731
+        more = {"judgments_href": href(1) + "#judgments-heading"} if number > 1 else {}  # the table of judgments is on the first page
         model = _Model({
             "groups": [{"key": g.key, "number": g.number, "title": g.title,
-                        "sources": [{"title": s.title, "href": relative(CORROBORATION, urls[s.id]), "id": s.id, "reliability": s.reliability,
+                        "sources": [{"title": s.title, "href": relative(url, urls[s.id]), "id": s.id, "reliability": s.reliability,
                                      "meaning": RELIABILITY[s.reliability] if s.reliability else "", "note": s.reliability_note}
                                     for s in g.sources]} for g in groups(self.config)],
+            "number": number, "first": number == 1,
+            "pager": None if count == 1 else {
+                "number": number, "count": count, "previous": href(number - 1) if number > 1 else None,
+                "next": href(number + 1) if number < count else None,
+                "pages": [{"number": other, "href": href(other), "current": other == number} for other in range(1, count + 1)]},
         }, judgment_groups=lambda: group_columns(self.config, {key for _, keys in support().values() for key in keys}),
-            judgments=lambda: self._judgments([name for name, (judged, _) in support().items() if judged], model["judgment_groups"]),
-            sections=lambda: Markup("".join(self.part("corroboration section", name, lambda name=name: str(self.macro(
-                "claims_section", self._matrix(name))), self._matrix_digest) for name in order)),
-            pages=lambda: [self._matrix(name) for name in order])
+            judgments=lambda: self._judgments([name for name, (judged, _) in support().items() if judged], model["judgment_groups"], url),
+            sections=lambda: Markup("".join(str(self.macro("claims_section", self._matrix(name, url), **more)) for name in names)),
+            pages=lambda: [self._matrix(name, url) for name in names])
         return model
 
-    def _judgments(self, names: list[str], judgment_groups: tuple) -> Markup:
-        """The rows of the table of judgments, page by page, against the columns `judgment_groups`."""
-        against = fingerprint(self._matrix_digest, [group.key for group in judgment_groups])
-        return Markup("".join(self.part("judgments body", name, lambda name=name: str(self.macro("judgments_body", self._matrix(name),
+    def _judgments(self, names: list[str], judgment_groups: tuple, url: str) -> Markup:
+        """The rows of the table of judgments, page by page, against the columns `judgment_groups`, seen from `url`."""
+        against = fingerprint(self._matrix_digest, [group.key for group in judgment_groups], url)
+        return Markup("".join(self.part("judgments body", name, lambda name=name: str(self.macro("judgments_body", self._matrix(name, url),
                                                                                                   judgment_groups)),
                                         against) for name in names))
 
@@ -491,7 +536,7 @@ class Renderer:
                 "page": Variable(text, lambda: linked().page),
                 "body": Variable(f"{text} {digests['citations']} {self.digests['pages']}", lambda: self.markdown(linked(), url)),
                 "notes": Variable(digests["citations"], lambda: [_note(c, url) for c in linked().citations]),
-                "sourcing": Variable(digests["sourcing"], lambda: self.sourcing(linked(), url)),
+                "sourcing": Variable(f"{digests['sourcing']} {self.corroboration_href(name, '')}", lambda: self.sourcing(linked(), url)),
                 "contents": Variable(text, lambda: contents(linked().page.html)),
                 "neighbours": Variable(self.digests["topic_links"], lambda: self.neighbours(name, url)),
             }
@@ -513,7 +558,7 @@ class Renderer:
         matrix = page_matrix(self.site, page_citations, "", lambda c: "#" + c.anchor)
         judgments = [row for row in matrix.rows if row.kind == "judgment"]
         return {"summary": matrix.summary, "judgments": judgments,
-                "groups": columns(self.config, judgments), "href": relative(url, CORROBORATION) + "#" + matrix.anchor}
+                "groups": columns(self.config, judgments), "href": self.corroboration_href(page_citations.page.path, url) + "#" + matrix.anchor}
     def neighbours(self, name: str, url: str) -> dict[str, dict[str, str] | None]:
         """The topics before and after a topic in site.yaml's order (none for a page that is not a topic)."""
         topics = self.model["shown"]["topics"]  # [name, title, address] in site.yaml's order
@@ -569,16 +614,17 @@ class Renderer:
         """Template `name` rendered with `context`, as UTF-8. Raises BuildError (the template's file and line) when it fails."""
         return self._jinja(lambda: self.env.get_template(name).render(**context)).encode("utf-8", "replace")
 
-    def macro(self, name: str, *arguments: Any) -> Markup:
-        """Macro `name` of _matrix.html called with `arguments`: how the Corroboration page draws
-        each page's part. Raises BuildError when the macro is missing or fails."""
+    def macro(self, name: str, *arguments: Any, **optional: Any) -> Markup:
+        """Macro `name` of _matrix.html called with `arguments`, and those of the keyword arguments
+        `optional` that it declares: how the Corroboration page draws each page's part. Raises
+        BuildError when the macro is missing or fails."""
         def call() -> Markup:
             macro = getattr(self.env.get_template(MATRIX).module, name, None)
             if macro is None:
                 raise BuildError([Problem(Location(f"templates/{MATRIX}"), f"no macro `{name}`: the Corroboration page draws each page's "
                                           "part with it; restore it from the default templates/")])
             try:
-                return macro(*arguments)
+                return macro(*arguments, **{key: value for key, value in optional.items() if key in macro.arguments})
             except Exception:  # noqa: BLE001  (re-raised by Jinja with the template's own lines in its traceback)
                 self.env.handle_exception()
         return self._jinja(call)
@@ -743,6 +789,11 @@ def _citation_lines(page_citations: PageCitations) -> str:
 
 def _call(make: Callable[[], bytes]) -> bytes:
     return make()
+
+
+def corroboration_url(number: int) -> str:
+    """The address of page `number` (from 1) of the Corroboration page."""
+    return CORROBORATION if number == 1 else f"corroboration/{number}.html"
 
 
 def _page_url(name: str) -> str:

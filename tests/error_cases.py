@@ -92,7 +92,7 @@ CASES = [
     Case("site.yaml syntax error", edit("site.yaml", "topics: [alpha, beta]", "topics: [alpha, beta"),
          ("site.yaml:6: invalid YAML: expected ',' or ']', but got ':'; check indentation, colons and quotes",)),
     Case("site.yaml unknown key", edit("site.yaml", "language: en", "language: en\ntheme: dark"),
-         ("site.yaml:4: unknown key `theme`; allowed keys are title, description, language, base_url, allow_html, topics, pages, domain, search, sources",)),
+         ("site.yaml:4: unknown key `theme`; allowed keys are title, description, language, base_url, allow_html, topics, pages, domain, search, paginate, sources",)),
     Case("site.yaml wrong type", edit("site.yaml", "topics: [alpha, beta]", "topics: alpha"),
          ("site.yaml:5: `topics` must be a list",)),
     Case("site.yaml missing required key", edit("site.yaml", 'title: "Mini briefing"\n', ""),

@@ -158,11 +158,11 @@ def test_a_cache_changed_since_this_machine_wrote_it_is_not_trusted(site, tmp_pa
     """A `.cache/` that came with someone else's copy of the project, or was changed since a build
     wrote it, could hold HTML that no source says: its files are read only while each is the very
     file (inode and change time) a build wrote here."""
-    poison(site, "corroboration section", "<script>forged()</script>", in_place)
+    poison(site, "citation lines", "<script>forged()</script>", in_place)
     text = (site / "content" / "page-0006.md").read_text(encoding="utf-8")
-    edited = re.sub(r"(\w+)(?= \[@)", "altered", text, count=1)  # a claim: the Corroboration page is made again
+    edited = re.sub(r"(\w+)(?= \[@)", "altered", text, count=1)  # a claim: citations.json is joined again from its parts
     assert edited != text
     (site / "content" / "page-0006.md").write_text(edited, encoding="utf-8")
     assert run(site).startswith("built (")
-    assert b"forged()" not in (site / "output" / "corroboration.html").read_bytes()
+    assert b"forged()" not in (site / "output" / "citations.json").read_bytes()
     assert tree(site / "output") == cold(site, tmp_path)

@@ -53,7 +53,7 @@ def test_base_url_override_from_cli(tmp_path):
 
 def test_unknown_key_names_its_line(tmp_path):
     assert problems(write(tmp_path, GOOD + "colour: blue\n")) == [
-        "site.yaml:6: unknown key `colour`; allowed keys are title, description, language, base_url, allow_html, topics, pages, domain, search, sources"
+        "site.yaml:6: unknown key `colour`; allowed keys are title, description, language, base_url, allow_html, topics, pages, domain, search, paginate, sources"
     ]
 
 

@@ -56,26 +56,33 @@ def test_a_misquote_on_a_page_parsed_in_a_worker_gives_the_same_error(mini, tmp_
 
 def test_parts_made_in_workers_come_back_and_a_claim_edit_makes_only_its_page_parts(mini, tmp_path, parallel, monkeypatch):
     """The per-page parts of the whole-site outputs, made in forked workers, reach the build's memo;
-    the next build after a claim edit makes again only the edited page's parts, and equals a cold build."""
+    the next build after a claim edit makes again only the edited page's parts and its page of the
+    Corroboration page (one page of the briefing to each here), and equals a cold build."""
+    settings = mini / "site.yaml"
+    settings.write_text("paginate: 1\n" + settings.read_text(encoding="utf-8"), encoding="utf-8")
     first = build(load_config(mini / "site.yaml"), jobs=2)
     names = set(first.site.skeleton.order)
-    for table in ("judgment support", "corroboration section", "annotation lines", "citation lines"):
+    beta_page = render.corroboration_url(first.site.skeleton.order.index("content/beta.md") + 1)
+    assert beta_page != "corroboration.html"
+    for table in ("judgment support", "citation lines"):
         assert {key[0] for key in first.memo.table(table).old} == names, table
     made = []
     for name in ("_citation_lines", "annotation_lines"):
         monkeypatch.setattr(render, name, lambda *args, _made=getattr(render, name), _name=name: made.append((_name, args[0].page.path)) or _made(*args))
     macro = render.Renderer.macro
-    monkeypatch.setattr(render.Renderer, "macro", lambda self, name, matrix, *more: made.append((name, matrix.title)) or macro(self, name, matrix, *more))
+    monkeypatch.setattr(render.Renderer, "macro", lambda self, name, matrix, *more, **optional: made.append((name, matrix.title))
+                        or macro(self, name, matrix, *more, **optional))
     beta = mini / "content" / "beta.md"
     beta.write_text(beta.read_text(encoding="utf-8").replace("The essay calls the pact fragile", "The essay finds the pact fragile"), encoding="utf-8")
     second = build(load_config(mini / "site.yaml"), memo=first.memo)  # in this process, where `made` is
     assert sorted(made) == [("_citation_lines", "content/beta.md"), ("annotation_lines", "content/beta.md"), ("claims_section", "Beta")]
-    assert "corroboration.html" in second.changed
+    assert {path for path in second.changed if path.startswith(("corroboration", "annotations"))} == {
+        beta_page, beta_page.replace("corroboration", "annotations").replace(".html", ".jsonld")}
     cold = build(load_config(mini / "site.yaml", output_dir=tmp_path / "cold"))
     assert second.files == cold.files
     alpha = mini / "content" / "alpha.md"  # a prose edit leaves the whole-site outputs as they are: their parts stay for later
     alpha.write_text(alpha.read_text(encoding="utf-8") + "\nOne more plain sentence.\n", encoding="utf-8")
     third = build(load_config(mini / "site.yaml"), memo=second.memo)
-    assert "corroboration.html" not in third.rendering.rendered
-    for table in ("judgment support", "corroboration section", "judgments body", "annotation lines", "citation lines"):
+    assert not {path for path in third.rendering.rendered if path.startswith(("corroboration", "annotations"))}
+    for table in ("judgment support", "judgments body", "citation lines"):
         assert third.memo.table(table).old == second.memo.table(table).old, table

@@ -1,0 +1,128 @@
+"""`paginate`: the Corroboration page and annotations.jsonld show that many pages of the briefing to
+a page; every link finds its section, the annotation pages chain into one collection, and a claim
+edit makes again only the pages holding that page of the briefing."""
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from briefing.check import check_site, origins
+from briefing.config import load_config
+from briefing.errors import BuildError
+from briefing.memo import Memo
+from briefing.pipeline import build
+from tests.conftest import ROOT
+from tests.sitecheck import tree
+
+SCHEMAS = ROOT.parent / "shared" / "schemas"
+
+
+def briefing(tmp_path: Path, paginate: str = "2") -> Path:
+    """The default briefing, without its search index, `paginate` pages of it to a page."""
+    site = tmp_path / "site"
+    for name in ("seeds", "content", "templates"):
+        shutil.copytree(ROOT / name, site / name)
+    text = (ROOT / "site.yaml").read_text(encoding="utf-8").replace("\nsearch: true\n", "\nsearch: false\n")
+    (site / "site.yaml").write_text(f"paginate: {paginate}\n{text}", encoding="utf-8")
+    return site
+
+
+@pytest.fixture(scope="module")
+def paged(tmp_path_factory):
+    site = briefing(tmp_path_factory.mktemp("paged"))
+    return site, build(load_config(site / "site.yaml"))
+
+
+def test_each_page_of_the_corroboration_page_shows_its_pages_and_every_link_finds_its_section(paged):
+    site, result = paged
+    order = [page.page for page in result.site.pages]
+    chunks = [order[start:start + 2] for start in range(0, len(order), 2)]
+    out = site / "output"
+    assert sorted(p.name for p in (out / "corroboration").iterdir()) == sorted(f"{n}.html" for n in range(2, len(chunks) + 1))
+    for number, chunk in enumerate(chunks, 1):
+        path = "corroboration.html" if number == 1 else f"corroboration/{number}.html"
+        html = (out / path).read_text(encoding="utf-8")
+        assert re.findall(r'<section aria-labelledby="(page-[^"]+)" class="matrix-section">', html) == [f"page-{p.slug}" for p in chunk]
+        assert ('id="judgments-heading"' in html) == (number == 1)  # the table of judgments is on the first page only
+        assert f'aria-current="page">{number}</a>' in html and html.count('<nav class="pager"') == 1
+        for page in chunk:  # the page's own link to its section
+            sourcing = (out / page.url).read_text(encoding="utf-8")
+            assert f'href="{path}#page-{page.slug}"' in sourcing
+    assert check_site(out, origins(result.site)) == []  # every link and anchor of every page resolves
+
+
+def test_the_annotation_pages_chain_into_one_collection_holding_every_citation(paged):
+    site, _ = paged
+    out = site / "output"
+    collection = json.loads((out / "annotations.jsonld").read_text(encoding="utf-8"))
+    citations = json.loads((out / "citations.json").read_text(encoding="utf-8"))["citations"]
+    page, items, pages = collection["first"], [], []
+    while True:
+        assert page["startIndex"] == len(items)
+        items += page["items"]
+        pages.append(page["id"])
+        if "next" not in page:
+            break
+        assert page["next"].startswith("annotations/")
+        page = json.loads((out / page["next"]).read_text(encoding="utf-8"))
+        assert page["type"] == "AnnotationPage" and page["partOf"] == "annotations.jsonld" and page["prev"] == pages[-1]
+    assert collection["last"] == pages[-1] and len(pages) > 2
+    assert collection["total"] == len(items) == len(citations)
+    assert [item["target"]["selector"][0]["exact"] for item in items] == [c["quote"] for c in citations]
+
+
+def test_an_annotation_page_expands_as_json_ld_without_network(paged):
+    from pyld import jsonld
+    context = json.loads((SCHEMAS / "anno.jsonld").read_text(encoding="utf-8"))
+
+    def loader(url, options=None):
+        assert url == "http://www.w3.org/ns/anno.jsonld", url
+        return {"contextUrl": None, "documentUrl": url, "document": context}
+
+    site, _ = paged
+    page = json.loads((site / "output" / "annotations" / "2.jsonld").read_text(encoding="utf-8"))
+    expanded = jsonld.expand(page, {"documentLoader": loader, "base": "https://example.org/briefing/"})[0]
+    stream = "http://www.w3.org/ns/activitystreams#"
+    assert expanded["@type"] == [stream + "OrderedCollectionPage"]
+    assert expanded[stream + "partOf"] == [{"@id": "https://example.org/briefing/annotations.jsonld"}]
+    assert len(expanded[stream + "items"][0]["@list"]) == len(page["items"]) > 0
+
+
+def test_one_page_to_a_page_of_the_briefing_or_all_in_one(tmp_path):
+    one = briefing(tmp_path / "one", "1")
+    result = build(load_config(one / "site.yaml"))
+    assert len(list((one / "output" / "corroboration").iterdir())) == len(result.site.pages) - 1
+    whole = briefing(tmp_path / "whole", "1000")
+    build(load_config(whole / "site.yaml"))
+    assert not (whole / "output" / "corroboration").exists() and not (whole / "output" / "annotations").exists()
+    assert "pager" not in (whole / "output" / "corroboration.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("value, message", [("0", "`paginate` must be 1 or more"), ("two", "`paginate` must be")])
+def test_a_paginate_that_is_no_count_is_an_error_at_its_line(tmp_path, value, message):
+    site = briefing(tmp_path, value)
+    with pytest.raises(BuildError) as caught:
+        build(load_config(site / "site.yaml"))
+    assert [str(p).split(": ", 1)[0] for p in caught.value.problems] == ["site.yaml:1"]
+    assert message in str(caught.value.problems[0])
+
+
+def test_a_claim_edit_makes_again_only_the_pages_holding_its_page(tmp_path):
+    site = briefing(tmp_path)
+    memo = Memo()
+    first = build(load_config(site / "site.yaml"), memo=memo)
+    order = [page.page.path for page in first.site.pages]
+    at = order.index("content/timeline.md")  # a page marking no judgment: the table of judgments stays
+    path = site / "content" / "timeline.md"
+    text = path.read_text(encoding="utf-8")
+    edited = re.sub(r"(\w+)(?= \[@)", "altered", text, count=1)
+    assert edited != text
+    path.write_text(edited, encoding="utf-8")
+    second = build(load_config(site / "site.yaml"), memo=first.memo)
+    paged_outputs = {p for p in second.rendering.rendered if p.startswith(("corroboration", "annotations"))}
+    number = at // 2 + 1
+    assert number > 1 and paged_outputs == {f"corroboration/{number}.html", f"annotations/{number}.jsonld"}
+    build(load_config(site / "site.yaml", output_dir=tmp_path / "cold"))
+    assert tree(site / "output") == tree(tmp_path / "cold")
