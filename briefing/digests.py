@@ -43,7 +43,7 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
     sources = {}
     for source in site.sources:  # a unit per source, by its bytes, its excerpts and what it shows of the pages citing it
         text = raw.get(source.id, "")
-        citing = tuple(sorted((name, position[name], pages[name]["cited"]) for name in skeleton.citing_pages(source.id)))
+        citing = tuple((name, position[name], pages[name]["cited"]) for name in skeleton.citing_pages(source.id))
         sources[source.id] = memo.get("source digests", (settings, source.id, source.sha256, text, citing),
                                       lambda source=source: _source_unit(source, settings, skeleton.excerpts_of(source.id), stats, records,
                                                                          position, urls), keeps=("source stats",))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from dataclasses import dataclass
@@ -66,9 +65,6 @@ class PageCitations:
     citations: tuple[Citation, ...]
 
 
-_CITING = re.compile("([^\x1c\x1d\x1e\x1f]+)\x1d")  # a citing page's name, in a source's plain form (Skeleton.of)
-
-
 class Skeleton:
     """The link stage's result, as the memo keeps it (plain data, each page's and each source's part
     one string, so that it loads fast and is parsed only for what a build asks of it):
@@ -78,6 +74,7 @@ class Skeleton:
       the page's record);
     - `excerpts_of(source id)`: per excerpt of a source, in text order, (start, end, anchor,
       ((page name, citation number), ...));
+    - `citing_pages(source id)`: the pages citing a source, in reading order;
     - `count`: how many citations the site has."""
 
     def __init__(self, data: dict[str, Any], key: str = ""):
@@ -92,7 +89,10 @@ class Skeleton:
     def of(cls, order: list[str], cites: dict[str, list[tuple[str, int, int, str, int]]],
            excerpts: dict[str, list[tuple[int, int, str, list[tuple[str, int]]]]]) -> dict[str, Any]:
         """The plain form of a skeleton."""
+        position = {name: index for index, name in enumerate(order)}
         return {"order": order, "count": sum(map(len, cites.values())),
+                "citing": {sid: "\x1e".join(sorted({name for *_, citing in entries for name, _ in citing}, key=position.__getitem__))
+                           for sid, entries in excerpts.items()},
                 "citations": {name: "\x1e".join(f"{sid}\x1f{start}\x1f{end}\x1f{anchor}\x1f{use}" for sid, start, end, anchor, use in own)
                               for name, own in cites.items()},
                 "by_source": {sid: "\x1e".join(f"{start}\x1f{end}\x1f{anchor}\x1f" + "\x1c".join(f"{name}\x1d{number}" for name, number in citing)
@@ -115,9 +115,10 @@ class Skeleton:
                 for start, end, anchor, citing in (entry.split("\x1f") for entry in text.split("\x1e"))] if text else []
         return found
 
-    def citing_pages(self, source_id: str) -> set[str]:
-        """The names of the pages citing a source, read from its plain form without parsing the rest."""
-        return set(_CITING.findall(self.data["by_source"].get(source_id, "")))
+    def citing_pages(self, source_id: str) -> list[str]:
+        """The names of the pages citing a source, in reading order."""
+        text = self.data["citing"].get(source_id, "")
+        return text.split("\x1e") if text else []
 
     def count_of(self, name: str) -> int:
         """How many citations page `name` has."""

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-FORMAT = 7
+FORMAT = 8
 # The tables whose values are plain data (str, numbers, lists, dicts): what `python build.py` keeps.
 PERSISTED = ("build", "stat", "layout", "seed check", "record", "facts", "page group", "quote", "skeleton", "judgments", "independence", "digests", "page digests", "quoted", "source digests", "source stats", "template reads", "html", "page outputs", "page output", "source outputs",
              "judgment support", "judgments body", "citation lines", "output", "search")
