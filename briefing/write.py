@@ -28,6 +28,7 @@ import os
 import posixpath
 import re
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from collections.abc import Collection, Iterator, Mapping
@@ -208,11 +209,19 @@ class Staging:
                     info = os.lstat(os.path.join(self.out, name))
                     self.listing[name] = [info.st_size, info.st_mtime_ns]
             return differ, tree  # type: ignore[return-value]
-        self.listing = None  # a new tree: listed after the swap
+        before, self.listing = self.listing, None  # a new tree: listed after the swap
+        linked = set()
         for name in sizes:
-            if name not in made and not self.link(name):
-                shutil.copyfile(os.path.join(self.out, name), self._target(name))
-        return differ, self.swap()
+            if name not in made:
+                if self.link(name):
+                    linked.add(name)
+                else:
+                    shutil.copyfile(os.path.join(self.out, name), self._target(name))
+        tree = self.swap()
+        if before is not None:  # a linked file is the very file listed when the build began: only the others are looked at
+            self.listing = {name: before[name] if name in linked and name in before else _listed(os.path.join(self.out, name))
+                            for name in (*sizes, MARKER)}
+        return differ, tree
 
     def swap(self) -> int:
         """Swap the tree into place; returns the inode of the output folder it became (see `tree_of`)."""
@@ -400,6 +409,12 @@ def listing(out: Path) -> dict[str, list[int]]:
             else:
                 result[name] = [-1, -1]
     return result
+
+
+def _listed(path: str) -> list[int]:
+    """One file as `listing` gives it: [size, mtime_ns], or [-1, -1] for what is not a regular file."""
+    info = os.lstat(path)
+    return [info.st_size, info.st_mtime_ns] if stat.S_ISREG(info.st_mode) else [-1, -1]
 
 
 def commit(sink: Staging | InMemory, rendering: Rendering, memo: Memo) -> tuple[Rendering, Any]:
