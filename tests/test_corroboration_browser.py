@@ -39,3 +39,37 @@ def test_print_shows_every_claim(browser, base):
     page.screenshot(path=str(ARTIFACTS / "corroboration-print.png"))
     context.close()
     assert hidden == 0
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_a_paged_corroboration_page_is_walked_by_its_pager_and_found_from_each_page(browser, static_server, tmp_path, width):
+    """With `paginate: 2`, a reader follows a topic's Sourcing link to its section on a later page,
+    walks the pager to the last page and back to the first, where the table of judgments is; at
+    375 px the pager wraps instead of scrolling sideways."""
+    from briefing.config import load_config
+    from briefing.pipeline import build
+    from tests.test_paginate import briefing
+
+    site = briefing(tmp_path)
+    build(load_config(site / "site.yaml"))
+    base = static_server(site / "output")
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(base + "fragility.html")
+    page.locator("#sourcing-heading ~ * a[href*='corroboration']").first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith("#page-fragility") and "/corroboration/" in page.url
+    box = page.locator("#page-fragility").bounding_box()
+    assert box is not None and 0 <= box["y"] < 800  # scrolled to the section
+    seen = [page.locator(".pager [aria-current=page]").inner_text()]
+    while page.locator(".pager a[rel=next]").count():
+        page.locator(".pager a[rel=next]").click()
+        page.wait_for_load_state()
+        seen.append(page.locator(".pager [aria-current=page]").inner_text())
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    page.locator(".pager a", has_text="1").first.click()
+    page.wait_for_load_state()
+    assert page.locator("#judgments-heading").count() == 1 and page.url.endswith("corroboration.html")
+    context.close()
+    count = len(list((site / "output" / "corroboration").iterdir())) + 1
+    assert [int(number) for number in seen] == list(range(int(seen[0]), count + 1)) and int(seen[0]) > 1
