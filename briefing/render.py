@@ -254,8 +254,7 @@ class Renderer:
             outputs.extend((self.sitemap_output(), self.robots_output()))
         outputs.append(self.feed_output())
         outputs.append(self.citations_output())
-        outputs.extend(self.corroboration_outputs())
-        outputs.extend(self.annotations_outputs())
+        outputs.extend(self.paged_outputs())
         outputs.append(self.csl_output())
         return outputs
 
@@ -311,6 +310,19 @@ class Renderer:
 
     def citations_output(self) -> Output:
         return Output("citations.json", {"config": self.digests["config"], "citations": self.digests["citations"]}, self.citations_json)
+
+    def paged_outputs(self) -> list[Output]:
+        """The pages of the Corroboration page and of annotations.jsonld. Their paths, named inputs
+        and keys are one unit of the memo ("paged outputs"), by the site's digests and the templates,
+        so an edit that changes neither (prose) finds them in one look-up."""
+        listed = self.memo.get("paged outputs", (self.model_key, self._templates_key),
+                               lambda: [[output.path, output.inputs, output.key] for output in self._paged.values()],
+                               keeps=("html", "template reads"))
+        return [Output(path, inputs, lambda path=path: self._paged[path].make(), key) for path, inputs, key in listed]
+
+    @cached_property
+    def _paged(self) -> dict[str, Output]:
+        return {output.path: output for output in (*self.corroboration_outputs(), *self.annotations_outputs())}
 
     def corroboration_outputs(self) -> list[Output]:
         """The Corroboration page: every page's judgments and claims against the independent groups,
