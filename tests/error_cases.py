@@ -95,6 +95,9 @@ CASES = [
          ("site.yaml:4: unknown key `theme`; allowed keys are title, description, language, base_url, allow_html, topics, pages, domain, search, paginate, sources",)),
     Case("site.yaml wrong type", edit("site.yaml", "topics: [alpha, beta]", "topics: alpha"),
          ("site.yaml:5: `topics` must be a list",)),
+    Case("site.yaml paginate not a count", edit("site.yaml", "language: en", "language: en\npaginate: 0"),
+         ("site.yaml:4: `paginate` must be 1 or more: how many pages of the briefing each page of the Corroboration page and of "
+          "annotations.jsonld shows",)),
     Case("site.yaml missing required key", edit("site.yaml", 'title: "Mini briefing"\n', ""),
          ("site.yaml:1: missing required key `title` in site.yaml",)),
     Case("source file missing", edit("site.yaml", "file: essay.txt", "file: essays.txt"),
