@@ -27,21 +27,23 @@ CSL_TYPES = {  # `kind` in site.yaml -> CSL item type
 _DATE_FORMATS = ("%Y-%m-%d", "%b %d, %Y", "%B %d, %Y", "%d %B %Y", "%d %b %Y", "%B %Y", "%Y")
 
 
-def annotation_lines(page: PageCitations, base: str, language: str) -> str:
+def annotation_lines(page: PageCitations, base: str, language: str, document: str = ANNOTATIONS) -> str:
     """A page's citations as W3C Web Annotations, as annotations.jsonld lists them: one JSON object
     a line ("" for none); `base` is the site's base_url, `language` its BCP 47 tag. Each targets
     the source file as published (`sources/files/NAME`, absolute when `base_url` is set) with a
     TextQuoteSelector (exact, prefix, suffix: up to 32 code points each side) and a
     TextPositionSelector (start, end: code-point offsets into the file's text, as Python reads it
     with newline=""); its body is the claim (its id the citation marker on the page), and, where
-    the source or citation is graded, a second body with the grade in words."""
-    return ",\n".join(_COMPACT.encode(_annotation(citation, base, language)) for citation in page.citations)
+    the source or citation is graded, a second body with the grade in words. Each annotation's id
+    is `document`, the file holding it (annotations_url), with a fragment naming the citation."""
+    return ",\n".join(_COMPACT.encode(_annotation(citation, base, language, document)) for citation in page.citations)
 
 
 def annotations_url(number: int) -> str:
     """The address of page `number` (from 1) of annotations.jsonld's AnnotationCollection: the first
-    is inside the collection's own file."""
-    return ANNOTATIONS if number == 1 else f"annotations/{number}.jsonld"
+    is inside the collection's own file, the others beside it (`annotations-2.jsonld` ...), so that
+    the site-relative addresses they hold resolve against them as against the collection."""
+    return ANNOTATIONS if number == 1 else f"annotations-{number}.jsonld"
 
 
 def annotation_page(config: Config, number: int, count: int, start: int, lines: list[str], total: int) -> bytes:
@@ -69,7 +71,7 @@ def annotation_page(config: Config, number: int, count: int, start: int, lines: 
     return _json(collection)
 
 
-def _annotation(citation: Citation, base: str, language: str) -> dict[str, Any]:
+def _annotation(citation: Citation, base: str, language: str, document: str) -> dict[str, Any]:
     excerpt = citation.excerpt
     text = excerpt.source.text
     source = excerpt.source.config
@@ -79,7 +81,7 @@ def _annotation(citation: Citation, base: str, language: str) -> dict[str, Any]:
     if source.reliability or credibility is not None:
         body.append({"type": "TextualBody", "purpose": "assessing", "value": grade_meaning(source, credibility), "format": "text/plain"})
     return {
-        "id": f"{base}{ANNOTATIONS}#{citation.page.slug}-{citation.anchor}",
+        "id": f"{base}{document}#{citation.page.slug}-{citation.anchor}",
         "type": "Annotation",
         "motivation": "commenting",
         "body": body if len(body) > 1 else body[0],

@@ -183,6 +183,30 @@ class Templates:
                     pending.append(other)
         return (None if any_variable else frozenset(variables)), frozenset(names)
 
+    def attributes(self, name: str, variable: str) -> frozenset[str] | None:
+        """The attributes (or constant keys) that `name` and the templates it pulls in read of
+        `variable`: `corroboration.pager` gives "pager". None, for any, when one of them uses the
+        variable otherwise (hands it on, loops over it, names a key computed) or cannot be read."""
+        found: set[str] = set()
+        for current in sorted(self.reads(name)[1]):
+            try:
+                tree = self.env.parse(self.env.loader.get_source(self.env, current)[0])  # type: ignore[union-attr]
+            except (jinja2.TemplateError, OSError, UnicodeDecodeError):
+                return None
+            uses = [node for node in tree.find_all(jinja2.nodes.Name) if node.name == variable]
+            reads = [node for node in tree.find_all((jinja2.nodes.Getattr, jinja2.nodes.Getitem))
+                     if isinstance(node.node, jinja2.nodes.Name) and node.node.name == variable]
+            if len(reads) != len(uses):
+                return None
+            for node in reads:
+                if isinstance(node, jinja2.nodes.Getattr):
+                    found.add(node.attr)
+                elif isinstance(node.arg, jinja2.nodes.Const) and isinstance(node.arg.value, str):
+                    found.add(node.arg.value)
+                else:
+                    return None
+        return frozenset(found)
+
     def _parse(self, name: str) -> tuple[frozenset[str], tuple[str | None, ...]] | None:
         try:
             source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
@@ -328,16 +352,20 @@ class Renderer:
         """The Corroboration page: every page's judgments and claims against the independent groups,
         `paginate` pages of the briefing to a page of it (`corroboration.html`, then
         `corroboration/N.html`, drawn by `corroboration_page.html` when templates/ has it). Each page's
-        key names its pages' parts digests; the first's, and any drawn by corroboration.html, those
-        of every page marking judgments too (the table of judgments)."""
+        key names its pages' parts digests, and, when its template can print the table of judgments
+        (Templates.attributes), those of every page marking judgments."""
         pages, chunks = self.model["pages"], self._chunks
         judged = fingerprint([pages[name]["judged"] for name in self.site.skeleton.order])
         more = CORROBORATION_MORE if CORROBORATION_MORE in self.template_digests else CORROBORATION
+        tables = {}  # whether a template can print the table of judgments
+        for template in {CORROBORATION, more}:
+            read = self.templates.attributes(template, "corroboration")
+            tables[template] = read is None or bool(read & {"judgments", "judgment_groups"})
         outputs = []
         for number, names in enumerate(chunks, 1):
             template = CORROBORATION if number == 1 else more
             reads = fingerprint([pages[name]["parts"] for name in names], self._matrix_digest, number, len(chunks),
-                                judged if template == CORROBORATION else "")
+                                judged if tables[template] else "")
             outputs.append(self.html(template, corroboration_url(number), {
                 "corroboration": Variable(reads, lambda number=number, names=names: self.corroboration(number, names)),
                 "scales": Variable("", lambda: SCALES),
@@ -366,7 +394,7 @@ class Renderer:
             inputs = {"config": self.digests["config"], "pages": fingerprint([pages[name]["parts"] for name in names]),
                       "place": fingerprint(number, len(chunks), start, total if number == 1 else None)}
             outputs.append(Output(annotations_url(number), inputs, lambda number=number, names=names, start=start: annotation_page(
-                self.config, number, len(chunks), start, [annotation_lines(self.site.page(name), base, language) for name in names], total)))
+                self.config, number, len(chunks), start, [annotation_lines(self.site.page(name), base, language, annotations_url(number)) for name in names], total)))
             start += sum(map(count_of, names))
         return outputs
 

@@ -65,7 +65,8 @@ def test_the_annotation_pages_chain_into_one_collection_holding_every_citation(p
         pages.append(page["id"])
         if "next" not in page:
             break
-        assert page["next"].startswith("annotations/")
+        assert re.fullmatch(r"annotations-\d+\.jsonld", page["next"])  # beside the collection: its addresses resolve alike
+        assert all(item["id"].startswith(page["next"] + "#") for item in json.loads((out / page["next"]).read_text())["items"])
         page = json.loads((out / page["next"]).read_text(encoding="utf-8"))
         assert page["type"] == "AnnotationPage" and page["partOf"] == "annotations.jsonld" and page["prev"] == pages[-1]
     assert collection["last"] == pages[-1] and len(pages) > 2
@@ -82,12 +83,20 @@ def test_an_annotation_page_expands_as_json_ld_without_network(paged):
         return {"contextUrl": None, "documentUrl": url, "document": context}
 
     site, _ = paged
-    page = json.loads((site / "output" / "annotations" / "2.jsonld").read_text(encoding="utf-8"))
-    expanded = jsonld.expand(page, {"documentLoader": loader, "base": "https://example.org/briefing/"})[0]
-    stream = "http://www.w3.org/ns/activitystreams#"
-    assert expanded["@type"] == [stream + "OrderedCollectionPage"]
-    assert expanded[stream + "partOf"] == [{"@id": "https://example.org/briefing/annotations.jsonld"}]
-    assert len(expanded[stream + "items"][0]["@list"]) == len(page["items"]) > 0
+    page = json.loads((site / "output" / "annotations-2.jsonld").read_text(encoding="utf-8"))
+    base = "https://example.org/briefing/"
+    expanded = jsonld.expand(page, {"documentLoader": loader, "base": base + "annotations-2.jsonld"})[0]  # as a client fetching it resolves it
+    stream, oa = "http://www.w3.org/ns/activitystreams#", "http://www.w3.org/ns/oa#"
+    assert expanded["@type"] == [stream + "OrderedCollectionPage"] and expanded["@id"] == base + "annotations-2.jsonld"
+    assert expanded[stream + "partOf"] == [{"@id": base + "annotations.jsonld"}]
+    items = expanded[stream + "items"][0]["@list"]
+    assert len(items) == len(page["items"]) > 0
+    for item in items:  # every address resolves to a file the site has
+        assert item["@id"].startswith(base + "annotations-2.jsonld#")
+        target = item[oa + "hasTarget"][0][oa + "hasSource"][0]["@id"]
+        assert target.startswith(base + "sources/files/") and (site / "output" / target.removeprefix(base)).is_file()
+        body = item[oa + "hasBody"][0]["@id"]
+        assert (site / "output" / body.removeprefix(base).split("#")[0]).is_file()
 
 
 def test_one_page_to_a_page_of_the_briefing_or_all_in_one(tmp_path):
@@ -96,7 +105,7 @@ def test_one_page_to_a_page_of_the_briefing_or_all_in_one(tmp_path):
     assert len(list((one / "output" / "corroboration").iterdir())) == len(result.site.pages) - 1
     whole = briefing(tmp_path / "whole", "1000")
     build(load_config(whole / "site.yaml"))
-    assert not (whole / "output" / "corroboration").exists() and not (whole / "output" / "annotations").exists()
+    assert not (whole / "output" / "corroboration").exists() and not list((whole / "output").glob("annotations-*"))
     assert "pager" not in (whole / "output" / "corroboration.html").read_text(encoding="utf-8")
 
 
@@ -123,6 +132,22 @@ def test_a_claim_edit_makes_again_only_the_pages_holding_its_page(tmp_path):
     second = build(load_config(site / "site.yaml"), memo=first.memo)
     paged_outputs = {p for p in second.rendering.rendered if p.startswith(("corroboration", "annotations"))}
     number = at // 2 + 1
-    assert number > 1 and paged_outputs == {f"corroboration/{number}.html", f"annotations/{number}.jsonld"}
+    assert number > 1 and paged_outputs == {f"corroboration/{number}.html", f"annotations-{number}.jsonld"}
     build(load_config(site / "site.yaml", output_dir=tmp_path / "cold"))
     assert tree(site / "output") == tree(tmp_path / "cold")
+
+
+def test_a_later_page_drawn_by_a_template_printing_the_judgments_follows_a_judgment_edit(tmp_path):
+    """A corroboration_page.html copied from corroboration.html prints the table of judgments on
+    every page: a judgment edit then makes every page again, in `python build.py` and the preview."""
+    site = briefing(tmp_path)
+    shutil.copyfile(site / "templates" / "corroboration.html", site / "templates" / "corroboration_page.html")
+    first = build(load_config(site / "site.yaml"))
+    path = site / "content" / "fragility.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Western sanctions alone will break", "Western sanctions by themselves will break"),
+                    encoding="utf-8")
+    second = build(load_config(site / "site.yaml"), memo=first.memo)
+    assert {f"corroboration/{n}.html" for n in range(2, 5)} <= set(second.rendering.rendered)
+    build(load_config(site / "site.yaml", output_dir=tmp_path / "cold"))
+    assert tree(site / "output") == tree(tmp_path / "cold")
+    assert "by themselves" in (site / "output" / "corroboration" / "3.html").read_text(encoding="utf-8")

@@ -77,7 +77,7 @@ def test_parts_made_in_workers_come_back_and_a_claim_edit_makes_only_its_page_pa
     second = build(load_config(mini / "site.yaml"), memo=first.memo)  # in this process, where `made` is
     assert sorted(made) == [("_citation_lines", "content/beta.md"), ("annotation_lines", "content/beta.md"), ("claims_section", "Beta")]
     assert {path for path in second.changed if path.startswith(("corroboration", "annotations"))} == {
-        beta_page, beta_page.replace("corroboration", "annotations").replace(".html", ".jsonld")}
+        beta_page, beta_page.replace("corroboration/", "annotations-").replace(".html", ".jsonld")}
     cold = build(load_config(mini / "site.yaml", output_dir=tmp_path / "cold"))
     assert second.files == cold.files
     alpha = mini / "content" / "alpha.md"  # a prose edit leaves the whole-site outputs as they are: their parts stay for later
