@@ -422,7 +422,8 @@ class Renderer:
         `judgments_body(matrix, groups)` draws them, one part per page kept in the memo, `part`),
         `sections` (the claims of `names`, as its `claims_section(matrix)` draws them), `pages` (their
         matrices themselves), `number`, `first` and `pager` (None when there is one page; else
-        `number`, `count`, `previous` and `next` hrefs or None, and `pages`: number, href, current).
+        `number`, `count`, `previous` and `next` hrefs or None, and `pages`: the first, the last,
+        this one and two either side, each number, href, current, and gaps between, see _pager_pages).
         All but `groups` are made only if the template reads them."""
         url = corroboration_url(number)
         order = self.site.skeleton.order
@@ -442,7 +443,7 @@ class Renderer:
             "pager": None if count == 1 else {
                 "number": number, "count": count, "previous": href(number - 1) if number > 1 else None,
                 "next": href(number + 1) if number < count else None,
-                "pages": [{"number": other, "href": href(other), "current": other == number} for other in range(1, count + 1)]},
+                "pages": _pager_pages(number, count, href)},
         }, judgment_groups=lambda: group_columns(self.config, {key for _, keys in support().values() for key in keys}),
             judgments=lambda: self._judgments([name for name, (judged, _) in support().items() if judged], model["judgment_groups"], url),
             sections=lambda: Markup("".join(str(self.macro("claims_section", self._matrix(name, url), **more)) for name in names)),
@@ -655,16 +656,21 @@ class Renderer:
         return self._jinja(lambda: self.env.get_template(name).render(**context)).encode("utf-8", "replace")
 
     def macro(self, name: str, *arguments: Any, **optional: Any) -> Markup:
-        """Macro `name` of _matrix.html called with `arguments`, and those of the keyword arguments
-        `optional` that it declares: how the Corroboration page draws each page's part. Raises
-        BuildError when the macro is missing or fails."""
+        """Macro `name` of _matrix.html called with `arguments` and the keyword arguments `optional`:
+        how the Corroboration page draws each page's part. Raises BuildError when the macro is
+        missing, declares no parameter for one of `optional`, or fails."""
         def call() -> Markup:
             macro = getattr(self.env.get_template(MATRIX).module, name, None)
             if macro is None:
                 raise BuildError([Problem(Location(f"templates/{MATRIX}"), f"no macro `{name}`: the Corroboration page draws each page's "
                                           "part with it; restore it from the default templates/")])
+            missing = [key for key in optional if key not in macro.arguments]
+            if missing:
+                raise BuildError([Problem(Location(f"templates/{MATRIX}"), f"macro `{name}` takes no `{missing[0]}`: the Corroboration "
+                                          f"page's pages after the first need it to link to the table of judgments on the first; declare it "
+                                          f"as the default templates/{MATRIX} does: `{name}(matrix, {missing[0]}=\"#judgments-heading\")`")])
             try:
-                return macro(*arguments, **{key: value for key, value in optional.items() if key in macro.arguments})
+                return macro(*arguments, **optional)
             except Exception:  # noqa: BLE001  (re-raised by Jinja with the template's own lines in its traceback)
                 self.env.handle_exception()
         return self._jinja(call)
@@ -829,6 +835,19 @@ def _citation_lines(page_citations: PageCitations) -> str:
 
 def _call(make: Callable[[], bytes]) -> bytes:
     return make()
+
+
+def _pager_pages(number: int, count: int, href: Callable[[int], str]) -> list[dict[str, Any]]:
+    """What a pager shows on page `number` of `count`: the first and last pages, the current one and
+    two either side, each {"number", "href", "current", "gap": False}, and a {"gap": True} where
+    pages are left out (so a pager stays short however many pages there are)."""
+    shown = sorted({1, count, *range(max(1, number - 2), min(count, number + 2) + 1)})
+    pages: list[dict[str, Any]] = []
+    for before, other in zip([0, *shown], shown):
+        if other - before > 1:
+            pages.append({"gap": True})
+        pages.append({"number": other, "href": href(other), "current": other == number, "gap": False})
+    return pages
 
 
 def corroboration_url(number: int) -> str:

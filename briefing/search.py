@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 FOLDER = "pagefind/"
 INPUT = "search index"  # the one named input of every index file: the digest of the indexed pages' keys
 # Repeated or interactive parts of a page that would only echo other pages in the results.
-EXCLUDE = [".cite", ".cite-group", ".footnote-ref", ".cite-tip", ".cited-in", ".source-notes", ".heading-link", ".para-link", ".toc", ".pager", ".to-top", ".source-about"]
+EXCLUDE = [".cite", ".cite-group", ".footnote-ref", ".cite-tip", ".cited-in", ".source-notes", ".heading-link", ".para-link", ".toc", ".pager", ".pagination", ".to-top", ".source-about"]
 
 
 def indexed(keys: Mapping[str, str]) -> list[str]:

@@ -61,13 +61,13 @@ def test_a_paged_corroboration_page_is_walked_by_its_pager_and_found_from_each_p
     assert page.url.endswith("#page-fragility") and "/corroboration/" in page.url
     box = page.locator("#page-fragility").bounding_box()
     assert box is not None and 0 <= box["y"] < 800  # scrolled to the section
-    seen = [page.locator(".pager [aria-current=page]").inner_text()]
-    while page.locator(".pager a[rel=next]").count():
-        page.locator(".pager a[rel=next]").click()
+    seen = [page.locator(".pagination [aria-current=page]").inner_text()]
+    while page.locator(".pagination a[rel=next]").count():
+        page.locator(".pagination a[rel=next]").click()
         page.wait_for_load_state()
-        seen.append(page.locator(".pager [aria-current=page]").inner_text())
+        seen.append(page.locator(".pagination [aria-current=page]").inner_text())
         assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
-    page.locator(".pager a", has_text="1").first.click()
+    page.locator(".pagination a", has_text="1").first.click()
     page.wait_for_load_state()
     assert page.locator("#judgments-heading").count() == 1 and page.url.endswith("corroboration.html")
     context.close()

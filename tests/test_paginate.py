@@ -46,7 +46,7 @@ def test_each_page_of_the_corroboration_page_shows_its_pages_and_every_link_find
         html = (out / path).read_text(encoding="utf-8")
         assert re.findall(r'<section aria-labelledby="(page-[^"]+)" class="matrix-section">', html) == [f"page-{p.slug}" for p in chunk]
         assert ('id="judgments-heading"' in html) == (number == 1)  # the table of judgments is on the first page only
-        assert f'aria-current="page">{number}</a>' in html and html.count('<nav class="pager"') == 1
+        assert f'aria-current="page">{number}</a>' in html and html.count('<nav class="pagination"') == 1
         for page in chunk:  # the page's own link to its section
             sourcing = (out / page.url).read_text(encoding="utf-8")
             assert f'href="{path}#page-{page.slug}"' in sourcing
@@ -106,7 +106,7 @@ def test_one_page_to_a_page_of_the_briefing_or_all_in_one(tmp_path):
     whole = briefing(tmp_path / "whole", "1000")
     build(load_config(whole / "site.yaml"))
     assert not (whole / "output" / "corroboration").exists() and not list((whole / "output").glob("annotations-*"))
-    assert "pager" not in (whole / "output" / "corroboration.html").read_text(encoding="utf-8")
+    assert "pagination" not in (whole / "output" / "corroboration.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("value, message", [("0", "`paginate` must be 1 or more"), ("two", "`paginate` must be")])
@@ -151,3 +151,35 @@ def test_a_later_page_drawn_by_a_template_printing_the_judgments_follows_a_judgm
     build(load_config(site / "site.yaml", output_dir=tmp_path / "cold"))
     assert tree(site / "output") == tree(tmp_path / "cold")
     assert "by themselves" in (site / "output" / "corroboration" / "3.html").read_text(encoding="utf-8")
+
+
+def test_the_pager_shows_the_ends_and_the_pages_around_this_one(tmp_path):
+    site = briefing(tmp_path, "1")
+    result = build(load_config(site / "site.yaml"))
+    count = len(result.site.pages)
+    assert count >= 8
+    html = (site / "output" / "corroboration" / "5.html").read_text(encoding="utf-8")
+    pager = html[html.index('<nav class="pagination"'):]
+    numbers = re.findall(r'<li><a href="[^"]+"(?: aria-current="page")?>(\d+)</a></li>|<li class="gap" aria-hidden="true">…</li>', pager)
+    assert numbers == ["1", "", "3", "4", "5", "6", "7", *([""] if count > 8 else []), str(count)]
+    assert f"<title>Corroboration, page 5 of {count} · " in html
+    assert f"<title>Corroboration, page 1 of {count} · " in (site / "output" / "corroboration.html").read_text(encoding="utf-8")
+
+
+def test_a_claims_section_macro_without_judgments_href_is_an_error_once_there_are_later_pages(tmp_path):
+    site = briefing(tmp_path)
+    matrix = site / "templates" / "_matrix.html"
+    old = matrix.read_text(encoding="utf-8").replace('claims_section(matrix, judgments_href="#judgments-heading")', "claims_section(matrix)")
+    old = old.replace('see <a href="{{ judgments_href }}">Judgments</a> {{ "above" if judgments_href.startswith("#") else "on the first page" }}.',
+                      'see <a href="#judgments-heading">Judgments</a> above.')  # the macro as it was before `paginate`
+    assert "judgments_href" not in old
+    matrix.write_text(old, encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        build(load_config(site / "site.yaml"))
+    assert [str(p) for p in caught.value.problems] == [
+        "templates/_matrix.html: macro `claims_section` takes no `judgments_href`: the Corroboration page's pages after the first "
+        "need it to link to the table of judgments on the first; declare it as the default templates/_matrix.html does: "
+        '`claims_section(matrix, judgments_href="#judgments-heading")`']
+    whole = briefing(tmp_path / "whole", "100")  # one page: the old macro still serves
+    (whole / "templates" / "_matrix.html").write_text(matrix.read_text(encoding="utf-8"), encoding="utf-8")
+    build(load_config(whole / "site.yaml"))
