@@ -77,8 +77,6 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
             "topics": fingerprint([summary(name) for name in topic_names]),
             "others": fingerprint([summary(name) for name in others]),
             "sources": fingerprint([(source.id, source.sha256, sources[source.id]["stats"]) for source in site.sources]),
-            # what the Corroboration page and the annotations read of every page: titles, citations, claims, grades, judgments
-            "corroboration": fingerprint([(urls[name], records[name]["title"], pages[name]["sourcing"]) for name in order]),
             "sitemap": fingerprint([(urls[name], records[name]["updated"]) for name in order], [s.url for s in site.sources], home is None),
             "feed": fingerprint(dated),
             "citations": fingerprint({urls[name]: pages[name]["citations"] for name in order},
