@@ -88,7 +88,7 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
 
 
 def _page_digests(site: Site, names: list[str], by_id: dict[str, Source], urls: dict[str, str], quoted: Any) -> dict[str, list]:
-    """{page name: [{"citations", "sourcing", "parts"}, what the other digests read of its record]} for some pages."""
+    """{page name: [{"citations", "sourcing", "parts", "cited", "judged"}, what the other digests read of its record]} for some pages."""
     found = {}
     for name in names:
         record, cites = site.records[name], site.skeleton.cites(name)

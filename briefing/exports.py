@@ -52,22 +52,26 @@ def annotation_page(config: Config, number: int, count: int, start: int, lines: 
     Pages), holding `lines` (some pages' `annotation_lines`, in reading order), the first of them
     `start` annotations from the collection's first, which holds `total`. The first page is
     inside the collection's file, `annotations.jsonld` (with `last` when there are more); each
-    other is a file of its own, `annotations/N.jsonld`, `partOf` it, linked `prev` and `next`."""
+    other is a file of its own, `annotations-N.jsonld`, `partOf` it, linked `prev` and `next`."""
     base = config.base_url
+
+    def page_id(other: int) -> str:
+        return f"{base}{ANNOTATIONS}#page-1" if other == 1 else f"{base}{annotations_url(other)}"
+
     items = ",\n".join(line for line in lines if line)
-    page: dict[str, Any] = {"id": f"{base}{ANNOTATIONS}#page-1" if number == 1 else f"{base}{annotations_url(number)}", "type": "AnnotationPage"}
+    page: dict[str, Any] = {"@context": ANNO_CONTEXT} if number > 1 else {}
+    page.update({"id": page_id(number), "type": "AnnotationPage"})
     if number > 1:
-        page = {"@context": ANNO_CONTEXT, **page, "partOf": f"{base}{ANNOTATIONS}",
-                "prev": f"{base}{ANNOTATIONS}#page-1" if number == 2 else f"{base}{annotations_url(number - 1)}"}
+        page.update({"partOf": f"{base}{ANNOTATIONS}", "prev": page_id(number - 1)})
     if number < count:
-        page["next"] = f"{base}{annotations_url(number + 1)}"
+        page["next"] = page_id(number + 1)
     page.update({"startIndex": start, "items": _Encoded("[\n" + items + "\n]" if items else "[]")})
     if number > 1:
         return _json(page)
     collection = {"@context": ANNO_CONTEXT, "id": f"{base}{ANNOTATIONS}", "type": "AnnotationCollection", "label": f"Citations of {config.title}",
                   "total": total, "first": page}
     if count > 1:
-        collection["last"] = f"{base}{annotations_url(count)}"
+        collection["last"] = page_id(count)
     return _json(collection)
 
 
