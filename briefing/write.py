@@ -21,6 +21,7 @@ left by processes that no longer run (a killed build's), never those of a build 
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import errno
@@ -170,13 +171,38 @@ class Staging:
             with open(os.path.join(self.out, name), "rb") as file:
                 return file.read()
 
-    def link(self, name: str) -> bool:
-        """Hard-link `name` from the current tree; False where the file system cannot."""
-        try:
-            os.link(os.path.join(self.out, name), self._target(name))
-            return True
-        except OSError:
-            return False
+    def _link_all(self, names: list[str]) -> set[str]:
+        """Hard-link `names` from the current tree into the new one, a folder at a time (each name
+        looked up in its open folder, not from the root); a file that cannot be linked (another
+        file system, a folder that became a link) is copied. Returns the names linked."""
+        by_folder: dict[str, list[str]] = {}
+        for name in names:
+            by_folder.setdefault(posixpath.dirname(name), []).append(name)
+        linked = set()
+        for folder, members in by_folder.items():
+            for name in members:
+                if unsafe_path(name):
+                    raise BuildError([Problem(Location(name), OUTSIDE)])
+            self._target(members[0])  # its folder made in the new tree
+            flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+            with contextlib.ExitStack() as stack:
+                try:
+                    source = os.open(os.path.join(self.out, folder), flags)
+                    stack.callback(os.close, source)
+                    target = os.open(os.path.join(self.root, folder), flags)
+                    stack.callback(os.close, target)
+                except OSError:
+                    source = target = -1
+                for name in members:
+                    base = posixpath.basename(name)
+                    try:
+                        if source < 0:
+                            raise OSError(errno.ENOENT, "folder not opened")
+                        os.link(base, base, src_dir_fd=source, dst_dir_fd=target, follow_symlinks=False)
+                        linked.add(name)
+                    except OSError:
+                        shutil.copyfile(os.path.join(self.out, name), self._target(name))
+        return linked
 
     def _target(self, name: str) -> str:
         """Where `name` goes in the staging folder, its folder made; a name leading outside is refused."""
@@ -210,13 +236,7 @@ class Staging:
                     self.listing[name] = [info.st_size, info.st_mtime_ns]
             return differ, tree  # type: ignore[return-value]
         before, self.listing = self.listing, None  # a new tree: listed after the swap
-        linked = set()
-        for name in sizes:
-            if name not in made:
-                if self.link(name):
-                    linked.add(name)
-                else:
-                    shutil.copyfile(os.path.join(self.out, name), self._target(name))
+        linked = self._link_all([name for name in sizes if name not in made])
         tree = self.swap()
         if before is not None:  # a linked file is the very file listed when the build began: only the others are looked at
             self.listing = {name: before[name] if name in linked and name in before else _listed(os.path.join(self.out, name))

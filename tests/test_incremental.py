@@ -343,3 +343,18 @@ def test_an_output_is_incremental_by_the_inputs_it_declares(mini, first, tmp_pat
     result = rebuild(mini, result, tmp_path)
     assert "robots.txt" in result.rendering.rendered
     assert result.files["robots.txt"].decode() == "User-agent: *\nAllow: /\nSitemap: https://example.org/other/sitemap.xml\n"
+
+
+def test_kept_files_are_copied_where_they_cannot_be_linked(mini, first, tmp_path, monkeypatch):
+    """A new tree takes the unchanged files by hard links; on a file system that refuses them (or
+    across devices) each is copied instead, and the folder is the same as a cold build's."""
+    refused = []
+
+    def no_link(*args, **kwargs):
+        refused.append(args[0])
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_link)
+    edit(mini / "content" / "alpha.md", "Alpha", "Alpha revised")  # a title: every page's navigation changes, a new tree
+    result = rebuild(mini, first, tmp_path)
+    assert refused and len(result.changed) > 1 and set(result.files) - set(result.rendering.rendered)  # some were kept
