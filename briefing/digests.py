@@ -40,10 +40,11 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
         for name, (digests, shown) in found.items():
             pages[name], records[name] = digests, shown
     stats, raw = memo.table("source stats"), skeleton.data["by_source"]
+    shown = {name: (name, position[name], pages[name]["cited"]) for name in order}  # what a source's page shows of a page citing it
     sources = {}
     for source in site.sources:  # a unit per source, by its bytes, its excerpts and what it shows of the pages citing it
         text = raw.get(source.id, "")
-        citing = tuple((name, position[name], pages[name]["cited"]) for name in skeleton.citing_pages(source.id))
+        citing = tuple(map(shown.__getitem__, skeleton.citing_pages(source.id)))
         sources[source.id] = memo.get("source digests", (settings, source.id, source.sha256, text, citing),
                                       lambda source=source: _source_unit(source, settings, skeleton.excerpts_of(source.id), stats, records,
                                                                          position, urls), keeps=("source stats",))

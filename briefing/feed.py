@@ -6,14 +6,14 @@ import re
 import uuid
 from collections.abc import Iterable
 
-from feedgen.feed import FeedGenerator
-
 from .config import Config
 from .content import Page
 
 
 def atom_feed(config: Config, pages: Iterable[Page]) -> bytes:
     """The feed's bytes: the same pages give the same bytes (no clock is read)."""
+    from feedgen.feed import FeedGenerator  # here: a build that makes no feed does not load it (nor lxml)
+
     dated = sorted((p for p in pages if p.updated), key=lambda p: (p.updated, p.url), reverse=True)
     feed = FeedGenerator()
     feed.id(_id(config, "index.html"))

@@ -93,6 +93,8 @@ class Table:
 
     def changed_keys(self) -> set:
         """The keys whose entries differ between `old` and `new`: stored, or dropped."""
+        if self.kept:  # every entry of `old` is in `new`
+            return set(self.written)
         return self.written | (self.old.keys() - self.new.keys())
 
     def __iter__(self) -> Iterator[Any]:
@@ -172,7 +174,7 @@ class Memo:
 
 
 SHARDS = 16  # files per large table: an edit rewrites the few its entries fall in
-SHARD_MINIMUM = 2000  # entries; a smaller table is one file
+SHARD_MINIMUM = 64  # entries; a smaller table is one file (a few large entries, such as a group of pages' digests, are split too)
 
 
 class DiskMemo(Memo):
