@@ -18,6 +18,7 @@ import functools
 import hashlib
 import html
 import json
+import marshal
 import os
 import re
 import traceback
@@ -128,6 +129,27 @@ class Rendering:
         return sorted(name for name in self.inputs[path].keys() | before.keys() if self.inputs[path].get(name) != before.get(name))
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Jinja's bytecode cache (jinja2.BytecodeCache) kept in the build's memo: "template code",
+    the marshalled code object of a template by (Jinja's key of its name and file, the sha1 of its
+    text). The memo's files are trusted only where this machine's builds wrote them (memo.DiskMemo),
+    and are dropped whole when the interpreter or Jinja changes (memo.generator_digest)."""
+
+    def __init__(self) -> None:
+        self.memo: Memo | None = None
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.memo.table("template code").get((bucket.key, bucket.checksum)) if self.memo is not None else None
+        if data is not None:
+            bucket.code = marshal.loads(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if self.memo is not None and bucket.code is not None:
+            self.memo.table("template code")[(bucket.key, bucket.checksum)] = data = marshal.dumps(bucket.code)
+            if self.memo.journal is not None:  # in a forked worker: for the build's own memo
+                self.memo.journal.append(("template code", (bucket.key, bucket.checksum), data))
+
+
 class Templates:
     """The Jinja environment for one templates/ folder, and what each template can read.
 
@@ -148,12 +170,15 @@ class Templates:
             auto_reload=False,  # checked once per build (`use`), not once per rendered file
         )
         self.env.filters["matrix_row"] = matrix_row_html
+        self.env.bytecode_cache = self.code = _CompiledTemplates()
         self.digests: dict[str, str] | None = None  # of the template files the compiled templates were made from
         self._parsed: dict[tuple[str, str], tuple[frozenset[str], tuple[str | None, ...]] | None] = {}
 
-    def use(self, digests: dict[str, str]) -> None:
+    def use(self, digests: dict[str, str], memo: Memo) -> None:
         """Start a build whose templates/ files have these digests: compiled templates are kept
-        only while no template file changed."""
+        only while no template file changed, and a template's compiled code is a unit of `memo`
+        ("template code", by the template's name, file and text), for a fresh process."""
+        self.code.memo = memo
         if digests != self.digests:
             self.env.cache.clear()  # type: ignore[union-attr]
             self.digests = dict(digests)
@@ -240,10 +265,10 @@ class Renderer:
         self.inputs = inputs
         self.template_digests = inputs.templates if inputs is not None else _digest_tree(self.config.templates_dir)
         self.templates = _templates(self.config.templates_dir)
-        self.templates.use(self.template_digests)
+        self.memo = memo if memo is not None else Memo()
+        self.templates.use(self.template_digests, self.memo)
         self.env = self.templates.env
         self._template_inputs: dict[str, tuple[frozenset[str] | None, str]] = {}
-        self.memo = memo if memo is not None else Memo()
         self._paragraphs: dict[str, list[dict[str, Any]]] = {}  # the last source's, for its page and its style
         settings = self.inputs.config if self.inputs is not None else settings_digest(self.config)
         self.model_key = fingerprint(site.key, settings)
@@ -357,10 +382,8 @@ class Renderer:
         pages, chunks = self.model["pages"], self._chunks
         judged = fingerprint([pages[name]["judged"] for name in self.site.skeleton.order])
         more = CORROBORATION_MORE if CORROBORATION_MORE in self.template_digests else CORROBORATION
-        tables = {}  # whether a template can print the table of judgments
-        for template in {CORROBORATION, more}:
-            read = self.templates.attributes(template, "corroboration")
-            tables[template] = read is None or bool(read & {"judgments", "judgment_groups"})
+        tables = {template: self.memo.get("template reads", (template, "judgments", self._templates_key), lambda template=template: self._prints_judgments(template))
+                  for template in {CORROBORATION, more}}
         outputs = []
         for number, names in enumerate(chunks, 1):
             template = CORROBORATION if number == 1 else more
@@ -371,6 +394,12 @@ class Renderer:
                 "scales": Variable("", lambda: SCALES),
             }))
         return outputs
+
+    def _prints_judgments(self, template: str) -> bool:
+        """Whether `template` can print the table of judgments (a unit of the memo, "template reads",
+        by its name and the digests of every template file)."""
+        read = self.templates.attributes(template, "corroboration")
+        return read is None or bool(read & {"judgments", "judgment_groups"})
 
     @cached_property
     def _chunks(self) -> list[list[str]]:

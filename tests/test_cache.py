@@ -166,3 +166,32 @@ def test_a_cache_changed_since_this_machine_wrote_it_is_not_trusted(site, tmp_pa
     assert run(site).startswith("built (")
     assert b"forged()" not in (site / "output" / "citations.json").read_bytes()
     assert tree(site / "output") == cold(site, tmp_path)
+
+
+def test_a_fresh_process_takes_the_compiled_templates_from_the_cache(site, monkeypatch):
+    """Jinja's compiled code is a unit of the memo ("template code"): a fresh process (a new Jinja
+    environment) that renders a page again loads page.html's code from .cache/ instead of compiling
+    it; an edited template is compiled (its text is in the key: see the "template" edit above)."""
+    import jinja2
+
+    from briefing import render
+    from briefing.memo import DiskMemo
+
+    append(site / "content" / "page-0003.md", "\nA new closing sentence.\n")
+    render._templates.cache_clear()  # as in a new process
+    compiled = []
+    original = jinja2.Environment.compile
+
+    def compile(self, source, name=None, *args, **kwargs):
+        compiled.append(name)
+        return original(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", compile)
+    config = load_config(site / "site.yaml")
+    result = build(config, DiskMemo.of(config.root, config.output_dir, config.config_location))
+    assert "page-0003.html" in result.rendering.rendered
+    assert compiled == []
+    append(site / "templates" / "page.html", "\n{# edited #}\n")
+    render._templates.cache_clear()
+    build(config, DiskMemo.of(config.root, config.output_dir, config.config_location))
+    assert "page.html" in compiled
