@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import Config, load_config
+from .config import load_config, where
 from .errors import BuildError
 from .lock import WAITING
 
@@ -71,11 +71,11 @@ def main(argv: list[str] | None = None) -> int:
             from .add import run as run_add
 
             return run_add(args)
-        config = load_config(args.config, args.output, args.base_url)
         if args.command in COMMANDS:
+            config = load_config(args.config, args.output, args.base_url)
             module = importlib.import_module(f"briefing.{COMMANDS[args.command]}")
             return int(module.run(config, args))
-        return run_build(config, args)
+        return run_build(args)
     except BuildError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -91,7 +91,8 @@ def _say_waiting(stage: str) -> None:
         print(f"{WAITING} ...", file=sys.stderr, flush=True)
 
 
-def run_build(config: Config, args: argparse.Namespace) -> int:
+def run_build(args: argparse.Namespace) -> int:
+    """`python build.py`: site.yaml read (a unit of the memo too), the site built with the memo in .cache/."""
     from .memo import DiskMemo
     from .pipeline import build
 
@@ -99,7 +100,9 @@ def run_build(config: Config, args: argparse.Namespace) -> int:
     # A build is one short process whose objects live until it ends: the cyclic garbage collector
     # would only walk them again and again (about a tenth of a 10,000-page build).
     gc.disable()
-    memo = DiskMemo.of(config.root, config.output_dir, config.config_location)
+    root, name, out = where(args.config, args.output)
+    memo = DiskMemo.of(root, out, name)
+    config = load_config(args.config, args.output, args.base_url, memo)
     result = build(config, memo, strict=args.strict, jobs=os.cpu_count() or 1, progress=_say_waiting)
     for warning in result.warnings:
         print(warning, file=sys.stderr)

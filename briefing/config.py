@@ -7,9 +7,11 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import Location, Problems, relative_name
+from .memo import Memo, fingerprint
 from .yamlnodes import Key, Node, Schema, Values, checked, compose, flag, items, optional_text, scalar, sequence, show, text, whole_number
 from .scales import RELIABILITY
 from .urls import published_name
@@ -103,11 +105,22 @@ class Config:
         return urlsplit(self.base_url).path or "/" if self.base_url else "/"
 
 
-def load_config(config_path: Path, output_dir: Path | None = None, base_url: str | None = None) -> Config:
-    """Read and validate site.yaml; raise BuildError listing every problem found."""
-    problems = Problems()
+_PLAIN_KINDS = {kind.__name__: kind for kind in (Furniture, Provenance, SourceConfig, Location)}  # the dataclasses a Config holds
+
+
+def where(config_path: Path, output_dir: Path | None = None) -> tuple[Path, str, Path]:
+    """(the project folder, site.yaml's name in it as errors give it, the output folder, resolved)."""
     root = config_path.resolve().parent
-    name = relative_name(config_path, root)
+    return root, relative_name(config_path, root), (output_dir if output_dir is not None else root / "output").resolve()
+
+
+def load_config(config_path: Path, output_dir: Path | None = None, base_url: str | None = None, memo: Memo | None = None) -> Config:
+    """Read and validate site.yaml; raise BuildError listing every problem found.
+
+    A valid site.yaml read before is a unit of `memo` ("config": the Config as plain data, by the
+    file's text and the options); only whether each source's file is in seeds/ is checked again."""
+    problems = Problems()
+    root, name, out = where(config_path, output_dir)
     try:
         if not stat.S_ISREG(os.stat(config_path).st_mode):  # a folder or a named pipe (which would block)
             problems.error(Location(name), "this is not a regular file; pass --config the path of a site.yaml file")
@@ -128,16 +141,23 @@ def load_config(config_path: Path, output_dir: Path | None = None, base_url: str
             _check_source_file(source.file, _last[2][source.id], root, problems)
         problems.check()
         return _last[1]
-    node = compose(text, name, problems)
-    config = None
+    unit = fingerprint(str(root), name, text, str(out), base_url)
+    remembered = memo.table("config").get(unit) if memo is not None else None
+    config: Config | None = None
     file_locations: dict[str, Location] = {}
-    if node is None and not problems.errors:
-        problems.error(Location(name, 1), "the configuration is empty; it needs at least `title:` and `sources:`")
-    elif node is not None:
-        config = _read_site(node, root, name, problems, output_dir, base_url, file_locations)
-    _last = None
-    if config is not None and not problems.items:
-        _last = (key, config, file_locations)
+    if remembered is not None:  # as a build read it before: only whether each source's file is in seeds/ may differ
+        config, file_locations = _revive(remembered[0], root, out), {sid: Location(*loc) for sid, loc in remembered[1].items()}
+        for source in config.sources:
+            _check_source_file(source.file, file_locations[source.id], root, problems)
+    else:
+        node = compose(text, name, problems)
+        if node is None and not problems.errors:
+            problems.error(Location(name, 1), "the configuration is empty; it needs at least `title:` and `sources:`")
+        elif node is not None:
+            config = _read_site(node, root, name, problems, out, base_url, file_locations)
+        if memo is not None and config is not None and not problems.items:
+            memo.table("config")[unit] = (_plain(config), {sid: (loc.path, loc.line) for sid, loc in file_locations.items()})
+    _last = (key, config, file_locations) if config is not None and not problems.items else None
     if problems.errors:
         from .content import page_problems  # here, as content/ needs the Config this module defines
 
@@ -148,6 +168,28 @@ def load_config(config_path: Path, output_dir: Path | None = None, base_url: str
 
 
 _last: tuple[tuple, Config, dict[str, Location]] | None = None  # the last valid configuration read, and where each source names its file
+
+
+def _plain(value: Any) -> Any:
+    """A Config as plain data (marshal's): each dataclass a dict naming its class, the folders left out (they are in the key)."""
+    if isinstance(value, Config):
+        return {field.name: _plain(getattr(value, field.name)) for field in dataclasses.fields(value) if field.name not in ("root", "output_dir")}
+    if dataclasses.is_dataclass(value):
+        return {"": type(value).__name__, **{field.name: _plain(getattr(value, field.name)) for field in dataclasses.fields(value)}}
+    if isinstance(value, tuple):
+        return tuple(_plain(item) for item in value)
+    return value
+
+
+def _revive(data: dict[str, Any], root: Path, out: Path) -> Config:
+    """The Config `_plain` gave `data` for, in the project `root` writing to `out`."""
+    def revive(value: Any) -> Any:
+        if isinstance(value, dict):
+            return _PLAIN_KINDS[value[""]](**{key: revive(item) for key, item in value.items() if key})
+        if isinstance(value, tuple):
+            return tuple(revive(item) for item in value)
+        return value
+    return Config(root=root, output_dir=out, **{key: revive(item) for key, item in data.items()})
 
 
 def _read_site(node: Node, root: Path, name: str, problems: Problems, output_dir: Path | None, base_url_override: str | None,

@@ -195,3 +195,36 @@ def test_a_fresh_process_takes_the_compiled_templates_from_the_cache(site, monke
     render._templates.cache_clear()
     build(config, DiskMemo.of(config.root, config.output_dir, config.config_location))
     assert "page.html" in compiled
+
+
+def test_site_yaml_read_before_is_taken_from_the_cache_but_its_seeds_are_looked_for(site, monkeypatch):
+    """A valid site.yaml is a unit of the memo ("config"): a fresh process with the same text does
+    not parse it again, and gets the same Config; a seed removed since is still reported, as a
+    cold read reports it, with the line naming it."""
+    from briefing import config as config_module
+    from briefing.errors import BuildError
+    from briefing.memo import DiskMemo
+
+    def memo():
+        return DiskMemo.of(*(lambda root, name, out: (root, out, name))(*config_module.where(site / "site.yaml")))
+
+    parsed = []
+    compose = config_module.compose
+    monkeypatch.setattr(config_module, "compose", lambda *args: (parsed.append(args[1]), compose(*args))[1])
+    monkeypatch.setattr(config_module, "_last", None)
+    remembered = load_config(site / "site.yaml", memo=memo())
+    assert parsed == []
+    monkeypatch.setattr(config_module, "_last", None)
+    assert remembered == load_config(site / "site.yaml") and parsed == ["site.yaml"]  # read without the memo: parsed
+    (site / "seeds" / "src002.txt").unlink()
+    monkeypatch.setattr(config_module, "_last", None)
+    with pytest.raises(BuildError) as from_memo:
+        load_config(site / "site.yaml", memo=memo())
+    assert parsed == ["site.yaml"]
+    monkeypatch.setattr(config_module, "_last", None)
+    with pytest.raises(BuildError) as cold_read:
+        load_config(site / "site.yaml")
+    assert [str(p) for p in from_memo.value.problems] == [str(p) for p in cold_read.value.problems]
+    assert any("seeds/src002.txt does not exist" in str(p) and str(p).startswith("site.yaml:") for p in from_memo.value.problems)
+    result = subprocess.run([sys.executable, str(ROOT / "build.py"), "--config", str(site / "site.yaml")], capture_output=True, text=True)
+    assert result.returncode == 1 and "seeds/src002.txt does not exist" in result.stderr
