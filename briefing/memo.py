@@ -38,7 +38,7 @@ T = TypeVar("T")
 FORMAT = 8
 # The tables whose values are plain data (str, numbers, lists, dicts): what `python build.py` keeps.
 PERSISTED = ("config", "build", "stat", "layout", "seed check", "record", "facts", "page group", "quote", "skeleton", "judgments", "independence", "digests", "page digests", "quoted", "source digests", "source stats", "template reads", "html", "page outputs", "page output", "source outputs", "paged outputs",
-             "judgment support", "judgments body", "citation lines", "output", "search", "template code")
+             "judgment support", "judgments body", "citation lines", "output", "search", "template code", "direction")
 _MISSING = object()
 _ASKED, _KEPT = "\0asked", "\0kept"  # in a journal (Memo.merge): a unit found in the memo, not computed; a table kept
 

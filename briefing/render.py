@@ -582,7 +582,7 @@ class Renderer:
             "home_title": shown["home_title"] if shown["home_title"] is not None else self.config.title,
             "is_home": url == "index.html",
             "stylesheet_href": link("assets/style.css"),
-            "direction": direction(self.config.language),
+            "direction": self.memo.get("direction", self.config.language, lambda: direction(self.config.language)),  # (langcodes loads slowly)
             "canonical": (self.config.base_url + ("" if url == "index.html" else url)) if self.config.base_url and absolute_base is None else None,
             "link": link,
         }

@@ -7,7 +7,6 @@ update), with every file named `pagefind/...`.
 """
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -66,6 +65,8 @@ def build_index(pages: Mapping[str, bytes], language: str) -> dict[str, bytes]:
     except ImportError:
         raise BuildError([Problem(Location("site.yaml"), "`search: true` needs Pagefind, which is not installed; "
                                   "run `python -m pip install -r requirements.txt` or set `search: false`")]) from None
+    import asyncio  # here: only a site with search needs it
+
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, _build_index(pages, language)).result()
 

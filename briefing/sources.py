@@ -107,29 +107,30 @@ class Source:
     def __init__(self, config: SourceConfig, text: str, sha256: str, paragraphs: tuple[Paragraph, ...]):
         self.config = config
         self.sha256 = sha256
-        self._loaded: tuple[str, tuple[Paragraph, ...]] | None = (text, paragraphs)
-        self._load: Callable[[], tuple[str, tuple[Paragraph, ...]]] | None = None
+        self._text: str | None = text
+        self._paragraphs: tuple[Paragraph, ...] | None = paragraphs
+        self._load: Callable[[bool], tuple[str, tuple[Paragraph, ...] | None]] | None = None
 
     @classmethod
-    def deferred(cls, config: SourceConfig, sha256: str, load: Callable[[], tuple[str, tuple[Paragraph, ...]]]) -> Source:
-        """A source whose (text, paragraphs) `load` gives when first needed (raising BuildError if the file changed since)."""
+    def deferred(cls, config: SourceConfig, sha256: str, load: Callable[[bool], tuple[str, tuple[Paragraph, ...] | None]]) -> Source:
+        """A source whose file is read only when its text or paragraphs are first asked for:
+        load(False) gives (text, None), load(True) (text, paragraphs), each raising BuildError if
+        the file changed since it was digested."""
         source = cls(config, "", sha256, ())
-        source._loaded, source._load = None, load
+        source._text, source._paragraphs, source._load = None, None, load
         return source
 
     @property
     def text(self) -> str:
-        return self._contents[0]
+        if self._text is None:
+            self._text = self._load(False)[0]  # type: ignore[misc]
+        return self._text
 
     @property
     def paragraphs(self) -> tuple[Paragraph, ...]:
-        return self._contents[1]
-
-    @property
-    def _contents(self) -> tuple[str, tuple[Paragraph, ...]]:
-        if self._loaded is None:
-            self._loaded = self._load()  # type: ignore[misc]
-        return self._loaded
+        if self._paragraphs is None:
+            self._text, self._paragraphs = self._load(True)  # type: ignore[misc]
+        return self._paragraphs  # type: ignore[return-value]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Source) and (self.config, self.sha256) == (other.config, other.sha256) and (
@@ -230,7 +231,7 @@ def _load_sources(config: Config, inputs: Inputs, memo: Memo) -> tuple[tuple[Sou
         known = checks.get(check)
         if found is None and known is not None:
             path = config.seeds_dir / source_config.file
-            found = (Source.deferred(source_config, str(digest), lambda c=source_config, p=path, d=digest: _reload(p, c, d, layouts)),
+            found = (Source.deferred(source_config, str(digest), lambda whole, c=source_config, p=path, d=digest: _reload(p, c, d, layouts, whole)),
                      [Problem(Location(path_, line), message, warning) for path_, line, message, warning in known])
         if found is None:
             own = Problems()
@@ -244,9 +245,17 @@ def _load_sources(config: Config, inputs: Inputs, memo: Memo) -> tuple[tuple[Sou
     return tuple(sources), problems.items
 
 
-def _reload(path: Path, source_config: SourceConfig, sha256: str, layouts: MutableMapping) -> tuple[str, tuple[Paragraph, ...]]:
-    """A deferred source's text and paragraphs, from its file (BuildError if its bytes are not the ones digested)."""
+def _reload(path: Path, source_config: SourceConfig, sha256: str, layouts: MutableMapping, whole: bool) -> tuple[str, tuple[Paragraph, ...] | None]:
+    """A deferred source's text and (when `whole`) paragraphs, from its file (BuildError if its bytes are not the ones digested)."""
     problems = Problems()
+    if not whole:  # the text alone (the words around a quote): not split into paragraphs
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b""
+        text = decode_seed(data, Location(f"seeds/{source_config.file}"), problems) if hashlib.sha256(data).hexdigest() == sha256 else None
+        if text is not None:
+            return text, None
     source = load_source(path, source_config, problems, layouts)
     if source is None or source.sha256 != sha256:
         problems.error(Location(f"seeds/{source_config.file}"), "the seed changed while the site was being built; build again")
