@@ -26,7 +26,7 @@ from .project import check_project
 from .provenance import check_originals
 from .render import Rendering, render_site
 from .sources import load_sources
-from .write import InMemory, Staging, WrittenFiles, check_output_dir, check_paths, commit, file_problem, vouched
+from .write import InMemory, Staging, WrittenFiles, check_output_dir, check_paths, commit, file_problem, settle, vouched
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,10 @@ def build(config: Config, memo: Memo | None = None, strict: bool = False, write:
     """
     try:
         with ProjectLock(config.root, progress) if write and lock else contextlib.nullcontext():
-            return _build(config, memo if memo is not None else Memo(), strict, write, jobs, progress or (lambda _: None))
+            try:
+                return _build(config, memo if memo is not None else Memo(), strict, write, jobs, progress or (lambda _: None))
+            finally:
+                settle()                                # the old tree, removed while the memo was written, gone
     except OSError as exc:  # a full disk, a folder one may not write to: the author's to fix, not a traceback
         raise BuildError([file_problem(exc, config)]) from None
 

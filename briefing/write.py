@@ -18,6 +18,8 @@ puts the old tree back if a process was stopped there.
 
 Each staging folder carries the id of the process that made it. A build first removes the ones
 left by processes that no longer run (a killed build's), never those of a build still running.
+The old tree swapped out is removed by `rm -r` in a process of its own while the build writes
+its memo, and the build waits for it before it ends (`settle`).
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ import posixpath
 import re
 import shutil
 import stat
+import subprocess
 import tempfile
 from pathlib import Path
 from collections.abc import Collection, Iterator, Mapping
@@ -256,8 +259,15 @@ class Staging:
         return tree
 
     def close(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)  # the staging folder, or after the swap the old tree
-        _in_use.discard(self.folder)
+        """Remove the staging folder, or after the swap the old tree: by `rm -r` in a process of
+        its own where there is one, so that it runs beside the rest of the build (the memo being
+        written), which waits for it at its end (`settle`)."""
+        try:
+            _removing.append((subprocess.Popen(["rm", "-rf", "--", str(self.folder)], stdin=subprocess.DEVNULL,
+                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), self.folder))
+        except OSError:  # no `rm` here
+            shutil.rmtree(self.folder, ignore_errors=True)
+            _in_use.discard(self.folder)
 
     def __enter__(self) -> "Staging":
         return self
@@ -334,10 +344,13 @@ def write_site(files: Mapping[str, bytes], out: Path) -> int:
     """Write every file into a staging folder beside `out`, then swap it into place. A failure or
     a kill before the swap leaves `out` as it was; after it, `out` is complete. Returns the tree's
     inode (`tree_of`)."""
-    with Staging(out) as staging:
-        for name in files:
-            staging.write(name, files[name])
-        return staging.swap()
+    try:
+        with Staging(out) as staging:
+            for name in files:
+                staging.write(name, files[name])
+            return staging.swap()
+    finally:
+        settle()
 
 
 def observe(out: Path, memo: Memo, now: dict[str, list[int]] | None = None) -> Any:
@@ -552,6 +565,16 @@ def exchange(first: Path, second: Path) -> bool:
 
 # -- what killed builds leave behind --------------------------------------------------------------
 _in_use: set[Path] = set()  # this process's folders beside an output folder, while it works in them
+_removing: list[tuple[subprocess.Popen, Path]] = []  # folders being removed (Staging.close), not yet waited for
+
+
+def settle() -> None:
+    """Wait until the folders that this process's builds are removing are gone (Staging.close)."""
+    while _removing:
+        process, folder = _removing.pop()
+        process.wait()
+        shutil.rmtree(folder, ignore_errors=True)  # whatever `rm` left (nothing, unless it failed)
+        _in_use.discard(folder)
 
 
 def _make_folder(out: Path, kind: str, inside: bool = False) -> Path:

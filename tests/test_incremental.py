@@ -358,3 +358,22 @@ def test_kept_files_are_copied_where_they_cannot_be_linked(mini, first, tmp_path
     edit(mini / "content" / "alpha.md", "Alpha", "Alpha revised")  # a title: every page's navigation changes, a new tree
     result = rebuild(mini, first, tmp_path)
     assert refused and len(result.changed) > 1 and set(result.files) - set(result.rendering.rendered)  # some were kept
+
+
+@pytest.mark.parametrize("rm", ["rm", "none"])
+def test_the_old_tree_is_gone_when_the_build_returns(mini, first, tmp_path, monkeypatch, rm):
+    """The tree swapped out is removed by `rm -r` beside the memo's writing, or in the build's own
+    process where there is no `rm`; either way it is gone by the time the build returns."""
+    from briefing import write
+
+    popen = write.subprocess.Popen
+    if rm == "none":
+        def no_rm(*args, **kwargs):
+            raise FileNotFoundError(2, "No such file or directory: 'rm'")
+        monkeypatch.setattr(write.subprocess, "Popen", no_rm)
+    else:  # a slow `rm`: the build still waits for it
+        monkeypatch.setattr(write.subprocess, "Popen", lambda command, **kwargs: popen(["sh", "-c", 'sleep 0.5; exec "$0" "$@"', *command], **kwargs))
+    edit(mini / "content" / "beta.md", "title: Beta", "title: Beta, revised")  # every page: a new tree swapped in
+    result = rebuild(mini, first, tmp_path)
+    assert len(result.changed) > 1
+    assert [p.name for p in mini.iterdir() if p.name.startswith(".output")] == []
