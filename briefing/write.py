@@ -148,6 +148,7 @@ class Staging:
         self.folder = _make_folder(self.out, "new", inside=self.inside)
         self.root = str(self.folder)
         self._folders: set[str] = set()
+        self.swapped = False
 
     def reusable(self, name: str, size: int) -> bool:
         """Whether the output folder, as the memo's last build left it, holds `name` with `size` bytes."""
@@ -256,18 +257,20 @@ class Staging:
             _swap_contents(self.folder, self.out)
         else:
             _swap(self.folder, self.out)
+        self.swapped = True  # the staging folder now holds the old tree
         return tree
 
     def close(self) -> None:
-        """Remove the staging folder, or after the swap the old tree: by `rm -r` in a process of
-        its own where there is one, so that it runs beside the rest of the build (the memo being
-        written), which waits for it at its end (`settle`)."""
-        try:
-            _removing.append((subprocess.Popen(["rm", "-rf", "--", str(self.folder)], stdin=subprocess.DEVNULL,
-                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), self.folder))
-        except OSError:  # no `rm` here
-            shutil.rmtree(self.folder, ignore_errors=True)
-            _in_use.discard(self.folder)
+        """Remove the staging folder, or after the swap the old tree: the old tree by `rm -r` in a
+        process of its own where there is one, so that it runs beside the rest of the build (the
+        memo being written), which waits for it at its end (`settle`)."""
+        if self.swapped:
+            with contextlib.suppress(OSError):  # else (no `rm` here) removed below
+                _removing.append((subprocess.Popen(["rm", "-rf", "--", str(self.folder)], stdin=subprocess.DEVNULL,
+                                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), self.folder))
+                return
+        shutil.rmtree(self.folder, ignore_errors=True)
+        _in_use.discard(self.folder)
 
     def __enter__(self) -> "Staging":
         return self
