@@ -22,7 +22,6 @@ from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY, STRONG, li
 if TYPE_CHECKING:
     from .memo import Memo
     from .config import Config, SourceConfig
-    from .content import Page
     from .link import Citation, PageCitations, Site
     from .sources import Source
 
@@ -306,12 +305,6 @@ def _weak_judgments(config: Config, records: Mapping[str, dict]) -> list[list]:
                               f"the judgment “{judgment.term}” {basis}; a judgment this strong needs two or "
                               f"more independent groups: cite an independent source, or use a weaker likelihood term"])
     return found_all
-
-
-def page_facts(page: Page) -> list:
-    """What other outputs read of a page's tradecraft: each citation's credibility, its judgments
-    (not their lines, which no other output shows: an edit above a judgment stays an edit of one page)."""
-    return [[u.ref.credibility for u in page.citations], [j.record()[:-1] for j in page.judgments]]
 
 
 # -- the corroboration matrix ------------------------------------------------------------------
