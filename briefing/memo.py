@@ -141,6 +141,20 @@ class Memo:
                 self.journal.extend((kept, None, _KEPT) for kept in keeps)
         return value
 
+    def find(self, name: str, key: Any) -> Any:
+        """The stored result of unit `key` of table `name`, or None; asked for as `get` asks for it
+        (so the next build keeps it), for a unit whose result is computed elsewhere (`store`)."""
+        value = self.table(name).get(key)
+        if value is not None and self.journal is not None and name in PERSISTED:
+            self.journal.append((name, key, _ASKED))
+        return value
+
+    def store(self, name: str, key: Any, value: Any) -> None:
+        """Store the result of unit `key` of table `name`, as `get` stores what it computes."""
+        self.table(name)[key] = value
+        if self.journal is not None and name in PERSISTED:
+            self.journal.append((name, key, value))
+
     def merge(self, journal: list[tuple[str, Any, Any]]) -> None:
         """Take in what a forked worker's copy of this memo asked for (`journal`, collected while
         `Memo.journal` was a list there): the units it computed are stored, and those it found are
@@ -180,7 +194,7 @@ SHARD_MINIMUM = 64  # entries; a smaller table is one file (a few large entries,
 class DiskMemo(Memo):
     """The memo of `python build.py`: the PERSISTED tables, in `.cache/` inside the project
     (git-ignored, safe to delete). Per output folder, `build-NAME.marshal` holds the output
-    folder's state, the "output" table and the names of the files holding the other tables, in
+    folder's state, the "output" table (no other table is taken from it) and the names of the files holding the other tables, in
     `build-NAME/`: each table split by its keys' hashes into SHARDS files (one, for a small
     table), so a build rewrites only the files whose entries changed. A file's name is new each
     time it is written and the first file is replaced last, atomically, so the memo read is always
@@ -209,7 +223,10 @@ class DiskMemo(Memo):
         try:
             data = marshal.loads(path.read_bytes())
             if isinstance(data, dict) and data.get("generator") == generator_digest():
-                tables, state, self.files, self.shards = dict(data["tables"]), data["state"], data["files"], data["shards"]
+                # Only the outputs' keys: this file's own inode is not vouched for, and the outputs'
+                # keys count only while the output folder is as `state` lists it. Every other table
+                # comes from the files `marks` vouches for.
+                tables, state, self.files, self.shards = {"output": dict(data["tables"]["output"])}, data["state"], data["files"], data["shards"]
                 self.marks = data["marks"]
         except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):  # missing, damaged, or not a memo this Python wrote
             tables, state, self.files, self.shards, self.marks = {}, None, {}, {}, {}
@@ -271,7 +288,7 @@ class DiskMemo(Memo):
                         redo.setdefault(index, [])
                 for index, keys in redo.items():
                     keys.extend(loaded.get(index, ()))
-            files[name] = {index: file for index, file in before.items() if index not in redo}
+            files[name] = {index: file for index, file in before.items() if index not in redo and index < shards}
             for index, keys in redo.items():
                 part = {key: entries[key] for key in keys if key in entries}
                 if part:

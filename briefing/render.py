@@ -139,15 +139,13 @@ class _CompiledTemplates(jinja2.BytecodeCache):
         self.memo: Memo | None = None
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = self.memo.table("template code").get((bucket.key, bucket.checksum)) if self.memo is not None else None
+        data = self.memo.find("template code", (bucket.key, bucket.checksum)) if self.memo is not None else None
         if data is not None:
             bucket.code = marshal.loads(data)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         if self.memo is not None and bucket.code is not None:
-            self.memo.table("template code")[(bucket.key, bucket.checksum)] = data = marshal.dumps(bucket.code)
-            if self.memo.journal is not None:  # in a forked worker: for the build's own memo
-                self.memo.journal.append(("template code", (bucket.key, bucket.checksum), data))
+            self.memo.store("template code", (bucket.key, bucket.checksum), marshal.dumps(bucket.code))
 
 
 class Templates:

@@ -228,3 +228,84 @@ def test_site_yaml_read_before_is_taken_from_the_cache_but_its_seeds_are_looked_
     assert any("seeds/src002.txt does not exist" in str(p) and str(p).startswith("site.yaml:") for p in from_memo.value.problems)
     result = subprocess.run([sys.executable, str(ROOT / "build.py"), "--config", str(site / "site.yaml")], capture_output=True, text=True)
     assert result.returncode == 1 and "seeds/src002.txt does not exist" in result.stderr
+
+
+def test_a_first_file_carrying_other_tables_is_not_trusted_for_them(site, tmp_path):
+    """The first file of a memo (`build-NAME.marshal`) is not itself vouched for by its inode; it
+    may only give the outputs' keys (which count only while the output folder is as it lists).
+    A forged one that carries another table, here a `config` whose title no site.yaml gives,
+    is not read for it."""
+    from briefing import config as config_module
+    from briefing.memo import fingerprint
+
+    first = next((site / ".cache").glob("build-*.marshal"))
+    data = marshal.loads(first.read_bytes())
+    root, name, out = config_module.where(site / "site.yaml")
+    text = (site / "site.yaml").read_text(encoding="utf-8")
+    config = load_config(site / "site.yaml")
+    forged = config_module._plain(config)
+    forged["title"] = "FORGED TITLE"
+    data["tables"]["config"] = {fingerprint(str(root), name, text, str(out), None): (forged, {s.id: (config.config_location, 1) for s in config.sources})}
+    first.write_bytes(marshal.dumps(data))
+    append(site / "content" / "page-0003.md", "\nA new closing sentence.\n")
+    run(site)
+    assert not any(b"FORGED TITLE" in body for body in tree(site / "output").values())
+    assert tree(site / "output") == cold(site, tmp_path)
+
+
+def test_a_table_that_shrinks_below_the_shard_minimum_keeps_only_its_entries(tmp_path):
+    """A table split into shards that falls to fewer entries than SHARD_MINIMUM becomes one file
+    holding just the entries asked for; no older shard file is kept or read."""
+    from briefing.memo import SHARD_MINIMUM, SHARDS, DiskMemo
+
+    path = tmp_path / ".cache" / "build-x.marshal"
+    memo = DiskMemo(path)
+    memo.table("record").update({f"key {n}": n for n in range(SHARD_MINIMUM * 2)})
+    memo.remember(memo.after("folder"))
+    assert len(DiskMemo(path).files["record"]) == SHARDS
+    memo = DiskMemo(path)
+    kept = [f"key {n}" for n in range(10)]
+    for key in kept:
+        assert memo.table("record").get(key) is not None
+    memo.remember(memo.after("folder"))
+    again = DiskMemo(path)
+    assert len(again.files["record"]) == 1
+    assert sorted(again.table("record").old) == sorted(kept)
+    assert len(list(path.with_suffix("").iterdir())) == len([f for files in again.files.values() for f in files.values()])
+
+
+def test_a_unit_found_in_a_forked_worker_is_kept_for_the_next_build():
+    """What a worker finds with `Memo.find` (Jinja's compiled templates) is journalled as asked,
+    so the build's memo keeps it for the next build, as it keeps what `get` finds."""
+    from briefing.memo import Memo
+
+    worker = Memo({"template code": {"base": b"code", "page": b"other"}})  # a worker's copy of the build's memo
+    worker.journal = []
+    assert worker.find("template code", "base") == b"code" and worker.find("template code", "missing") is None
+    worker.store("template code", "new", b"made")
+    parent = Memo({"template code": {"base": b"code", "page": b"other"}})
+    parent.merge(worker.journal)
+    assert parent.after().tables["template code"].old == {"base": b"code", "new": b"made"}
+
+
+@pytest.mark.parametrize("change", ["a file", "a link outside"])
+def test_a_seeds_folder_changed_since_site_yaml_was_cached_is_reported_as_a_cold_read_does(site, tmp_path, monkeypatch, change):
+    from briefing import config as config_module
+    from briefing.errors import BuildError
+    from briefing.memo import DiskMemo
+
+    outside = tmp_path / "elsewhere"
+    (site / "seeds").rename(outside)
+    if change == "a file":
+        (site / "seeds").write_text("not a folder", encoding="utf-8")
+    else:
+        (site / "seeds").symlink_to(outside)
+    root, name, out = config_module.where(site / "site.yaml")
+    monkeypatch.setattr(config_module, "_last", None)
+    with pytest.raises(BuildError) as from_memo:
+        load_config(site / "site.yaml", memo=DiskMemo.of(root, out, name))
+    monkeypatch.setattr(config_module, "_last", None)
+    with pytest.raises(BuildError) as cold_read:
+        load_config(site / "site.yaml")
+    assert [str(p) for p in from_memo.value.problems] == [str(p) for p in cold_read.value.problems]
+    assert str(from_memo.value.problems[0]).startswith("seeds/: ")
