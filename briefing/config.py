@@ -137,8 +137,7 @@ def load_config(config_path: Path, output_dir: Path | None = None, base_url: str
     global _last
     key = (root, name, text, output_dir, base_url)
     if _last is not None and _last[0] == key:  # the same text as last time (the preview's rebuilds): only the seeds may differ
-        for source in _last[1].sources:
-            _check_source_file(source.file, _last[2][source.id], root, problems)
+        _check_seeds(_last[1], _last[2], root, problems)
         problems.check()
         return _last[1]
     unit = fingerprint(str(root), name, text, str(out), base_url)
@@ -147,8 +146,7 @@ def load_config(config_path: Path, output_dir: Path | None = None, base_url: str
     file_locations: dict[str, Location] = {}
     if remembered is not None:  # as a build read it before: only whether each source's file is in seeds/ may differ
         config, file_locations = _revive(remembered[0], root, out), {sid: Location(*loc) for sid, loc in remembered[1].items()}
-        for source in config.sources:
-            _check_source_file(source.file, file_locations[source.id], root, problems)
+        _check_seeds(config, file_locations, root, problems)
     else:
         node = compose(text, name, problems)
         if node is None and not problems.errors:
@@ -168,6 +166,17 @@ def load_config(config_path: Path, output_dir: Path | None = None, base_url: str
 
 
 _last: tuple[tuple, Config, dict[str, Location]] | None = None  # the last valid configuration read, and where each source names its file
+
+
+def _check_seeds(config: Config, file_locations: dict[str, Location], root: Path, problems: Problems) -> None:
+    """What may have changed since a valid site.yaml was read, as its reading checks it: the
+    seeds/ folder, and each source's file in it."""
+    problem = input_folder_problem(root, "seeds")
+    if problem is not None:
+        problems.error(Location("seeds/"), problem)
+        return
+    for source in config.sources:
+        _check_source_file(source.file, file_locations[source.id], root, problems)
 
 
 def _plain(value: Any) -> Any:
