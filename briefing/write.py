@@ -621,4 +621,8 @@ def _in_use_by(pid: int, folder: Path) -> bool:
         return True
     except (OverflowError, OSError):
         return False
-    return True
+    try:  # a process killed but not yet reaped by its parent (a zombie, state Z) works nowhere
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            return file.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):  # no /proc here
+        return True

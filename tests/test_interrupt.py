@@ -333,3 +333,25 @@ def test_a_build_after_the_output_folder_was_tampered_with_writes_it_whole(mini)
     build(load_config(mini / "site.yaml"), first.memo)  # the memo's listing of the folder no longer holds
     assert tree(out) == {**expected, write.MARKER: write.MARKER_TEXT}  # the stray file gone, the tampered ones written anew
     assert not (out / "alpha.html").is_symlink()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_killed_build_not_yet_reaped_leaves_a_folder_the_next_build_removes(mini):
+    """A build killed while its parent has not reaped it yet (a zombie, as under an init that
+    reaps late) still has a process id; its staging folder is removed all the same."""
+    build(load_config(mini / "site.yaml"))
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while open(f"/proc/{child.pid}/stat", "rb").read().rsplit(b")", 1)[1].split()[0] != b"Z":  # exited, not waited for
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    left = mini / f".output.new-{child.pid}-abcd1234"
+    (left / "sources").mkdir(parents=True)
+    (left / "index.html").write_text("half written", encoding="utf-8")
+    try:
+        edit = mini / "content" / "alpha.md"
+        edit.write_text(edit.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+        build(load_config(mini / "site.yaml"))
+        assert not left.exists()
+    finally:
+        child.wait()
