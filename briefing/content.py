@@ -288,6 +288,10 @@ class _Records(Mapping):
     def __len__(self) -> int:
         return len(self._keys)
 
+    def key(self, name: str) -> str:
+        """The key of page `name`'s record (content.page_record_key: its name, bytes and the parser's settings)."""
+        return self._keys[name]
+
 
 @functools.lru_cache(maxsize=1 << 16)
 def page_group(name: str) -> int:

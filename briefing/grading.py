@@ -7,7 +7,7 @@ rendering (the Corroboration page, each page's source summary). Nothing here rea
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -283,27 +283,37 @@ def _longest_run(indexes: list[int]) -> tuple[int, int]:
 def check_judgments(config: Config, site: Site, problems: Problems, memo: Memo) -> None:
     """Warn at each judgment of `very likely` or `almost certain` whose citations come from fewer
     than two independent groups. A unit of the memo ("judgments", by Site.key, which digests the
-    settings and what every page shows), read from the pages' records."""
-    for path, line, message in memo.get("judgments", site.key, lambda: _weak_judgments(config, site.records)):
+    settings and what every page shows), made of one unit per page ("weak judgments", by the key
+    of its record and the sources' groups), so that an edit reads the edited pages' records alone."""
+    for path, line, message in memo.get("judgments", site.key, lambda: _weak_judgments(config, site.records, memo), keeps=("weak judgments",)):
         problems.warn(Location(path, line), message)
 
 
-def _weak_judgments(config: Config, records: Mapping[str, dict]) -> list[list]:
+def _weak_judgments(config: Config, records: Any, memo: Memo) -> list[list]:
     by_group = group_of(config)
+    grouping = fingerprint(sorted(by_group.items()))
+    memo.keep("weak judgments")  # as long as the records are: a page edited back finds its entry
+    found = []
+    for name in records:
+        found.extend(memo.get("weak judgments", (records.key(name), grouping), lambda name=name: _page_weak_judgments(name, records[name], by_group)))
+    return found
+
+
+def _page_weak_judgments(name: str, record: dict, by_group: dict[str, str]) -> list[list]:
+    """[path, line, message] for each judgment of one page too strong for the groups its citations come from."""
     found_all = []
-    for name, record in records.items():
-        for entry in record["judgments"]:
-            judgment = Judgment.from_record(entry, name)
-            if not judgment.strong:
-                continue
-            cited = [citation[0] for citation in record["citations"][judgment.first : judgment.first + judgment.count]]
-            found = sorted({by_group[s] for s in cited if s in by_group})
-            if len(found) >= 2:
-                continue
-            basis = f"rests on one independent group of sources ({found[0]})" if found else "cites no source"
-            found_all.append([judgment.location.path, judgment.location.line,
-                              f"the judgment “{judgment.term}” {basis}; a judgment this strong needs two or "
-                              f"more independent groups: cite an independent source, or use a weaker likelihood term"])
+    for entry in record["judgments"]:
+        judgment = Judgment.from_record(entry, name)
+        if not judgment.strong:
+            continue
+        cited = [citation[0] for citation in record["citations"][judgment.first : judgment.first + judgment.count]]
+        found = sorted({by_group[s] for s in cited if s in by_group})
+        if len(found) >= 2:
+            continue
+        basis = f"rests on one independent group of sources ({found[0]})" if found else "cites no source"
+        found_all.append([judgment.location.path, judgment.location.line,
+                          f"the judgment “{judgment.term}” {basis}; a judgment this strong needs two or "
+                          f"more independent groups: cite an independent source, or use a weaker likelihood term"])
     return found_all
 
 

@@ -37,7 +37,7 @@ T = TypeVar("T")
 
 FORMAT = 8
 # The tables whose values are plain data (str, numbers, lists, dicts): what `python build.py` keeps.
-PERSISTED = ("config", "build", "stat", "layout", "seed check", "record", "facts", "page group", "quote", "skeleton", "judgments", "independence", "digests", "page digests", "quoted", "source digests", "source stats", "template reads", "html", "page outputs", "page output", "source outputs", "paged outputs",
+PERSISTED = ("config", "build", "stat", "layout", "seed check", "record", "facts", "page group", "quote", "skeleton", "judgments", "weak judgments", "independence", "digests", "page digests", "quoted", "source digests", "source stats", "template reads", "html", "page outputs", "page output", "source outputs", "paged outputs",
              "judgment support", "judgments body", "citation lines", "output", "search", "template code", "direction")
 _MISSING = object()
 _ASKED, _KEPT = "\0asked", "\0kept"  # in a journal (Memo.merge): a unit found in the memo, not computed; a table kept
@@ -99,6 +99,53 @@ class Table:
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.new)
+
+
+class _Stored(Table):
+    """A table of `python build.py`'s memo (DiskMemo), read from its files when a build first
+    reads it: a table a build only adds to and keeps (a claim edit's one new record) is never
+    read whole, and DiskMemo.remember rewrites just the shards the additions fall in."""
+
+    def __init__(self, load: Callable[[], dict]):
+        super().__init__()
+        self._load: Callable[[], dict] | None = load
+
+    @property
+    def loaded(self) -> bool:
+        return self._load is None
+
+    @property  # type: ignore[override]
+    def old(self) -> dict:
+        if self._load is not None:
+            load, self._load = self._load, None
+            self._old = load()
+            if self.kept and len(self.new) != len(self._old):  # kept before it was read
+                self.new = {**self._old, **self.new}
+        return self._old
+
+    @old.setter
+    def old(self, value: dict) -> None:
+        self._old = value
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.old  # noqa: B018  (read now)
+        return super().get(key, default)
+
+    def keep(self) -> None:
+        if self.loaded:
+            super().keep()
+        else:
+            self.kept = True
+
+    @property
+    def changed(self) -> bool:
+        if not self.loaded:  # kept: only what was added; else every stored entry is dropped
+            return bool(self.written) or not self.kept
+        return super().changed
+
+    def changed_keys(self) -> set:
+        self.old  # noqa: B018
+        return super().changed_keys()
 
 
 class Memo:
@@ -194,7 +241,8 @@ SHARD_MINIMUM = 64  # entries; a smaller table is one file (a few large entries,
 class DiskMemo(Memo):
     """The memo of `python build.py`: the PERSISTED tables, in `.cache/` inside the project
     (git-ignored, safe to delete). Per output folder, `build-NAME.marshal` holds the output
-    folder's state, the "output" table (no other table is taken from it) and the names of the files holding the other tables, in
+    folder's state, the "output" table (no other table is taken from it) and the names of the files holding the other tables
+    (each read when a build first reads it: one only kept and added to is not read, `_Stored`), in
     `build-NAME/`: each table split by its keys' hashes into SHARDS files (one, for a small
     table), so a build rewrites only the files whose entries changed. A file's name is new each
     time it is written and the first file is replaced last, atomically, so the memo read is always
@@ -233,28 +281,39 @@ class DiskMemo(Memo):
         super().__init__(tables, state)
 
     def keep(self, name: str) -> None:
-        if name in self.tables:
-            self.tables[name].keep()
-        # else its files stay as they are: remember() rewrites only the tables a build read
+        if name in self.tables or name in self.files:
+            self.table(name).keep()  # not read for it (_Stored): a table only kept keeps its files as they are
 
     def table(self, name: str) -> Table:
         """A table, its files read when a build first asks for it (a build taken whole from the memo reads few)."""
         if name not in self.tables and name in self.files:
-            entries: dict = {}
-            parts: dict[int, dict] = {}
-            try:
-                for index, file in self.files[name].items():
-                    found = os.stat(self.folder / file)
-                    if [found.st_ino, found.st_ctime_ns] != self.marks.get(file):
-                        raise ValueError(f"{file} is not the file a build wrote here")
-                    parts[index] = marshal.loads((self.folder / file).read_bytes())
-                    entries.update(parts[index])
-            except (OSError, ValueError, EOFError, TypeError):  # removed, damaged, or not this machine's since: as if never stored
-                entries, parts = {}, {}
-                self.shards.pop(name, None)
-            self.tables[name] = Table(entries)
-            self.parts[name] = parts
+            self.tables[name] = _Stored(lambda: self._load(name))
         return super().table(name)
+
+    def _load(self, name: str) -> dict:
+        """Every entry of table `name`, from its files (none, if one is not the very file a build wrote here)."""
+        entries: dict = {}
+        parts: dict[int, dict] = {}
+        try:
+            for index in self.files[name]:
+                parts[index] = self._shard_entries(name, index)
+                entries.update(parts[index])
+        except (OSError, ValueError, EOFError, TypeError):  # removed, damaged, or not this machine's since: as if never stored
+            entries, parts = {}, {}
+            self.shards.pop(name, None)
+        self.parts[name] = parts
+        return entries
+
+    def _shard_entries(self, name: str, index: int) -> dict:
+        """The entries of one file of table `name`; ValueError if it is not the very file a build wrote here."""
+        file = self.files[name][index]
+        found = os.stat(self.folder / file)
+        if [found.st_ino, found.st_ctime_ns] != self.marks.get(file):
+            raise ValueError(f"{file} is not the file a build wrote here")
+        entries = marshal.loads((self.folder / file).read_bytes())
+        if not isinstance(entries, dict):
+            raise ValueError(f"{file} is not a table")
+        return entries
 
     def remember(self, memo: Memo) -> None:
         """Keep `memo` (this memo's `after`) for the next `python build.py`: the files of the
@@ -267,6 +326,7 @@ class DiskMemo(Memo):
             return  # nothing to write: the files hold this memo already
         self.folder.mkdir(parents=True, exist_ok=True)
         files = {name: found for name, found in self.files.items() if name not in self.tables}  # tables no build asked for: as they were
+        counts = {name: self.shards[name] for name in files}
         for name, table in memo.tables.items():
             if name not in PERSISTED or name == "output":
                 continue
@@ -274,6 +334,11 @@ class DiskMemo(Memo):
             shards = SHARDS if len(entries) >= SHARD_MINIMUM else 1
             before = self.files.get(name, {})
             built = self.tables.get(name)
+            if isinstance(built, _Stored) and not built.loaded and built.kept and name in self.shards:
+                counts[name] = self._add(name, built, before)  # only added to: the shards the additions fall in
+                files[name] = self.files[name]
+                continue
+            counts[name] = shards
             loaded = self.parts.get(name)
             if self.shards.get(name) != shards or built is None or loaded is None:
                 redo: dict[int, list] = {index: [] for index in range(shards)}
@@ -294,14 +359,29 @@ class DiskMemo(Memo):
                 if part:
                     files[name][index] = self._write(f"{name.replace(' ', '_')}-{index}-{os.urandom(6).hex()}.marshal", part)
         output = memo.tables["output"].old if "output" in memo.tables else {}
-        counts = {name: (SHARDS if len(memo.tables[name].old) >= SHARD_MINIMUM else 1) if name in memo.tables else self.shards[name]
-                  for name in files}
+        counts = {name: counts[name] for name in files}
         marks = {file: self.marks[file] for found in files.values() for file in found.values() if file in self.marks}
         self._write(self.path.name, {"generator": generator_digest(), "state": memo.state, "tables": {"output": output}, "files": files,
                                      "shards": counts, "marks": marks}, self.path.parent)
         self.marks = marks
         self.files, self.shards = files, counts
         self._tidy()
+
+    def _add(self, name: str, table: _Stored, before: dict[int, str]) -> int:
+        """Write the entries a build added to table `name`, kept whole but never read, into the
+        shards they fall in, each read and written again; returns how many shards it has."""
+        shards = self.shards[name]
+        self.files[name] = dict(before)
+        redo: dict[int, dict] = {}
+        for key in table.written:
+            redo.setdefault(_shard(key, shards), {})[key] = table.new[key]
+        for index, added in redo.items():
+            try:
+                part = self._shard_entries(name, index) if index in before else {}
+            except (OSError, ValueError, EOFError, TypeError):  # removed or damaged since: what it held is lost
+                part = {}
+            self.files[name][index] = self._write(f"{name.replace(' ', '_')}-{index}-{os.urandom(6).hex()}.marshal", {**part, **added})
+        return shards
 
     def _write(self, name: str, data: Any, folder: Path | None = None) -> str:
         """Write `data` as `name` in `folder` (the shards' folder if None), atomically."""

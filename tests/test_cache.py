@@ -309,3 +309,26 @@ def test_a_seeds_folder_changed_since_site_yaml_was_cached_is_reported_as_a_cold
         load_config(site / "site.yaml")
     assert [str(p) for p in from_memo.value.problems] == [str(p) for p in cold_read.value.problems]
     assert str(from_memo.value.problems[0]).startswith("seeds/: ")
+
+
+def test_a_table_only_added_to_and_kept_is_not_read_and_rewrites_one_shard(tmp_path):
+    """A table a build keeps without reading it (as a claim edit keeps the records of 10,000
+    pages and adds one) is not loaded: the additions go into the shards they fall in, the other
+    shard files stay as they were, and the next build finds every entry."""
+    from briefing.memo import SHARDS, DiskMemo
+
+    path = tmp_path / ".cache" / "build-x.marshal"
+    memo = DiskMemo(path)
+    memo.table("record").update({f"key {n}": n for n in range(200)})
+    memo.remember(memo.after("folder"))
+    before = dict(DiskMemo(path).files["record"])
+    assert len(before) == SHARDS
+    memo = DiskMemo(path)
+    memo.keep("record")  # kept before the build touches it
+    memo.table("record")["added"] = -1
+    assert not memo.tables["record"].loaded
+    memo.remember(memo.after("folder"))
+    again = DiskMemo(path)
+    changed = {index for index, file in again.files["record"].items() if before.get(index) != file}
+    assert len(changed) == 1
+    assert again.table("record").old == {**{f"key {n}": n for n in range(200)}, "added": -1}
