@@ -109,28 +109,29 @@ class Source:
         self.sha256 = sha256
         self._text: str | None = text
         self._paragraphs: tuple[Paragraph, ...] | None = paragraphs
-        self._load: Callable[[bool], tuple[str, tuple[Paragraph, ...] | None]] | None = None
+        self._read: Callable[[], str] | None = None
+        self._split: Callable[[str], tuple[Paragraph, ...]] | None = None
 
     @classmethod
-    def deferred(cls, config: SourceConfig, sha256: str, load: Callable[[bool], tuple[str, tuple[Paragraph, ...] | None]]) -> Source:
-        """A source whose file is read only when its text or paragraphs are first asked for:
-        load(False) gives (text, None), load(True) (text, paragraphs), each raising BuildError if
-        the file changed since it was digested."""
+    def deferred(cls, config: SourceConfig, sha256: str, read: Callable[[], str], split: Callable[[str], tuple[Paragraph, ...]]) -> Source:
+        """A source whose file is read (`read()`, raising BuildError if it changed since it was
+        digested) only when its text is first asked for, and split (`split(text)`) only when its
+        paragraphs are."""
         source = cls(config, "", sha256, ())
-        source._text, source._paragraphs, source._load = None, None, load
+        source._text, source._paragraphs, source._read, source._split = None, None, read, split
         return source
 
     @property
     def text(self) -> str:
         if self._text is None:
-            self._text = self._load(False)[0]  # type: ignore[misc]
+            self._text = self._read()  # type: ignore[misc]
         return self._text
 
     @property
     def paragraphs(self) -> tuple[Paragraph, ...]:
         if self._paragraphs is None:
-            self._text, self._paragraphs = self._load(True)  # type: ignore[misc]
-        return self._paragraphs  # type: ignore[return-value]
+            self._paragraphs = self._split(self.text)  # type: ignore[misc]
+        return self._paragraphs
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Source) and (self.config, self.sha256) == (other.config, other.sha256) and (
@@ -231,7 +232,8 @@ def _load_sources(config: Config, inputs: Inputs, memo: Memo) -> tuple[tuple[Sou
         known = checks.get(check)
         if found is None and known is not None:
             path = config.seeds_dir / source_config.file
-            found = (Source.deferred(source_config, str(digest), lambda whole, c=source_config, p=path, d=digest: _reload(p, c, d, layouts, whole)),
+            found = (Source.deferred(source_config, str(digest), lambda c=source_config, p=path, d=digest: _reread(p, c, d),
+                                     lambda text, c=source_config, d=digest: _paragraphs(text, str(d), c, Problems(), layouts)),
                      [Problem(Location(path_, line), message, warning) for path_, line, message, warning in known])
         if found is None:
             own = Problems()
@@ -245,22 +247,19 @@ def _load_sources(config: Config, inputs: Inputs, memo: Memo) -> tuple[tuple[Sou
     return tuple(sources), problems.items
 
 
-def _reload(path: Path, source_config: SourceConfig, sha256: str, layouts: MutableMapping, whole: bool) -> tuple[str, tuple[Paragraph, ...] | None]:
-    """A deferred source's text and (when `whole`) paragraphs, from its file (BuildError if its bytes are not the ones digested)."""
+def _reread(path: Path, source_config: SourceConfig, sha256: str) -> str:
+    """A deferred source's text, from its file (BuildError if its bytes are not the ones digested)."""
     problems = Problems()
-    if not whole:  # the text alone (the words around a quote): not split into paragraphs
-        try:
-            data = path.read_bytes()
-        except OSError:
-            data = b""
-        text = decode_seed(data, Location(f"seeds/{source_config.file}"), problems) if hashlib.sha256(data).hexdigest() == sha256 else None
-        if text is not None:
-            return text, None
-    source = load_source(path, source_config, problems, layouts)
-    if source is None or source.sha256 != sha256:
-        problems.error(Location(f"seeds/{source_config.file}"), "the seed changed while the site was being built; build again")
+    where = Location(f"seeds/{source_config.file}")
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = b""
+    text = decode_seed(data, where, problems) if hashlib.sha256(data).hexdigest() == sha256 else None
+    if text is None:
+        problems.error(where, "the seed changed while the site was being built; build again")
         problems.check()
-    return source.text, source.paragraphs  # type: ignore[union-attr]
+    return text  # type: ignore[return-value]
 
 
 def layout_key(sha256: str, mode: str) -> str:
@@ -279,6 +278,15 @@ def load_source(path: Path, source_config: SourceConfig, problems: Problems, lay
     if text is None:
         return None
     sha256 = hashlib.sha256(data).hexdigest()
+    paragraphs = _paragraphs(text, sha256, source_config, problems, layouts)
+    if not paragraphs:
+        problems.error(Location(where.path, 1), "the source is empty; a seed must contain the document's text")
+        return None
+    return Source(source_config, text, sha256, paragraphs)
+
+
+def _paragraphs(text: str, sha256: str, source_config: SourceConfig, problems: Problems, layouts: MutableMapping | None) -> tuple[Paragraph, ...]:
+    """A seed's paragraphs (taken from `layouts` by its bytes' digest when there), its furniture marked; () for none."""
     key = layout_key(sha256, source_config.paragraphs)
     if layouts is not None and key in layouts:
         paragraphs = tuple(Paragraph(index, start, end, line, anchor, False) for index, (start, end, line, anchor) in enumerate(layouts[key]))
@@ -286,11 +294,7 @@ def load_source(path: Path, source_config: SourceConfig, problems: Problems, lay
         paragraphs = split_paragraphs(text, source_config.paragraphs)
         if layouts is not None and paragraphs:
             layouts[key] = [[p.start, p.end, p.line, p.anchor] for p in paragraphs]
-    if not paragraphs:
-        problems.error(Location(where.path, 1), "the source is empty; a seed must contain the document's text")
-        return None
-    paragraphs = _mark_furniture(text, paragraphs, source_config, problems)
-    return Source(source_config, text, sha256, paragraphs)
+    return _mark_furniture(text, paragraphs, source_config, problems) if paragraphs else ()
 
 
 def decode_seed(data: bytes, where: Location, problems: Problems) -> str | None:
