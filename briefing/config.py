@@ -135,12 +135,11 @@ def load_config(config_path: Path, output_dir: Path | None = None, base_url: str
         problems.check()
         raise AssertionError("unreachable")
     global _last
-    key = (root, name, text, output_dir, base_url)
-    if _last is not None and _last[0] == key:  # the same text as last time (the preview's rebuilds): only the seeds may differ
+    unit = fingerprint(str(root), name, text, str(out), base_url)
+    if _last is not None and _last[0] == unit:  # the same text as last time (the preview's rebuilds): only the seeds may differ
         _check_seeds(_last[1], _last[2], root, problems)
         problems.check()
         return _last[1]
-    unit = fingerprint(str(root), name, text, str(out), base_url)
     remembered = memo.table("config").get(unit) if memo is not None else None
     config: Config | None = None
     file_locations: dict[str, Location] = {}
@@ -155,7 +154,7 @@ def load_config(config_path: Path, output_dir: Path | None = None, base_url: str
             config = _read_site(node, root, name, problems, out, base_url, file_locations)
         if memo is not None and config is not None and not problems.items:
             memo.table("config")[unit] = (_plain(config), {sid: (loc.path, loc.line) for sid, loc in file_locations.items()})
-    _last = (key, config, file_locations) if config is not None and not problems.items else None
+    _last = (unit, config, file_locations) if config is not None and not problems.items else None
     if problems.errors:
         from .content import page_problems  # here, as content/ needs the Config this module defines
 
@@ -165,7 +164,7 @@ def load_config(config_path: Path, output_dir: Path | None = None, base_url: str
     return config
 
 
-_last: tuple[tuple, Config, dict[str, Location]] | None = None  # the last valid configuration read, and where each source names its file
+_last: tuple[str, Config, dict[str, Location]] | None = None  # the last valid configuration read, and where each source names its file
 
 
 def _check_seeds(config: Config, file_locations: dict[str, Location], root: Path, problems: Problems) -> None:

@@ -335,8 +335,7 @@ class DiskMemo(Memo):
             before = self.files.get(name, {})
             built = self.tables.get(name)
             if isinstance(built, _Stored) and not built.loaded and built.kept and name in self.shards:
-                counts[name] = self._add(name, built, before)  # only added to: the shards the additions fall in
-                files[name] = self.files[name]
+                files[name], counts[name] = self._add(name, built, before), self.shards[name]  # only added to: its shards that grew
                 continue
             counts[name] = shards
             loaded = self.parts.get(name)
@@ -367,21 +366,20 @@ class DiskMemo(Memo):
         self.files, self.shards = files, counts
         self._tidy()
 
-    def _add(self, name: str, table: _Stored, before: dict[int, str]) -> int:
+    def _add(self, name: str, table: _Stored, before: dict[int, str]) -> dict[int, str]:
         """Write the entries a build added to table `name`, kept whole but never read, into the
-        shards they fall in, each read and written again; returns how many shards it has."""
-        shards = self.shards[name]
-        self.files[name] = dict(before)
-        redo: dict[int, dict] = {}
+        shards they fall in, each read and written again; returns the table's files then."""
+        files = dict(before)
+        added: dict[int, dict] = {}
         for key in table.written:
-            redo.setdefault(_shard(key, shards), {})[key] = table.new[key]
-        for index, added in redo.items():
+            added.setdefault(_shard(key, self.shards[name]), {})[key] = table.new[key]
+        for index, entries in added.items():
             try:
                 part = self._shard_entries(name, index) if index in before else {}
             except (OSError, ValueError, EOFError, TypeError):  # removed or damaged since: what it held is lost
                 part = {}
-            self.files[name][index] = self._write(f"{name.replace(' ', '_')}-{index}-{os.urandom(6).hex()}.marshal", {**part, **added})
-        return shards
+            files[index] = self._write(f"{name.replace(' ', '_')}-{index}-{os.urandom(6).hex()}.marshal", {**part, **entries})
+        return files
 
     def _write(self, name: str, data: Any, folder: Path | None = None) -> str:
         """Write `data` as `name` in `folder` (the shards' folder if None), atomically."""

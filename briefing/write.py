@@ -184,28 +184,22 @@ class Staging:
             by_folder.setdefault(posixpath.dirname(name), []).append(name)
         linked = set()
         for folder, members in by_folder.items():
-            for name in members:
-                if unsafe_path(name):
-                    raise BuildError([Problem(Location(name), OUTSIDE)])
             self._target(members[0])  # its folder made in the new tree
-            flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
             with contextlib.ExitStack() as stack:
                 try:
-                    source = os.open(os.path.join(self.out, folder), flags)
-                    stack.callback(os.close, source)
-                    target = os.open(os.path.join(self.root, folder), flags)
-                    stack.callback(os.close, target)
-                except OSError:
-                    source = target = -1
+                    source, target = (stack.enter_context(_opened_folder(os.path.join(tree, folder))) for tree in (self.out, self.root))
+                except OSError:  # (a folder that became a link): every file copied
+                    source = target = None
                 for name in members:
-                    base = posixpath.basename(name)
-                    try:
-                        if source < 0:
-                            raise OSError(errno.ENOENT, "folder not opened")
-                        os.link(base, base, src_dir_fd=source, dst_dir_fd=target, follow_symlinks=False)
-                        linked.add(name)
-                    except OSError:
-                        shutil.copyfile(os.path.join(self.out, name), self._target(name))
+                    if unsafe_path(name):
+                        raise BuildError([Problem(Location(name), OUTSIDE)])
+                    if source is not None:
+                        base = posixpath.basename(name)
+                        with contextlib.suppress(OSError):
+                            os.link(base, base, src_dir_fd=source, dst_dir_fd=target, follow_symlinks=False)
+                            linked.add(name)
+                            continue
+                    shutil.copyfile(os.path.join(self.out, name), self._target(name))
         return linked
 
     def _target(self, name: str) -> str:
@@ -445,6 +439,16 @@ def listing(out: Path) -> dict[str, list[int]]:
             else:
                 result[name] = [-1, -1]
     return result
+
+
+@contextlib.contextmanager
+def _opened_folder(path: str) -> Iterator[int]:
+    """A descriptor of the folder `path` (not followed if it is a link), closed after."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        yield descriptor
+    finally:
+        os.close(descriptor)
 
 
 def _listed(path: str) -> list[int]:
