@@ -13,6 +13,7 @@ from typing import Any
 from .link import Site
 from .memo import Memo, fingerprint
 from .sources import Source
+from .urls import page_slug, page_url
 
 
 def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
@@ -29,7 +30,7 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
     order = skeleton.order
     by_id = {source.id: source for source in site.sources}
     position = {name: index for index, name in enumerate(order)}
-    urls = {name: _url(name) for name in order}
+    urls = {name: page_url(name) for name in order}
     pages: dict[str, dict[str, str]] = {}
     records: dict[str, dict[str, Any]] = {}  # what the rest reads of each page's record
     linked = set(order)
@@ -48,7 +49,7 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
         sources[source.id] = memo.get("source digests", (settings, source.id, source.sha256, text, citing),
                                       lambda source=source: _source_unit(source, settings, skeleton.excerpts_of(source.id), stats, records,
                                                                          position, urls), keeps=("source stats",))
-    slugs = {name: name[len("content/"):-len(".md")] for name in order}
+    slugs = {name: page_slug(name) for name in order}
     topics = set(site.config.topics)
     by_slug = {slug: name for name, slug in slugs.items()}
 
@@ -147,7 +148,3 @@ def _source_digests(source: Source, stats: dict[str, Any], excerpts: list, recor
     return {"stats": stats, "summary": fingerprint(source.id, source.sha256, stats), "citations": citations,
             "paragraphs": fingerprint(source.sha256, citations)}
 
-
-def _url(name: str) -> str:
-    slug = name[len("content/"):-len(".md")]
-    return "index.html" if slug == "index" else f"{slug}.html"

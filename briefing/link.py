@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from functools import cached_property
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +15,7 @@ from .errors import Location, Problem, Problems
 from .memo import Memo, Table, fingerprint
 from .sources import Source
 from .text import fold
+from .urls import page_slug
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,6 @@ class Site:
         self._linked: dict[str, PageCitations] = {}
         self._excerpts: dict[tuple[str, int, int], Excerpt] = {}
         self._source_backlinks: dict[str, dict[str, tuple[Citation, ...]]] = {}
-        self.pages = _PageList(self, tuple(skeleton.order))
         self.excerpts: Mapping[str, tuple[Excerpt, ...]] = _LazyMap(lambda: self._by_id, self._excerpts_of)  # by source id
         self.backlinks: Mapping[tuple[str, str], tuple[Citation, ...]] = _LazyMap(  # (source id, excerpt anchor) -> citations
             lambda: [(sid, entry[2]) for sid in skeleton.cited_sources() for entry in skeleton.excerpts_of(sid)], self._backlinks_of)
@@ -203,11 +203,7 @@ class Site:
     @cached_property
     def _slugs(self) -> dict[str, str]:
         """Page name -> slug, in reading order."""
-        return {name: _slug(name) for name in self.skeleton.order}
-
-    @cached_property
-    def home(self) -> PageCitations | None:
-        return self.page("content/index.md") if self.has_home else None
+        return {name: page_slug(name) for name in self.skeleton.order}
 
     @property
     def has_home(self) -> bool:
@@ -227,6 +223,11 @@ class Site:
         return tuple(name for name, slug in self._slugs.items() if slug != "index" and slug not in topics)
 
     @property
+    def pages(self) -> tuple[PageCitations, ...]:
+        """Every page in reading order, each made now if it was not yet."""
+        return tuple(map(self.page, self.skeleton.order))
+
+    @property
     def topics(self) -> tuple[PageCitations, ...]:
         return tuple(map(self.page, self.topic_names))
 
@@ -234,24 +235,6 @@ class Site:
     def positions(self) -> dict[str, int]:
         """Each page's place in `pages`, by path."""
         return {name: index for index, name in enumerate(self._slugs)}
-
-
-class _PageList(Sequence):
-    """A Site's pages in reading order, each made when first asked for."""
-
-    def __init__(self, site: Site, order: tuple[str, ...]):
-        self._site, self._order = site, order
-
-    def __len__(self) -> int:
-        return len(self._order)
-
-    def __getitem__(self, index):  # type: ignore[override]
-        if isinstance(index, slice):
-            return tuple(map(self._site.page, self._order[index]))
-        return self._site.page(self._order[index])
-
-    def __iter__(self) -> Iterator[PageCitations]:
-        return map(self._site.page, self._order)
 
 
 class _LazyMap(Mapping):
@@ -308,15 +291,11 @@ def record_facts(record: dict[str, Any]) -> list[str]:
                         [citation[6:] for citation in record["citations"]], [judgment[:-1] for judgment in record["judgments"]])]
 
 
-def _slug(name: str) -> str:
-    return name[len("content/"):-len(".md")]
-
-
 def _link(config: Config, sources: tuple[Source, ...], pages: Pages, quotes: Table, failed: set[str]) -> tuple[dict[str, Any], list]:
     problems = Problems()
     by_id = {source.id: source for source in sources}
     known = {source_config.id for source_config in config.sources}
-    slugs = {_slug(name) for name in pages.records}
+    slugs = {page_slug(name) for name in pages.records}
     for slug in (*config.topics, *config.pages):
         if slug not in slugs and f"content/{slug}.md" not in failed:
             key, where = ("topics", config.topics_location) if slug in config.topics else ("pages", config.pages_location)
@@ -396,7 +375,7 @@ def _ordered(config: Config, records: dict[str, dict[str, Any]]) -> list[str]:
     topic_rank = {slug: rank for rank, slug in enumerate(config.topics)}
 
     def rank(name: str) -> tuple[int, int, int, str]:
-        slug = _slug(name)
+        slug = page_slug(name)
         if slug == "index":
             return (0, 0, 0, "")
         if slug in topic_rank:

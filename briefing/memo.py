@@ -45,18 +45,36 @@ _ASKED, _KEPT = "\0asked", "\0kept"  # in a journal (Memo.merge): a unit found i
 
 class Table:
     """One kind of unit's results: those of the build before (`old`) and those this build asked
-    for or made (`new`). Reads through `get`, `in`, `[]` count as asking."""
+    for or made (`new`). Reads through `get`, `in`, `[]` count as asking. A table of `python
+    build.py`'s memo is read from its files (`load`) when a build first reads it: one a build only
+    adds to and keeps (a claim edit's one new record) is never read whole, and DiskMemo.remember
+    rewrites just the shards the additions fall in."""
 
-    def __init__(self, old: dict | None = None):
-        self.old: dict = old if old is not None else {}
+    def __init__(self, old: dict | None = None, load: Callable[[], dict] | None = None):
+        self._old: dict = old if old is not None else {}
+        self._load = load
         self.new: dict = {}
         self.written: set = set()  # the keys this build stored (`new` holds the rest as `old` had them)
         self.kept = False  # whether every entry of `old` is carried over (`keep`)
 
+    @property
+    def loaded(self) -> bool:
+        return self._load is None
+
+    @property
+    def old(self) -> dict:
+        if self._load is not None:
+            load, self._load = self._load, None
+            self._old = load()
+            if self.kept and len(self.new) != len(self._old):  # kept before it was read
+                self.new = {**self._old, **self.new}
+        return self._old
+
     def get(self, key: Any, default: Any = None) -> Any:
+        old = self.old
         value = self.new.get(key, _MISSING)
         if value is _MISSING:
-            value = self.old.get(key, _MISSING)
+            value = old.get(key, _MISSING)
             if value is _MISSING:
                 return default
             self.new[key] = value
@@ -80,16 +98,19 @@ class Table:
         self.written.update(entries)
 
     def keep(self) -> None:
-        """Carry every entry of the build before over to the next (what a unit taken from the memo was computed from)."""
+        """Carry every entry of the build before over to the next (what a unit taken from the memo
+        was computed from); a table not read yet is not read for it."""
         if not self.kept:
             self.kept = True
-            if len(self.new) != len(self.old):
-                self.new = {**self.old, **self.new}
+            if self.loaded and len(self.new) != len(self._old):
+                self.new = {**self._old, **self.new}
 
     @property
     def changed(self) -> bool:
         """Whether the table the next build gets differs from the one this build got."""
-        return bool(self.written) or len(self.new) != len(self.old)
+        if not self.loaded:  # kept: only what was added; else every stored entry is dropped
+            return bool(self.written) or not self.kept
+        return bool(self.written) or len(self.new) != len(self._old)
 
     def changed_keys(self) -> set:
         """The keys whose entries differ between `old` and `new`: stored, or dropped."""
@@ -99,53 +120,6 @@ class Table:
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.new)
-
-
-class _Stored(Table):
-    """A table of `python build.py`'s memo (DiskMemo), read from its files when a build first
-    reads it: a table a build only adds to and keeps (a claim edit's one new record) is never
-    read whole, and DiskMemo.remember rewrites just the shards the additions fall in."""
-
-    def __init__(self, load: Callable[[], dict]):
-        super().__init__()
-        self._load: Callable[[], dict] | None = load
-
-    @property
-    def loaded(self) -> bool:
-        return self._load is None
-
-    @property  # type: ignore[override]
-    def old(self) -> dict:
-        if self._load is not None:
-            load, self._load = self._load, None
-            self._old = load()
-            if self.kept and len(self.new) != len(self._old):  # kept before it was read
-                self.new = {**self._old, **self.new}
-        return self._old
-
-    @old.setter
-    def old(self, value: dict) -> None:
-        self._old = value
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        self.old  # noqa: B018  (read now)
-        return super().get(key, default)
-
-    def keep(self) -> None:
-        if self.loaded:
-            super().keep()
-        else:
-            self.kept = True
-
-    @property
-    def changed(self) -> bool:
-        if not self.loaded:  # kept: only what was added; else every stored entry is dropped
-            return bool(self.written) or not self.kept
-        return super().changed
-
-    def changed_keys(self) -> set:
-        self.old  # noqa: B018
-        return super().changed_keys()
 
 
 class Memo:
@@ -242,7 +216,7 @@ class DiskMemo(Memo):
     """The memo of `python build.py`: the PERSISTED tables, in `.cache/` inside the project
     (git-ignored, safe to delete). Per output folder, `build-NAME.marshal` holds the output
     folder's state, the "output" table (no other table is taken from it) and the names of the files holding the other tables
-    (each read when a build first reads it: one only kept and added to is not read, `_Stored`), in
+    (each read when a build first reads it: one only kept and added to is not read, `Table`), in
     `build-NAME/`: each table split by its keys' hashes into SHARDS files (one, for a small
     table), so a build rewrites only the files whose entries changed. A file's name is new each
     time it is written and the first file is replaced last, atomically, so the memo read is always
@@ -282,12 +256,12 @@ class DiskMemo(Memo):
 
     def keep(self, name: str) -> None:
         if name in self.tables or name in self.files:
-            self.table(name).keep()  # not read for it (_Stored): a table only kept keeps its files as they are
+            self.table(name).keep()  # not read for it (Table.keep): a table only kept keeps its files as they are
 
     def table(self, name: str) -> Table:
         """A table, its files read when a build first asks for it (a build taken whole from the memo reads few)."""
         if name not in self.tables and name in self.files:
-            self.tables[name] = _Stored(lambda: self._load(name))
+            self.tables[name] = Table(load=lambda: self._load(name))
         return super().table(name)
 
     def _load(self, name: str) -> dict:
@@ -334,7 +308,7 @@ class DiskMemo(Memo):
             shards = SHARDS if len(entries) >= SHARD_MINIMUM else 1
             before = self.files.get(name, {})
             built = self.tables.get(name)
-            if isinstance(built, _Stored) and not built.loaded and built.kept and name in self.shards:
+            if built is not None and not built.loaded and built.kept and name in self.shards:
                 files[name], counts[name] = self._add(name, built, before), self.shards[name]  # only added to: its shards that grew
                 continue
             counts[name] = shards
@@ -366,7 +340,7 @@ class DiskMemo(Memo):
         self.files, self.shards = files, counts
         self._tidy()
 
-    def _add(self, name: str, table: _Stored, before: dict[int, str]) -> dict[int, str]:
+    def _add(self, name: str, table: Table, before: dict[int, str]) -> dict[int, str]:
         """Write the entries a build added to table `name`, kept whole but never read, into the
         shards they fall in, each read and written again; returns the table's files then."""
         files = dict(before)

@@ -92,13 +92,13 @@ def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, pro
     check_independence(config, sources, problems, memo)  # shared text between sources in different groups
     check_judgments(config, site, problems, memo)       # strong judgments resting on one group
     problems.check(strict)
-    with Staging(config.output_dir, present, now) if write else InMemory() as sink:
+    with Staging(config.output_dir, present, now) if write else contextlib.nullcontext(InMemory()) as sink:
         rendering = render_site(site, inputs, memo, sink, jobs)  # Jinja -> files, those the memo holds kept
         check_paths(rendering.files, problems)
         problems.check(strict)
         rendering, state = commit(sink, rendering, memo)  # the new tree swapped in, or one file renamed into place
     progress("written")
-    counts = {"pages": len(site.pages), "sources": len(site.sources), "citations": site.citation_count}
+    counts = {"pages": len(site.skeleton.order), "sources": len(site.sources), "citations": site.citation_count}
     result = BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, None, counts)
     if state is not None or not write:                  # what the next build, finding the same inputs, needs to know
         memo.table("build")[whole] = {"warnings": [[w.location.path, w.location.line, w.message] for w in result.warnings], "counts": counts}

@@ -47,7 +47,7 @@ from .memo import Memo
 from .search import index_outputs
 from .sources import Paragraph, Source
 from .text import direction
-from .urls import relative
+from .urls import page_url, relative
 
 CORROBORATION = "corroboration.html"
 CORROBORATION_MORE = "corroboration_page.html"  # draws the Corroboration page's pages after the first, when templates/ has it
@@ -273,10 +273,6 @@ class Renderer:
         self.model = self.memo.get("digests", self.model_key, lambda: model_digests(site, settings, self.memo), keeps=("page digests", "source digests", "source stats", "quoted"))
         self.digests = self.model["site"]
 
-    def source_stats(self, source: Source) -> dict[str, Any]:
-        """What the summaries of a source say, whatever page they are on (all but the links)."""
-        return self.model["sources"][source.id]["stats"]
-
     # -- the outputs ---------------------------------------------------------------------------
     def listed(self) -> Iterator[tuple[str, dict[str, str], str, Callable[[Any], bytes], Any]]:
         """Every file of the site, in a fixed order: (path, named inputs, key, make, argument), its
@@ -287,26 +283,25 @@ class Renderer:
             yield output.path, output.inputs, output.key, _call, output.make
 
     def other_outputs(self) -> list[Output]:
-        """The outputs but the pages' and the sources'."""
-        site = self.site
-        outputs = []
-        if not site.has_home:
-            outputs.append(self.html("home.html", "index.html", self.page_variables(None)))
-        outputs.append(self.sources_output())
-        outputs.append(self.not_found_output())
-        if self.config.search:
-            outputs.append(self.search_output())
+        """The outputs but the pages' and the sources'. robots.txt (RFC 9309) welcomes every crawler
+        and says where the sitemap is; sources.csl.json is made from site.yaml alone."""
+        site, config, digests = self.site, self.config, self.digests
+        outputs = [] if site.has_home else [self.html("home.html", "index.html", self.page_variables(None))]
+        outputs.append(self.html("sources.html", "sources/index.html", {"sources": self.sources_variable("sources/index.html")}))
+        outputs.append(self.html("404.html", "404.html", {}, absolute_base=config.base_path))
+        if config.search:
+            outputs.append(self.html("search.html", "search.html", {"sources": self.sources_variable("search.html")}))
         outputs.extend(self.assets())
-        if self.config.base_url:  # the sitemap protocol wants absolute addresses: without base_url there is none
-            outputs.extend((self.sitemap_output(), self.robots_output()))
-        outputs.append(self.feed_output())
-        outputs.append(self.citations_output())
+        if config.base_url:  # the sitemap protocol wants absolute addresses: without base_url there is none
+            outputs.append(Output("sitemap.xml", {"config": digests["config"], "pages": digests["sitemap"]}, self.sitemap))
+            outputs.append(Output("robots.txt", {"base_url": fingerprint(config.base_url)},
+                                  lambda: f"User-agent: *\nAllow: /\nSitemap: {config.base_url}sitemap.xml\n".encode("utf-8")))
+        outputs.append(Output("feed.xml", {"config": digests["config"], "pages": digests["feed"]},
+                              lambda: atom_feed(config, [p.page for p in site.pages])))  # the pages with an `updated` date, latest first
+        outputs.append(Output("citations.json", {"config": digests["config"], "citations": digests["citations"]}, self.citations_json))
         outputs.extend(self.paged_outputs())
-        outputs.append(self.csl_output())
+        outputs.append(Output(CSL, {"config": digests["config"]}, lambda: csl(config)))
         return outputs
-
-    def sources_output(self) -> Output:
-        return self.html("sources.html", "sources/index.html", {"sources": self.sources_variable("sources/index.html")})
 
     def all_source_outputs(self) -> list[tuple]:
         """The page and the published file of every source, as `listed` gives them. Their paths,
@@ -332,31 +327,6 @@ class Renderer:
         return {"source": Variable(digests["summary"], lambda: self.source_summary(source, source.url)),
                 "paragraphs": Variable(digests["paragraphs"], lambda: self.source_paragraphs(source)),
                 "landing_style": Variable(digests["paragraphs"], lambda: self.landing_style(source))}
-
-    def search_output(self) -> Output:
-        return self.html("search.html", "search.html", {"sources": self.sources_variable("search.html")})
-
-    def not_found_output(self) -> Output:
-        return self.html("404.html", "404.html", {}, absolute_base=self.config.base_path)
-
-    def sitemap_output(self) -> Output:
-        return Output("sitemap.xml", {"config": self.digests["config"], "pages": self.digests["sitemap"]}, self.sitemap)
-
-    def robots_output(self) -> Output:
-        """robots.txt (RFC 9309): every crawler welcome, and where the sitemap is. Its one declared
-        input is the site's address, so it is made again only when that changes."""
-        return Output("robots.txt", {"base_url": fingerprint(self.config.base_url)},
-                      lambda: f"User-agent: *\nAllow: /\nSitemap: {self.config.base_url}sitemap.xml\n".encode("utf-8"))
-
-    def feed_output(self) -> Output:
-        return Output("feed.xml", {"config": self.digests["config"], "pages": self.digests["feed"]}, self.feed)
-
-    def feed(self) -> bytes:
-        """An Atom feed of the pages with an `updated` date, latest first."""
-        return atom_feed(self.config, [p.page for p in self.site.pages])
-
-    def citations_output(self) -> Output:
-        return Output("citations.json", {"config": self.digests["config"], "citations": self.digests["citations"]}, self.citations_json)
 
     def paged_outputs(self) -> list[Output]:
         """The pages of the Corroboration page and of annotations.jsonld. Their paths, named inputs
@@ -424,10 +394,6 @@ class Renderer:
                 self.config, number, len(chunks), start, [annotation_lines(self.site.page(name), base, language, annotations_url(number)) for name in names], total)))
             start += sum(map(count_of, names))
         return outputs
-
-    def csl_output(self) -> Output:
-        """sources.csl.json: made from site.yaml alone."""
-        return Output(CSL, {"config": self.digests["config"]}, lambda: csl(self.config))
 
     # -- the whole site's outputs, made of one part per page ----------------------------------
     def part(self, table: str, name: str, make: Callable[[], Any], *key: Any) -> Any:
@@ -507,7 +473,7 @@ class Renderer:
 
     def page_output(self, name: str) -> list:
         """[url, named inputs, key, name] of page `name`'s output (a unit of the memo, "page output")."""
-        url = _page_url(name)
+        url = page_url(name)
         digests = self.model["pages"][name]
         unit = (name, self.page_text(name), digests["citations"], digests["sourcing"], self._page_digests(_page_template(name)))
         inputs, key = self.memo.get("page output", unit, lambda: self._html_inputs(url, *self.template_inputs(_page_template(name)),
@@ -515,7 +481,7 @@ class Renderer:
         return [url, inputs, key, name]
 
     def _make_page(self, name: str) -> bytes:
-        return self.made(_page_template(name), _page_url(name), self.page_variables(name))
+        return self.made(_page_template(name), page_url(name), self.page_variables(name))
 
     @functools.lru_cache(maxsize=None)  # noqa: B019  (one Renderer a build)
     def _page_digests(self, template: str) -> str:
@@ -595,8 +561,7 @@ class Renderer:
                    "sourcing": Variable("", lambda: None),
                    "contents": Variable("", lambda: []), "neighbours": Variable("", lambda: {"previous": None, "next": None})}
         else:
-            slug = name[len("content/"):-len(".md")]
-            url = "index.html" if slug == "index" else f"{slug}.html"
+            url = page_url(name)
             text = f"{name} {self.page_text(name)}"  # the page's file: its name and the digest of its bytes
             digests = self.model["pages"][name]
             linked = lambda: site.page(name)  # noqa: E731
@@ -618,7 +583,7 @@ class Renderer:
     def summary(self, name: str, url: str) -> dict[str, Any]:
         """What a list of pages shows of page `name`, seen from `url`: from its record, without reading the page."""
         record = self.site.records[name]
-        return {"title": record["title"], "summary": record["summary"], "href": relative(url, _page_url(name)),
+        return {"title": record["title"], "summary": record["summary"], "href": relative(url, page_url(name)),
                 "citations": self.site.skeleton.count_of(name)}
 
     def sourcing(self, page_citations: PageCitations, url: str) -> dict[str, Any]:
@@ -727,7 +692,7 @@ class Renderer:
         return outputs
 
     def source_summary(self, source: Source, url: str) -> dict[str, Any]:
-        stats = self.source_stats(source)
+        stats = self.model["sources"][source.id]["stats"]  # what its summaries say, whatever page they are on
         return {
             "id": source.id, "config": source.config, "href": relative(url, source.url), "lang": language_attributes(source),
             "title_lang": language_attributes(source, title=True),
@@ -880,11 +845,6 @@ def _pager_pages(number: int, count: int, href: Callable[[int], str]) -> list[di
 def corroboration_url(number: int) -> str:
     """The address of page `number` (from 1) of the Corroboration page."""
     return CORROBORATION if number == 1 else f"corroboration/{number}.html"
-
-
-def _page_url(name: str) -> str:
-    slug = name[8:-3]  # content/NAME.md
-    return "index.html" if slug == "index" else f"{slug}.html"
 
 
 def _page_template(name: str) -> str:

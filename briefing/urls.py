@@ -4,6 +4,17 @@ from __future__ import annotations
 import posixpath
 
 
+def page_slug(name: str) -> str:
+    """The slug of a page by its name: "content/treaty.md" -> "treaty"."""
+    return name[len("content/"):-len(".md")]
+
+
+def page_url(name: str) -> str:
+    """The address of a page by its name: "content/treaty.md" -> "treaty.html"; the home page's is "index.html"."""
+    slug = page_slug(name)
+    return "index.html" if slug == "index" else f"{slug}.html"
+
+
 def relative(from_url: str, to_url: str) -> str:
     """A link from one site-relative page URL to another, relative so the site works anywhere."""
     target, _, fragment = to_url.partition("#")

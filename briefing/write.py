@@ -295,12 +295,6 @@ class InMemory:
     def commit(self, sizes: Mapping[str, int], made: Collection[str], changed: Collection[str]) -> tuple[tuple[str, ...], None]:
         return tuple(sorted(sizes)), None
 
-    def __enter__(self) -> "InMemory":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
 
 class WrittenFiles(Mapping[str, bytes]):
     """Files of an output folder, by name and size, read when asked for (after a build that wrote
@@ -392,30 +386,7 @@ def vouched(out: Path, memo: Memo) -> tuple[Mapping[str, int] | None, dict[str, 
         return None, now
     if now is not None:
         return {name: size for name, (size, _) in now.items()}, now
-    return _Sizes(memo.table("output").old), None
-
-
-class _Sizes(Mapping):
-    """File name -> size, from the memo's "output" table (name -> [key, size])."""
-
-    def __init__(self, entries: dict[str, list]):
-        self._entries = entries
-
-    def __getitem__(self, name: str) -> int:
-        return self._entries[name][1]
-
-    def get(self, name: str, default: Any = None) -> Any:
-        entry = self._entries.get(name)
-        return entry[1] if entry is not None else default
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._entries
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)
-
-    def __len__(self) -> int:
-        return len(self._entries)
+    return {name: entry[1] for name, entry in memo.table("output").old.items()}, None  # (name -> [key, size])
 
 
 def listing(out: Path) -> dict[str, list[int]]:
