@@ -18,10 +18,7 @@ import functools
 import hashlib
 import html
 import json
-import marshal
 import os
-import re
-import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -29,23 +26,22 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 import jinja2
-import jinja2.meta
-import jinja2.sandbox
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from .content import CITATION_PLACEHOLDER
 from .errors import BuildError, Location, Problem
 from .feed import atom_feed
 from .inputs import Inputs, file_digest, fingerprint, settings_digest
 from .exports import CSL, annotation_lines, annotation_page, annotations_url, csl
-from .grading import PageMatrix, columns, credibility_of, group_columns, judgment_support, matrix_row_html, grade_meaning, groups, page_matrix
+from .grading import PageMatrix, columns, group_columns, judgment_support, groups, page_matrix
 from .digests import model_digests
-from .link import Citation, Excerpt, PageCitations, Site
+from .link import Excerpt, PageCitations, Site
 from .scales import CONFIDENCE, CREDIBILITY, LIKELIHOOD, RELIABILITY
 from .parallel import can_fork, map_ranges
+from .markup import body_html, contents, highlight, language_attributes, note, pager_pages, shorten
 from .memo import Memo
 from .search import index_outputs
-from .sources import Paragraph, Source
+from .sources import Source
+from .templating import template_problem, templates_for
 from .text import direction
 from .urls import page_url, relative
 
@@ -129,129 +125,6 @@ class Rendering:
         return sorted(name for name in self.inputs[path].keys() | before.keys() if self.inputs[path].get(name) != before.get(name))
 
 
-class _CompiledTemplates(jinja2.BytecodeCache):
-    """Jinja's bytecode cache (jinja2.BytecodeCache) kept in the build's memo: "template code",
-    the marshalled code object of a template by (Jinja's key of its name and file, the sha1 of its
-    text). The memo's files are trusted only where this machine's builds wrote them (memo.DiskMemo),
-    and are dropped whole when the interpreter or Jinja changes (memo.generator_digest)."""
-
-    def __init__(self) -> None:
-        self.memo: Memo | None = None
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = self.memo.find("template code", (bucket.key, bucket.checksum)) if self.memo is not None else None
-        if data is not None:
-            bucket.code = marshal.loads(data)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if self.memo is not None and bucket.code is not None:
-            self.memo.store("template code", (bucket.key, bucket.checksum), marshal.dumps(bucket.code))
-
-
-class Templates:
-    """The Jinja environment for one templates/ folder, and what each template can read.
-
-    Kept from build to build, so templates are compiled once, not once per build; a template is
-    compiled again when its text changes.
-    """
-
-    def __init__(self, directory: Path):
-        self.directory = directory
-        # Sandboxed: a template from someone else's repository can print values, never call into Python.
-        self.env = jinja2.sandbox.SandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(str(directory)),
-            autoescape=jinja2.select_autoescape(("html", "xml")),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            auto_reload=False,  # checked once per build (`use`), not once per rendered file
-        )
-        self.env.filters["matrix_row"] = matrix_row_html
-        self.env.bytecode_cache = self.code = _CompiledTemplates()
-        self.digests: dict[str, str] | None = None  # of the template files the compiled templates were made from
-        self._parsed: dict[tuple[str, str], tuple[frozenset[str], tuple[str | None, ...]] | None] = {}
-
-    def use(self, digests: dict[str, str], memo: Memo) -> None:
-        """Start a build whose templates/ files have these digests: compiled templates are kept
-        only while no template file changed, and a template's compiled code is a unit of `memo`
-        ("template code", by the template's name, file and text), for a fresh process."""
-        self.code.memo = memo
-        if digests != self.digests:
-            self.env.cache.clear()  # type: ignore[union-attr]
-            self.digests = dict(digests)
-
-    def reads(self, name: str) -> tuple[frozenset[str] | None, frozenset[str]]:
-        """(the variables `name` and the templates it pulls in can read, None for any; those templates' names)."""
-        variables: set[str] = set()
-        names: set[str] = set()
-        pending = [name]
-        any_variable = False
-        while pending:
-            current = pending.pop()
-            if current in names:
-                continue
-            names.add(current)
-            parsed = self._parse(current)
-            if parsed is None:  # missing or broken: rendering will report it; until then assume the worst
-                any_variable = True
-                continue
-            found, referenced = parsed
-            variables |= found
-            for other in referenced:
-                if other is None:  # a computed template name: it could be any template
-                    any_variable = True
-                    names |= set(self.env.list_templates())
-                else:
-                    pending.append(other)
-        return (None if any_variable else frozenset(variables)), frozenset(names)
-
-    def attributes(self, name: str, variable: str) -> frozenset[str] | None:
-        """The attributes (or constant keys) that `name` and the templates it pulls in read of
-        `variable`: `corroboration.pager` gives "pager". None, for any, when one of them uses the
-        variable otherwise (hands it on, loops over it, names a key computed) or cannot be read."""
-        found: set[str] = set()
-        for current in sorted(self.reads(name)[1]):
-            try:
-                tree = self.env.parse(self.env.loader.get_source(self.env, current)[0])  # type: ignore[union-attr]
-            except (jinja2.TemplateError, OSError, UnicodeDecodeError):
-                return None
-            uses = [node for node in tree.find_all(jinja2.nodes.Name) if node.name == variable]
-            reads = [node for node in tree.find_all((jinja2.nodes.Getattr, jinja2.nodes.Getitem))
-                     if isinstance(node.node, jinja2.nodes.Name) and node.node.name == variable]
-            if len(reads) != len(uses):
-                return None
-            for node in reads:
-                if isinstance(node, jinja2.nodes.Getattr):
-                    found.add(node.attr)
-                elif isinstance(node.arg, jinja2.nodes.Const) and isinstance(node.arg.value, str):
-                    found.add(node.arg.value)
-                else:
-                    return None
-        return frozenset(found)
-
-    def _parse(self, name: str) -> tuple[frozenset[str], tuple[str | None, ...]] | None:
-        try:
-            source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
-        except (jinja2.TemplateNotFound, OSError, UnicodeDecodeError):
-            return None
-        if (name, source) not in self._parsed:
-            if len(self._parsed) > 256:
-                self._parsed.clear()
-            try:
-                tree = self.env.parse(source)
-                self._parsed[(name, source)] = (frozenset(jinja2.meta.find_undeclared_variables(tree)),
-                                                tuple(jinja2.meta.find_referenced_templates(tree)))
-            except jinja2.TemplateSyntaxError:
-                self._parsed[(name, source)] = None
-        return self._parsed[(name, source)]
-
-
-@functools.lru_cache(maxsize=4)
-def _templates(directory: Path) -> Templates:
-    return Templates(directory)
-
-
 class Renderer:
     """Lists the outputs of one Site, each with its dependency key, and makes them."""
 
@@ -262,7 +135,7 @@ class Renderer:
         self.config = site.config
         self.inputs = inputs
         self.template_digests = inputs.templates if inputs is not None else _digest_tree(self.config.templates_dir)
-        self.templates = _templates(self.config.templates_dir)
+        self.templates = templates_for(self.config.templates_dir)
         self.memo = memo if memo is not None else Memo()
         self.templates.use(self.template_digests, self.memo)
         self.env = self.templates.env
@@ -416,7 +289,7 @@ class Renderer:
         `sections` (the claims of `names`, as its `claims_section(matrix)` draws them), `pages` (their
         matrices themselves), `number`, `first` and `pager` (None when there is one page; else
         `number`, `count`, `previous` and `next` hrefs or None, and `pages`: the first, the last,
-        this one and two either side, each number, href, current, and gaps between, see _pager_pages).
+        this one and two either side, each number, href, current, and gaps between, see pager_pages).
         All but `groups` are made only if the template reads them."""
         url = corroboration_url(number)
         order = self.site.skeleton.order
@@ -436,7 +309,7 @@ class Renderer:
             "pager": None if count == 1 else {
                 "number": number, "count": count, "previous": href(number - 1) if number > 1 else None,
                 "next": href(number + 1) if number < count else None,
-                "pages": _pager_pages(number, count, href)},
+                "pages": pager_pages(number, count, href)},
         }, judgment_groups=lambda: group_columns(self.config, {key for _, keys in support().values() for key in keys}),
             judgments=lambda: self._judgments([name for name, (judged, _) in support().items() if judged], model["judgment_groups"], url),
             sections=lambda: Markup("".join(str(self.macro("claims_section", self._matrix(name, url), **more)) for name in names)),
@@ -568,7 +441,7 @@ class Renderer:
             own = {
                 "page": Variable(text, lambda: linked().page),
                 "body": Variable(f"{text} {digests['citations']} {self.digests['pages']}", lambda: self.markdown(linked(), url)),
-                "notes": Variable(digests["citations"], lambda: [_note(c, url) for c in linked().citations]),
+                "notes": Variable(digests["citations"], lambda: [note(c, url) for c in linked().citations]),
                 "sourcing": Variable(f"{digests['sourcing']} {self.corroboration_href(name, '')}", lambda: self.sourcing(linked(), url)),
                 "contents": Variable(text, lambda: contents(linked().page.html)),
                 "neighbours": Variable(self.digests["topic_links"], lambda: self.neighbours(name, url)),
@@ -673,12 +546,11 @@ class Renderer:
         except BuildError:
             raise
         except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
-            raise BuildError([_template_problem(exc, self.config.templates_dir)]) from None
+            raise BuildError([template_problem(exc, self.config.templates_dir)]) from None
 
     def markdown(self, page_citations: PageCitations, url: str) -> Markup:
         """The page body: its HTML (made once per page text) with each citation placeholder filled in."""
-        citations = page_citations.citations
-        return Markup(CITATION_RUN.sub(lambda m: _citations_html(m[0], citations, url), page_citations.page.html))
+        return body_html(page_citations, url)
 
     def assets(self) -> list[Output]:
         assets_dir = self.config.templates_dir / "assets"
@@ -722,11 +594,11 @@ class Renderer:
                 cited_by = self.site.backlinks.get((source.id, excerpt.anchor), ())
                 backlinks.append({
                     "href": "#" + excerpt.anchor,
-                    "quote": _shorten(excerpt.quote),
+                    "quote": shorten(excerpt.quote),
                     "original_href": excerpt.original_url,  # the original page, scrolled to the words
                     "claims": [{"href": relative(source.url, c.url), "page": c.page.title, "number": c.number, "claim": c.claim} for c in cited_by],
                 })
-            html, split = _highlight(source.text, paragraph, list(inside))
+            html, split = highlight(source.text, paragraph, list(inside))
             result.append({
                 "anchor": paragraph.anchor, "line": paragraph.line, "furniture": paragraph.furniture,
                 "html": html, "backlinks": backlinks, "split": split, "cited_by": self._cited_by(source, inside),
@@ -744,7 +616,7 @@ class Renderer:
         return list(pages.values())
 
     def landing_style(self, source: Source) -> Markup:
-        """CSS that highlights every part of a split excerpt (see _highlight) when its anchor is the
+        """CSS that highlights every part of a split excerpt (see highlight) when its anchor is the
         target: one rule per split excerpt, none for the others (`:target` does it)."""
         rules = [f'.source-text:has(#{anchor}:target) mark[data-of="{anchor}"], .source-text:has(#{anchor}:target) mark[data-of="{anchor}"] mark'
                  for paragraph in self.source_paragraphs(source) for anchor in paragraph["split"]]
@@ -829,19 +701,6 @@ def _call(make: Callable[[], bytes]) -> bytes:
     return make()
 
 
-def _pager_pages(number: int, count: int, href: Callable[[int], str]) -> list[dict[str, Any]]:
-    """What a pager shows on page `number` of `count`: the first and last pages, the current one and
-    two either side, each {"number", "href", "current", "gap": False}, and a {"gap": True} where
-    pages are left out (so a pager stays short however many pages there are)."""
-    shown = sorted({1, count, *range(max(1, number - 2), min(count, number + 2) + 1)})
-    pages: list[dict[str, Any]] = []
-    for before, other in zip([0, *shown], shown):
-        if other - before > 1:
-            pages.append({"gap": True})
-        pages.append({"number": other, "href": href(other), "current": other == number, "gap": False})
-    return pages
-
-
 def corroboration_url(number: int) -> str:
     """The address of page `number` (from 1) of the Corroboration page."""
     return CORROBORATION if number == 1 else f"corroboration/{number}.html"
@@ -849,174 +708,3 @@ def corroboration_url(number: int) -> str:
 
 def _page_template(name: str) -> str:
     return "home.html" if name == "content/index.md" else "page.html"
-
-
-# -- citations in page bodies -----------------------------------------------------------------
-CITATION_RUN = re.compile("\x00[0-9]+\x00(?: ?\x00[0-9]+\x00)*")  # placeholders side by side: one group of markers
-
-
-def _citations_html(run: str, citations: tuple[Citation, ...], url: str) -> str:
-    """Markers side by side, as one bracketed group ([15, 16, 17]): each its own link, focusable, with its own quote."""
-    numbers = [int(n) for n in CITATION_PLACEHOLDER.findall(run)]
-    if len(numbers) == 1:
-        return _citation_html(citations[numbers[0]], url, bracketed=True)
-    markers = '<span class="cite-sep">,</span>'.join(_citation_html(citations[n], url, bracketed=False) for n in numbers)
-    return f'<span class="cite-group"><span class="cite-bracket">[</span>{markers}<span class="cite-bracket">]</span></span>'
-
-
-def _citation_html(citation: Citation, url: str, bracketed: bool = True) -> str:
-    """A citation marker: the number, linked to the excerpt, with the quote as its pop-up."""
-    excerpt = citation.excerpt
-    tip = f"cite-{citation.number}-tip"
-    href = escape(relative(url, excerpt.url))
-    label = f"[{citation.number}]" if bracketed else str(citation.number)
-    return (
-        f'<span class="cite"><a class="cite-ref" id="{citation.anchor}" href="{href}" '
-        f'aria-describedby="{tip}">{label}</a>'
-        f'<span class="cite-tip" id="{tip}" role="tooltip"><q{language_attributes(excerpt.source)}>{escape(excerpt.quote)}</q> '
-        f'<a class="cite-src" href="{href}" tabindex="-1">{escape(excerpt.source.title)}</a>{_grade_html(citation)}</span></span>'
-    )
-
-
-def _grade_html(citation: Citation) -> str:
-    """The citation's grade and its standard meaning, in its tooltip (nothing when ungraded)."""
-    source = citation.excerpt.source.config
-    credibility = credibility_of(citation)
-    if not source.reliability and credibility is None:
-        return ""
-    meaning = grade_meaning(source, credibility)
-    return f' <span class="cite-grade">{escape(meaning[0].upper() + meaning[1:])}</span>'
-
-
-# -- contents of long pages ------------------------------------------------------------------
-CONTENTS_MINIMUM = 4  # sections (level-2 headings); a shorter page needs no contents
-_HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)(?: <a class="heading-link"|</h[23]>)', re.S)
-
-
-def contents(body_html: str) -> list[dict[str, Any]]:
-    """The page's level-2 headings, each with its level-3 ones, for an on-this-page list; empty for a short page."""
-    sections: list[dict[str, Any]] = []
-    for level, anchor, inner in _HEADING.findall(body_html):
-        text = html.unescape(re.sub(r"<[^>]+>", "", CITATION_PLACEHOLDER.sub("", inner))).strip()
-        if level == "2":
-            sections.append({"anchor": html.unescape(anchor), "text": text, "children": []})
-        elif sections:
-            sections[-1]["children"].append({"anchor": html.unescape(anchor), "text": text})
-    return sections if len(sections) >= CONTENTS_MINIMUM else []
-
-
-# -- helpers -----------------------------------------------------------------------------------
-def language_attributes(source: Source, title: bool = False) -> Markup:
-    """` lang="…" dir="…"` for text in a source's own language (BCP 47, and the direction of its
-    script), or nothing when site.yaml gives the source no language. For its `title`: nothing either
-    when the title is a bracketed description (`[Untitled report …]`), which is the editor's words
-    in the site's language, not the document's."""
-    if not source.language or (title and source.title.lstrip().startswith("[")):
-        return Markup("")
-    return Markup(' lang="{}" dir="{}"').format(source.language, source.direction)
-
-
-def _note(citation: Citation, url: str) -> dict[str, Any]:
-    excerpt = citation.excerpt
-    return {"number": citation.number, "id": f"note-{citation.number}", "back": "#" + citation.anchor,
-            "href": relative(url, excerpt.url), "source": excerpt.source.title,
-            "source_href": relative(url, excerpt.source.url), "quote": excerpt.quote,
-            "lang": language_attributes(excerpt.source)}
-
-
-
-
-def _shorten(text: str, limit: int = 90) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-# Code points HTML text cannot carry (parse errors): controls but for tab, line feed, form feed and
-# carriage return, and noncharacters. A source page shows each as its Unicode control picture (␋),
-# or as U+FFFD where there is none.
-_UNSHOWABLE = {**{c: 0x2400 + c for c in (*range(0x01, 0x09), 0x0B, *range(0x0E, 0x20))}, 0x00: 0x2400, 0x7F: 0x2421,
-               **{c: 0xFFFD for c in (*range(0x80, 0xA0), *range(0xFDD0, 0xFDF0))},
-               **{plane * 0x10000 + low: 0xFFFD for plane in range(17) for low in (0xFFFE, 0xFFFF)}}
-_SHOWABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_UNSHOWABLE)) + "]")
-
-
-def source_text_html(text: str) -> str:
-    """Source text as HTML: escaped, and each code point HTML cannot carry shown as a picture of it."""
-    html = str(escape(text))
-    return html.translate(_UNSHOWABLE) if _SHOWABLE.search(html) else html
-
-
-def _highlight(text: str, paragraph: Paragraph, excerpts: list[Excerpt]) -> tuple[Markup, list[str]]:
-    """Paragraph HTML with each excerpt in <mark> elements covering exactly its words, and the
-    anchors of the excerpts that had to be split. Excerpts nest where they can (a longer one
-    outside a shorter one it contains); one that crosses another is closed where the other ends and
-    reopened after it, so its first <mark> carries its anchor (`id`) and the others name it
-    (`data-of`): a reader who follows a citation sees exactly its words highlighted (`:target`, and
-    for a split excerpt a rule in the page's style), told apart from every other quote. Linear in
-    the paragraph's length plus its excerpts, times how many excerpts cross at one place."""
-    out: list[str] = []
-    cursor = paragraph.start
-    ordered = sorted(excerpts, key=lambda e: (e.start, -e.end))
-    stack: list[Excerpt] = []
-    opened: set[str] = set()
-    split: list[str] = []
-
-    def text_to(position: int) -> None:
-        nonlocal cursor
-        if position > cursor:
-            out.append(source_text_html(text[cursor:position]))
-            cursor = position
-
-    def open_mark(excerpt: Excerpt) -> None:
-        if excerpt.anchor in opened:
-            out.append(f'<mark class="excerpt excerpt-cont" data-of="{excerpt.anchor}">')
-            if not split or split[-1] != excerpt.anchor:
-                split.append(excerpt.anchor)
-        else:
-            opened.add(excerpt.anchor)
-            out.append(f'<mark class="excerpt" id="{excerpt.anchor}">')
-        stack.append(excerpt)
-
-    index = 0
-    while index < len(ordered) or stack:
-        next_start = ordered[index].start if index < len(ordered) else None
-        next_end = min(min(e.end, paragraph.end) for e in stack) if stack else None
-        if next_end is not None and (next_start is None or next_end <= next_start):
-            text_to(next_end)
-            lowest = next(i for i, e in enumerate(stack) if min(e.end, paragraph.end) == next_end)
-            above = stack[lowest:]
-            out.append("</mark>" * len(above))
-            del stack[lowest:]
-            for excerpt in above:
-                if min(excerpt.end, paragraph.end) > next_end:
-                    open_mark(excerpt)
-            continue
-        text_to(next_start)
-        open_mark(ordered[index])
-        index += 1
-    text_to(paragraph.end)
-    return Markup("".join(out)), sorted(set(split))
-
-
-def _template_problem(exc: Exception, templates_dir: Path) -> Problem:
-    """Where in templates/ a rendering failed (the innermost template frame), and why."""
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        name = exc.name or exc.filename or "?"
-        return Problem(Location(f"templates/{name}", exc.lineno), f"template syntax error: {exc.message}; fix the Jinja tag on this line")
-    if isinstance(exc, jinja2.TemplateNotFound):
-        return Problem(Location(f"templates/{exc.name}"), "template not found; restore it from the default templates/")
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        path = Path(frame.filename)
-        if path.suffix in (".html", ".xml") and templates_dir.resolve() in path.resolve().parents:
-            name = path.resolve().relative_to(templates_dir.resolve()).as_posix()
-            return Problem(Location(f"templates/{name}", frame.lineno), _template_advice(exc))
-    return Problem(Location("templates/"), _template_advice(exc))
-
-
-def _template_advice(exc: Exception) -> str:
-    if isinstance(exc, jinja2.sandbox.SecurityError):
-        return f"{exc.message or exc}; a template may only print the values it is given (see README: templates)"
-    if isinstance(exc, jinja2.UndefinedError):
-        return f"{exc}; check the variable name (see README: templates)"
-    return f"{type(exc).__name__}: {exc}; fix the expression on this line"
-

@@ -174,11 +174,11 @@ def test_a_fresh_process_takes_the_compiled_templates_from_the_cache(site, monke
     it; an edited template is compiled (its text is in the key: see the "template" edit above)."""
     import jinja2
 
-    from briefing import render
+    from briefing import templating
     from briefing.memo import DiskMemo
 
     append(site / "content" / "page-0003.md", "\nA new closing sentence.\n")
-    render._templates.cache_clear()  # as in a new process
+    templating.templates_for.cache_clear()  # as in a new process
     compiled = []
     original = jinja2.Environment.compile
 
@@ -192,7 +192,7 @@ def test_a_fresh_process_takes_the_compiled_templates_from_the_cache(site, monke
     assert "page-0003.html" in result.rendering.rendered
     assert compiled == []
     append(site / "templates" / "page.html", "\n{# edited #}\n")
-    render._templates.cache_clear()
+    templating.templates_for.cache_clear()
     build(config, DiskMemo.of(config.root, config.output_dir, config.config_location))
     assert "page.html" in compiled
 
