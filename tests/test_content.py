@@ -6,7 +6,8 @@ import weakref
 
 import pytest
 
-from briefing.content import CITATION_PLACEHOLDER, make_markdown, parse_page
+from briefing.content import CITATION_PLACEHOLDER, parse_page
+from briefing.markdown import make_markdown
 from briefing import yamlnodes
 from briefing.errors import Problems
 
@@ -99,7 +100,7 @@ def test_reading_front_matter_keeps_no_node_alive():
 
 
 def test_every_heading_anchor_is_non_empty_valid_and_unique():
-    from briefing.content import make_markdown
+    from briefing.markdown import make_markdown
 
     html = make_markdown(False).render('## 😀😀\n\n## !!!\n\n## Claim [@a "x"]\n\n## Hello -- world\n\n## !!!\n\n## Section 1\n')
     assert re.findall(r'id="([^"]*)"', html) == ["section", "section-1", "claim", "hello-world", "section-2", "section-1-1"]

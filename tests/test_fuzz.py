@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 from briefing.citations import CitationRef, CitationSyntaxError, Match, find_quote, parse_citation
 from briefing.config import SourceConfig, load_config
-from briefing.content import make_markdown, parse_page
+from briefing.content import parse_page
+from briefing.markdown import make_markdown
 from briefing.errors import BuildError, Location, Problems
 from briefing.pipeline import build
 from briefing.sources import QuoteIndex, Source, split_paragraphs

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from briefing.citations import CitationRef, Match, find_quote
 from briefing.config import Furniture, SourceConfig, load_config
-from briefing.content import make_markdown, parse_page
+from briefing.content import parse_page
+from briefing.markdown import make_markdown
 from briefing.errors import Location, Problems
 from briefing.pipeline import build
 from briefing.sources import Source, load_source, split_paragraphs
