@@ -63,7 +63,9 @@ def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 
 def audit(url: str, form_factor: str, chrome: str) -> dict:
-    """One Lighthouse run: {category: score 0-100, "failed": [audit ids below 1 that count]}."""
+    """One Lighthouse run: {category: score 0-100, "failed": [audit ids below 1 that count],
+    "benchmark_index": this machine's CPU power as the run measured it (Lighthouse's BenchmarkIndex;
+    it warns that scores suffer below 1000)}."""
     preset = ["--preset=desktop"] if form_factor == "desktop" else ["--form-factor=mobile"]
     result = subprocess.run([str(LIGHTHOUSE), url, "--output=json", "--quiet", f"--chrome-flags={CHROME_FLAGS}",
                              f"--only-categories={','.join(CATEGORIES)}", *preset],
@@ -74,7 +76,7 @@ def audit(url: str, form_factor: str, chrome: str) -> dict:
     scores = {name: round((report["categories"][name]["score"] or 0) * 100) for name in CATEGORIES}
     failed = sorted({ref["id"] for name in CATEGORIES for ref in report["categories"][name]["auditRefs"]
                      if ref["weight"] > 0 and (report["audits"][ref["id"]]["score"] is not None) and report["audits"][ref["id"]]["score"] < 1})
-    return {**scores, "failed": failed}
+    return {**scores, "failed": failed, "benchmark_index": report["environment"]["benchmarkIndex"]}
 
 
 def measure(pages: list[str] = PAGES, form_factors: tuple[str, ...] = ("mobile", "desktop"), chrome: str | None = None) -> dict:
@@ -101,7 +103,8 @@ def main() -> None:
     for factor, pages in results.items():
         for page, scores in pages.items():
             figures = "  ".join(f"{name} {scores[name]:3d}" for name in CATEGORIES)
-            print(f"{factor:7s}  {page:22s}  {figures}" + (f"  below 1: {', '.join(scores['failed'])}" if scores["failed"] else ""))
+            print(f"{factor:7s}  {page:22s}  {figures}  BenchmarkIndex {scores['benchmark_index']:.0f}"
+                  + (f"  below 1: {', '.join(scores['failed'])}" if scores["failed"] else ""))
 
 
 if __name__ == "__main__":

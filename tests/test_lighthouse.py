@@ -1,6 +1,6 @@
 """Lighthouse (tests/tools, lighthouse 12.2.3, on Debian's Chromium) scores the home page, a topic, the
 discrepancies page, a source page and the 404 page at 100 in all four categories, as a phone and as a
-laptop: one run per page and form factor, and the median of three where performance scores below
+laptop: one run per page and form factor, and the median of five where performance scores below
 100 (benchmarks/lighthouse.py prints the same figures)."""
 import os
 
@@ -31,9 +31,11 @@ def base(tmp_path_factory):
 def test_lighthouse_scores_every_category_at_100(base, page, form_factor):
     chrome = chromium_executable()
     scores = audit(base + page, form_factor, chrome)
+    runs = [scores]
     if scores["performance"] < 100 and all(scores[name] == 100 for name in CATEGORIES if name != "performance"):
         # Performance is timed on this machine, shared with the rest of the suite: judge the median
-        # of three runs, as Lighthouse's docs/variability.md advises for a score that varies.
-        runs = [scores, audit(base + page, form_factor, chrome), audit(base + page, form_factor, chrome)]
-        scores = sorted(runs, key=lambda run: run["performance"])[1]
-    assert {name: scores[name] for name in CATEGORIES} == {name: 100 for name in CATEGORIES}, scores["failed"]
+        # of five runs, which Lighthouse's docs/variability.md finds halves the variance of one.
+        runs += [audit(base + page, form_factor, chrome) for _ in range(4)]
+        scores = sorted(runs, key=lambda run: run["performance"])[2]
+    assert {name: scores[name] for name in CATEGORIES} == {name: 100 for name in CATEGORIES}, (
+        scores["failed"], [(run["performance"], run["benchmark_index"]) for run in runs])
