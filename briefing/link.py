@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection
 from functools import cached_property
 from dataclasses import dataclass
 from typing import Any
@@ -153,9 +153,6 @@ class Site:
         self._linked: dict[str, PageCitations] = {}
         self._excerpts: dict[tuple[str, int, int], Excerpt] = {}
         self._source_backlinks: dict[str, dict[str, tuple[Citation, ...]]] = {}
-        self.excerpts: Mapping[str, tuple[Excerpt, ...]] = _LazyMap(lambda: self._by_id, self._excerpts_of)  # by source id
-        self.backlinks: Mapping[tuple[str, str], tuple[Citation, ...]] = _LazyMap(  # (source id, excerpt anchor) -> citations
-            lambda: [(sid, entry[2]) for sid in skeleton.cited_sources() for entry in skeleton.excerpts_of(sid)], self._backlinks_of)
 
     def page(self, name: str) -> PageCitations:
         """The page `name` ("content/treaty.md") with its citations. A unit of the memo ("linked",
@@ -182,19 +179,18 @@ class Site:
             excerpt = self._excerpts[(source_id, start, end)] = Excerpt(self._by_id[source_id], start, end, anchor)
         return excerpt
 
-    def _excerpts_of(self, source_id: str) -> tuple[Excerpt, ...] | None:
-        if source_id not in self._by_id:
-            return None
+    def excerpts_of(self, source_id: str) -> tuple[Excerpt, ...]:
+        """The excerpts of a source, in text order (none for a source nothing cites, or an unknown id)."""
         return tuple(self._excerpt(source_id, start, end, anchor) for start, end, anchor, _ in self.skeleton.excerpts_of(source_id))
 
-    def _backlinks_of(self, key: tuple[str, str]) -> tuple[Citation, ...] | None:
-        source_id, anchor = key
+    def backlinks_of(self, source_id: str, anchor: str) -> tuple[Citation, ...]:
+        """The citations of one excerpt (by its source's id and its anchor), in reading order."""
         found = self._source_backlinks.get(source_id)
         if found is None:
             found = self._source_backlinks[source_id] = {
                 entry[2]: tuple(self.page(name).citations[number - 1] for name, number in entry[3])
                 for entry in self.skeleton.excerpts_of(source_id)}
-        return found.get(anchor)
+        return found.get(anchor, ())
 
     @property
     def citation_count(self) -> int:
@@ -235,28 +231,6 @@ class Site:
     def positions(self) -> dict[str, int]:
         """Each page's place in `pages`, by path."""
         return {name: index for index, name in enumerate(self._slugs)}
-
-
-class _LazyMap(Mapping):
-    """A mapping whose values are made when first read (`make` gives None for a key it does not hold)."""
-
-    def __init__(self, keys: Callable[[], Iterable], make: Callable[[Any], Any]):
-        self._keys, self._make, self._made = keys, make, {}
-
-    def __getitem__(self, key: Any) -> Any:
-        value = self._made.get(key)
-        if value is None:
-            value = self._make(key)
-            if value is None:
-                raise KeyError(key)
-            self._made[key] = value
-        return value
-
-    def __iter__(self) -> Iterator:
-        return iter(self._keys())
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self._keys())
 
 
 def link(config: Config, sources: tuple[Source, ...], pages: Pages, problems: Problems, memo: Memo, settings: str) -> Site:

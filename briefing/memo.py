@@ -148,18 +148,15 @@ class Memo:
         """The result of the unit `key` of table `name`: stored, or computed now and stored. When it
         was stored, the tables `keeps` (what it is computed from, and would be again after an edit
         that changes its key) keep all their entries for the next build."""
-        table = self.table(name)
-        value = table.get(key, _MISSING)
+        value = self.table(name).get(key, _MISSING)
         if value is _MISSING:
-            value = table[key] = compute()
-            if self.journal is not None and name in PERSISTED:
-                self.journal.append((name, key, value))
-        else:
-            for kept in keeps:
-                self.keep(kept)
-            if self.journal is not None and name in PERSISTED:
-                self.journal.append((name, key, _ASKED))
-                self.journal.extend((kept, None, _KEPT) for kept in keeps)
+            value = compute()
+            self.store(name, key, value)
+            return value
+        for kept in keeps:
+            self.keep(kept)
+        if self.journal is not None and name in PERSISTED:
+            self.journal.extend([(name, key, _ASKED), *((kept, None, _KEPT) for kept in keeps)])
         return value
 
     def find(self, name: str, key: Any) -> Any:

@@ -584,14 +584,14 @@ class Renderer:
         return self._paragraphs[source.id]
 
     def _source_paragraphs(self, source: Source) -> list[dict[str, Any]]:
-        excerpts = self.site.excerpts.get(source.id, ())  # in text order
+        excerpts = self.site.excerpts_of(source.id)  # in text order
         starts = [excerpt.start for excerpt in excerpts]
         result = []
         for paragraph in source.paragraphs:
             inside = excerpts[bisect.bisect_left(starts, paragraph.start) : bisect.bisect_left(starts, paragraph.end)]
             backlinks = []
             for excerpt in inside:
-                cited_by = self.site.backlinks.get((source.id, excerpt.anchor), ())
+                cited_by = self.site.backlinks_of(source.id, excerpt.anchor)
                 backlinks.append({
                     "href": "#" + excerpt.anchor,
                     "quote": shorten(excerpt.quote),
@@ -607,7 +607,7 @@ class Renderer:
 
     def _cited_by(self, source: Source, excerpts: list[Excerpt]) -> list[dict[str, Any]]:
         """The claims citing a paragraph's excerpts, by page in reading order: [{"page": short label, "claims": [...]}]."""
-        citations = sorted((c for e in excerpts for c in self.site.backlinks.get((source.id, e.anchor), ())),
+        citations = sorted((c for e in excerpts for c in self.site.backlinks_of(source.id, e.anchor)),
                            key=lambda c: (self.site.positions[c.page.path], c.number))
         pages: dict[str, dict[str, Any]] = {}
         for c in citations:

@@ -262,10 +262,6 @@ def _reread(path: Path, source_config: SourceConfig, sha256: str) -> str:
     return text  # type: ignore[return-value]
 
 
-def layout_key(sha256: str, mode: str) -> str:
-    return f"{sha256} {mode}"
-
-
 def load_source(path: Path, source_config: SourceConfig, problems: Problems, layouts: MutableMapping | None = None) -> Source | None:
     """One seed, decoded and split into paragraphs (taken from `layouts` by its bytes when there)."""
     where = Location(f"seeds/{source_config.file}")
@@ -287,7 +283,7 @@ def load_source(path: Path, source_config: SourceConfig, problems: Problems, lay
 
 def _paragraphs(text: str, sha256: str, source_config: SourceConfig, problems: Problems, layouts: MutableMapping | None) -> tuple[Paragraph, ...]:
     """A seed's paragraphs (taken from `layouts` by its bytes' digest when there), its furniture marked; () for none."""
-    key = layout_key(sha256, source_config.paragraphs)
+    key = f"{sha256} {source_config.paragraphs}"  # the bytes and the paragraph rule
     if layouts is not None and key in layouts:
         paragraphs = tuple(Paragraph(index, start, end, line, anchor, False) for index, (start, end, line, anchor) in enumerate(layouts[key]))
     else:

@@ -309,9 +309,6 @@ class WrittenFiles(Mapping[str, bytes]):
             raise KeyError(name)
         return (self.out / name).read_bytes()
 
-    def size(self, name: str) -> int:
-        return self.sizes[name]
-
     def __iter__(self) -> Iterator[str]:
         return iter(self.sizes)
 

@@ -186,7 +186,8 @@ def test_a_page_edited_alone_is_linked_alone_and_backlinks_name_its_new_citation
     alpha = next(p for p in result.site.pages if p.page.slug == "alpha")
     assert alpha.page is not next(p.page for p in first.site.pages if p.page.slug == "alpha")
     assert [p.page for p in result.site.pages if p.page.slug != "alpha"] == [p.page for p in first.site.pages if p.page.slug != "alpha"]
-    cited = [citation for citations in result.site.backlinks.values() for citation in citations if citation.page.slug == "alpha"]
+    cited = [citation for source in result.site.sources for excerpt in result.site.excerpts_of(source.id)
+             for citation in result.site.backlinks_of(source.id, excerpt.anchor) if citation.page.slug == "alpha"]
     assert cited and all(citation.page is alpha.page for citation in cited)
     # The site kept in memory is the one a whole build makes: source pages rendered from it agree.
     edit(mini / "templates" / "source.html", "<h1", "<h1 data-edited")
@@ -262,7 +263,7 @@ def test_a_citation_added_and_one_dropped_update_the_sources_and_the_counts(mini
     edit(mini / "content" / "beta.md", ' [@essay "argues the pact is fragile" prefix="The essay"].', ".")  # its only excerpt of that sentence
     second = rebuild(mini, result, tmp_path)
     assert same_objects(second, result, but="beta")
-    assert len(second.site.excerpts["essay"]) == len(result.site.excerpts["essay"]) - 1
+    assert len(second.site.excerpts_of("essay")) == len(result.site.excerpts_of("essay")) - 1
 
 
 def test_a_quote_whose_anchor_is_numbered(mini, first, tmp_path):
