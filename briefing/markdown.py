@@ -103,6 +103,8 @@ PAGE_ID_PATTERN = re.compile(r"(cite|note)-\d+(-tip)?|fn\d+|fnref\d+(:\d+)?")
 
 
 def check_heading_ids(tokens: list[Token], name: str, body_line: int, problems: Problems) -> None:
+    """Report, at its line of page `name` (whose body starts after line `body_line`), each heading
+    whose anchor is an id the page itself uses (PAGE_IDS, PAGE_ID_PATTERN)."""
     for token in tokens:
         if token.type == "heading_open" and token.attrs.get("id") is not None:
             anchor = str(token.attrs["id"])

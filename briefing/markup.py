@@ -106,6 +106,8 @@ def language_attributes(source: Source, title: bool = False) -> Markup:
 
 
 def note(citation: Citation, url: str) -> dict[str, Any]:
+    """A citation as the page's notes list it, seen from `url`: its number, the ids of the note and
+    of its marker, links to the excerpt and to the source's page, the quote and its `lang`/`dir`."""
     excerpt = citation.excerpt
     return {"number": citation.number, "id": f"note-{citation.number}", "back": "#" + citation.anchor,
             "href": relative(url, excerpt.url), "source": excerpt.source.title,
@@ -116,6 +118,7 @@ def note(citation: Citation, url: str) -> dict[str, Any]:
 
 
 def shorten(text: str, limit: int = 90) -> str:
+    """`text` with its runs of white space made single spaces, cut to `limit` code points with an ellipsis."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 

@@ -138,6 +138,7 @@ class Templates:
 
 @functools.lru_cache(maxsize=4)
 def templates_for(directory: Path) -> Templates:
+    """The Templates of a templates/ folder, kept from build to build (the preview's, or a process's few)."""
     return Templates(directory)
 
 
