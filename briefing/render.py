@@ -626,7 +626,7 @@ class Renderer:
         base = self.config.base_url
         updated = {p.page.url: p.page.updated for p in self.site.pages}
         urls = [p.page.url for p in self.site.pages] + ([] if self.site.has_home else ["index.html"])
-        urls += ["sources/index.html"] + [s.url for s in self.site.sources]
+        urls += ["sources/index.html"] + [s.url for s in self.site.sources] + list(map(corroboration_url, range(1, len(self._chunks) + 1)))
         lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
         for url in urls:
             loc = base + ("" if url == "index.html" else url) if base else url

@@ -183,3 +183,28 @@ def test_a_claims_section_macro_without_judgments_href_is_an_error_once_there_ar
     whole = briefing(tmp_path / "whole", "100")  # one page: the old macro still serves
     (whole / "templates" / "_matrix.html").write_text(matrix.read_text(encoding="utf-8"), encoding="utf-8")
     build(load_config(whole / "site.yaml"))
+
+
+def test_the_sitemap_lists_every_page_of_the_corroboration_page_and_follows_paginate(tmp_path):
+    from briefing.memo import DiskMemo
+
+    site = briefing(tmp_path, "3")
+    settings = site / "site.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace('\nbase_url: ""\n', "\nbase_url: https://example.org/b/\n"), encoding="utf-8")
+
+    def corroboration_pages() -> list[str]:
+        sitemap = (site / "output" / "sitemap.xml").read_text(encoding="utf-8")
+        return re.findall(r"<loc>https://example\.org/b/(corroboration[^<]*)</loc>", sitemap)
+
+    config = load_config(settings)
+    result = build(config, DiskMemo.of(config.root, config.output_dir, config.config_location))
+    count = -(-len(result.site.pages) // 3)
+    assert count >= 3
+    assert corroboration_pages() == ["corroboration.html", *(f"corroboration/{n}.html" for n in range(2, count + 1))]
+    settings.write_text(settings.read_text(encoding="utf-8").replace("paginate: 3\n", "paginate: 2\n"), encoding="utf-8")
+    config = load_config(settings)
+    result = build(config, DiskMemo.of(config.root, config.output_dir, config.config_location))  # as a fresh process, from .cache/
+    assert "sitemap.xml" in result.rendering.rendered
+    assert len(corroboration_pages()) == -(-len(result.site.pages) // 2) > count
+    build(load_config(settings, output_dir=tmp_path / "cold"))
+    assert tree(site / "output") == tree(tmp_path / "cold")
