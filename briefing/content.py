@@ -26,6 +26,7 @@ from .grading import Judgment, collect_judgments
 from .parallel import can_fork, map_ranges
 from .markdown import body_markdown, check_heading_ids, markdown_parser
 from .text import sentence_bounds
+from .urls import page_slug, slug_url
 if TYPE_CHECKING:
     from .inputs import Inputs
     from .memo import Memo
@@ -89,7 +90,7 @@ class Page:
 
     @property
     def url(self) -> str:
-        return "index.html" if self.slug == "index" else f"{self.slug}.html"
+        return slug_url(self.slug)
 
     @property
     def location(self) -> Location:
@@ -129,7 +130,7 @@ class Pages:
         first asked for (`body`)."""
         page = self._made.get(name)
         if page is None:
-            made = page_from_record(self.records[name], "", name[8:-3], name, self.config.allow_html, Problems(), warn=False)
+            made = page_from_record(self.records[name], "", page_slug(name), name, self.config.allow_html, Problems(), warn=False)
             page = self._made[name] = object.__new__(_Unread)  # its body read only if asked for (an export needs none)
             page.__dict__.update(made.__dict__)
             del page.__dict__["body"]

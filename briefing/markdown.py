@@ -19,7 +19,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from .citations import CitationSyntaxError, parse_citation
 from .errors import Location, Problems
 from .grading import judgment_rule, render_judgment
-from .urls import relative
+from .urls import relative, slug_url
 
 
 @functools.lru_cache(maxsize=4)
@@ -68,8 +68,7 @@ def _render_link_open(self: Any, tokens: list[Token], idx: int, options: Any, en
     href = str(token.attrs.get("href", ""))
     target, _, fragment = href.partition("#")
     if target.endswith(".md") and "://" not in target:
-        slug = target.rsplit("/", 1)[-1][:-3]
-        page_url = "index.html" if slug == "index" else f"{slug}.html"
+        page_url = slug_url(target.rsplit("/", 1)[-1][:-3])
         # Render a copy: the tokens belong to the Page.
         tokens = list(tokens)
         tokens[idx] = token.copy(attrs={**token.attrs, "href": relative(env["briefing"]["url"], page_url + ("#" + fragment if fragment else ""))})

@@ -440,7 +440,7 @@ class Renderer:
             linked = lambda: site.page(name)  # noqa: E731
             own = {
                 "page": Variable(text, lambda: linked().page),
-                "body": Variable(f"{text} {digests['citations']} {self.digests['pages']}", lambda: self.markdown(linked(), url)),
+                "body": Variable(f"{text} {digests['citations']} {self.digests['pages']}", lambda: body_html(linked(), url)),
                 "notes": Variable(digests["citations"], lambda: [note(c, url) for c in linked().citations]),
                 "sourcing": Variable(f"{digests['sourcing']} {self.corroboration_href(name, '')}", lambda: self.sourcing(linked(), url)),
                 "contents": Variable(text, lambda: contents(linked().page.html)),
@@ -548,10 +548,6 @@ class Renderer:
         except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
             raise BuildError([template_problem(exc, self.config.templates_dir)]) from None
 
-    def markdown(self, page_citations: PageCitations, url: str) -> Markup:
-        """The page body: its HTML (made once per page text) with each citation placeholder filled in."""
-        return body_html(page_citations, url)
-
     def assets(self) -> list[Output]:
         assets_dir = self.config.templates_dir / "assets"
         if not assets_dir.is_dir():
@@ -624,8 +620,9 @@ class Renderer:
 
     def sitemap(self) -> bytes:
         base = self.config.base_url
-        updated = {p.page.url: p.page.updated for p in self.site.pages}
-        urls = [p.page.url for p in self.site.pages] + ([] if self.site.has_home else ["index.html"])
+        pages = [p.page for p in self.site.pages]
+        updated = {page.url: page.updated for page in pages}
+        urls = [page.url for page in pages] + ([] if self.site.has_home else ["index.html"])
         urls += ["sources/index.html"] + [s.url for s in self.site.sources] + list(map(corroboration_url, range(1, len(self._chunks) + 1)))
         lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
         for url in urls:

@@ -9,10 +9,14 @@ def page_slug(name: str) -> str:
     return name[len("content/"):-len(".md")]
 
 
-def page_url(name: str) -> str:
-    """The address of a page by its name: "content/treaty.md" -> "treaty.html"; the home page's is "index.html"."""
-    slug = page_slug(name)
+def slug_url(slug: str) -> str:
+    """The address of the page with this slug: "treaty" -> "treaty.html"; the home page's, "index", is "index.html"."""
     return "index.html" if slug == "index" else f"{slug}.html"
+
+
+def page_url(name: str) -> str:
+    """The address of a page by its name: "content/treaty.md" -> "treaty.html" (see slug_url)."""
+    return slug_url(page_slug(name))
 
 
 def relative(from_url: str, to_url: str) -> str:
