@@ -328,29 +328,6 @@ def tree_of(out: Path) -> int | None:
         return None
 
 
-def write_site(files: Mapping[str, bytes], out: Path) -> int:
-    """Write every file into a staging folder beside `out`, then swap it into place. A failure or
-    a kill before the swap leaves `out` as it was; after it, `out` is complete. Returns the tree's
-    inode (`tree_of`)."""
-    try:
-        with Staging(out) as staging:
-            for name in files:
-                staging.write(name, files[name])
-            return staging.swap()
-    finally:
-        settle()
-
-
-def observe(out: Path, memo: Memo, now: dict[str, list[int]] | None = None) -> Any:
-    """The output folder's state, as `memo` keeps it (Memo.fine): with every file's size and
-    modification time (`listing`, or `now` if given), or, for the preview's memo, the inode and
-    modification time of each folder the memo's last state names (`folder_state`): a file added,
-    removed, renamed or replaced there by another program, or another build's swap, changes them."""
-    if memo.fine:
-        return now if now is not None else listing(out)
-    return folder_state(out, memo.state or ())
-
-
 def output_folders(names: Iterable[str]) -> set[str]:
     """The folders holding the files `names`, and every folder above them ("" for the output folder)."""
     folders = {""}
@@ -375,11 +352,15 @@ def folder_state(out: Path, folders: Iterable[str]) -> dict[str, list[int]]:
 
 def vouched(out: Path, memo: Memo) -> tuple[Mapping[str, int] | None, dict[str, list[int]] | None]:
     """(the files of the output folder the memo can vouch for, by size, or None when it is not as
-    the memo's last build left it; the folder's listing, when the memo keeps one)."""
+    the memo's last build left it; the folder's listing, when the memo keeps one). The folder's
+    state, as `memo` keeps it (Memo.fine), is every file's size and modification time (`listing`),
+    or, for the preview's memo, the inode and modification time of each folder the memo's last
+    state names (`folder_state`): a file added, removed, renamed or replaced there by another
+    program, or another build's swap, changes them."""
     if memo.state is None:
         return None, None
     now = listing(out) if memo.fine else None
-    if observe(out, memo, now) != memo.state:
+    if (now if now is not None else folder_state(out, memo.state)) != memo.state:
         return None, now
     if now is not None:
         return {name: size for name, (size, _) in now.items()}, now

@@ -294,6 +294,17 @@ def test_a_kill_between_the_two_renames_of_the_fallback_swap_is_undone_by_the_ne
     assert [p.name for p in mini.iterdir() if p.name.startswith(".output.")] == []
 
 
+def write_site(files: dict[str, bytes], out: Path) -> None:
+    """Every file written into a staging folder beside `out`, then swapped into place."""
+    try:
+        with write.Staging(out) as staging:
+            for name in files:
+                staging.write(name, files[name])
+            staging.swap()
+    finally:
+        write.settle()
+
+
 def test_fallback_swap_interrupted_between_renames_puts_the_previous_output_back(mini, monkeypatch):
     first = build(load_config(mini / "site.yaml"))
     before = tree(mini / "output")
@@ -308,7 +319,7 @@ def test_fallback_swap_interrupted_between_renames_puts_the_previous_output_back
     monkeypatch.setattr(write, "exchange", lambda first, second: False)  # a system without renameat2
     monkeypatch.setattr(os, "rename", rename)
     with pytest.raises(KeyboardInterrupt):
-        write.write_site({**first.files, "extra.html": b"new"}, mini / "output")
+        write_site({**first.files, "extra.html": b"new"}, mini / "output")
     monkeypatch.undo()
     assert tree(mini / "output") == before
     assert [p.name for p in mini.iterdir() if p.name.startswith(".output")] == []
@@ -317,7 +328,7 @@ def test_fallback_swap_interrupted_between_renames_puts_the_previous_output_back
 def test_fallback_swap_writes_the_new_site(mini, monkeypatch):
     first = build(load_config(mini / "site.yaml"))
     monkeypatch.setattr(write, "exchange", lambda first, second: False)
-    write.write_site({**first.files, "extra.html": b"new"}, mini / "output")
+    write_site({**first.files, "extra.html": b"new"}, mini / "output")
     assert tree(mini / "output") == {**first.files, "extra.html": b"new", write.MARKER: write.MARKER_TEXT}
     assert [p.name for p in mini.iterdir() if p.name.startswith(".output")] == []
 
