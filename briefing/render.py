@@ -22,7 +22,6 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Callable, Protocol
 
 import jinja2
@@ -30,7 +29,7 @@ from markupsafe import Markup
 
 from .errors import BuildError, Location, Problem
 from .feed import atom_feed
-from .inputs import Inputs, file_digest, fingerprint, settings_digest
+from .inputs import Inputs, fingerprint
 from .exports import CSL, annotation_lines, annotation_page, annotations_url, csl
 from .grading import PageMatrix, columns, group_columns, judgment_support, groups, page_matrix
 from .digests import model_digests
@@ -128,22 +127,22 @@ class Rendering:
 class Renderer:
     """Lists the outputs of one Site, each with its dependency key, and makes them."""
 
-    def __init__(self, site: Site, inputs: Inputs | None = None, memo: Memo | None = None):
+    def __init__(self, site: Site, inputs: Inputs, memo: Memo):
         """`memo` holds the site's digests ("digests", under Site.key), each output's named inputs
         ("html", by what they are made from) and what earlier renderings made per page."""
         self.site = site
         self.config = site.config
         self.inputs = inputs
-        self.template_digests = inputs.templates if inputs is not None else _digest_tree(self.config.templates_dir)
+        self.template_digests = inputs.templates
         self.templates = templates_for(self.config.templates_dir)
-        self.memo = memo if memo is not None else Memo()
+        self.memo = memo
         self.templates.use(self.template_digests, self.memo)
         self.env = self.templates.env
         self._template_inputs: dict[str, tuple[frozenset[str] | None, str]] = {}
         self._paragraphs: dict[str, list[dict[str, Any]]] = {}  # the last source's, for its page and its style
-        settings = self.inputs.config if self.inputs is not None else settings_digest(self.config)
-        self.model_key = fingerprint(site.key, settings)
-        self.model = self.memo.get("digests", self.model_key, lambda: model_digests(site, settings, self.memo), keeps=("page digests", "source digests", "source stats", "quoted"))
+        self.model_key = fingerprint(site.key, inputs.config)
+        self.model = self.memo.get("digests", self.model_key, lambda: model_digests(site, inputs.config, self.memo),
+                                   keeps=("page digests", "source digests", "source stats", "quoted"))
         self.digests = self.model["site"]
 
     # -- the outputs ---------------------------------------------------------------------------
@@ -477,7 +476,7 @@ class Renderer:
 
     def page_text(self, path: str) -> str:
         """The digest of a page's Markdown file (unique when unknown, so nothing is reused)."""
-        digest = self.inputs.pages.get(path) if self.inputs is not None else None
+        digest = self.inputs.pages.get(path)
         return digest if digest is not None else f"unknown {os.urandom(16).hex()}"
 
     def sources_variable(self, url: str) -> Variable:
@@ -638,7 +637,7 @@ class Renderer:
         return ('{"citations": [\n' + lines + ("\n" if lines else "") + "]}\n").encode("utf-8")
 
 
-def render_site(site: Site, inputs: Inputs | None, memo: Memo, sink: Sink, jobs: int = 1) -> Rendering:
+def render_site(site: Site, inputs: Inputs, memo: Memo, sink: Sink, jobs: int = 1) -> Rendering:
     """Every file of the site with its dependency key, handed to `sink`; only the outputs whose
     key the memo does not hold for the output folder's file are made (see Renderer.render)."""
     return Renderer(site, inputs, memo).render(sink, jobs)
@@ -650,7 +649,7 @@ _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder for every entry: jso
 PARALLEL_MINIMUM = 300  # outputs; below this, starting processes costs more than it saves
 
 
-def make_all(outputs: list[Output], jobs: int = 1, sink: Sink | None = None, memo: Memo | None = None) -> list[Any]:
+def make_all(outputs: list[Output], jobs: int, sink: Sink, memo: Memo) -> list[Any]:
     """Make the outputs, in forked worker processes when `jobs` > 1 and there are enough of them,
     each handed to `sink` where it was made: (size, whether it differs from the output folder's file).
     What a worker asked of `memo`'s persisted tables comes back with its results (Memo.merge)."""
@@ -665,8 +664,6 @@ def make_all(outputs: list[Output], jobs: int = 1, sink: Sink | None = None, mem
         return work(0, len(outputs))
 
     def journalled(start: int, end: int) -> list[Any]:  # in a worker
-        if memo is None:
-            return [(work(start, end), [])]
         memo.journal = []
         made = work(start, end)
         journal, memo.journal = memo.journal, None
@@ -675,15 +672,8 @@ def make_all(outputs: list[Output], jobs: int = 1, sink: Sink | None = None, mem
     made = []
     for results, journal in map_ranges(journalled, len(outputs), jobs):
         made.extend(results)
-        if memo is not None:
-            memo.merge(journal)
+        memo.merge(journal)
     return made
-
-
-def _digest_tree(directory: Path) -> dict[str, str]:
-    if not directory.is_dir():
-        return {}
-    return {p.relative_to(directory).as_posix(): file_digest(p) for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 def _citation_lines(page_citations: PageCitations) -> str:
