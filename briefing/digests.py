@@ -29,7 +29,6 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
     skeleton = site.skeleton
     order = skeleton.order
     by_id = {source.id: source for source in site.sources}
-    position = {name: index for index, name in enumerate(order)}
     urls = {name: page_url(name) for name in order}
     pages: dict[str, dict[str, str]] = {}
     records: dict[str, dict[str, Any]] = {}  # what the rest reads of each page's record
@@ -41,16 +40,15 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
         for name, (digests, shown) in found.items():
             pages[name], records[name] = digests, shown
     stats, raw = memo.table("source stats"), skeleton.data["by_source"]
-    shown = {name: (name, position[name], pages[name]["cited"]) for name in order}  # what a source's page shows of a page citing it
+    shown = {name: (name, site.positions[name], pages[name]["cited"]) for name in order}  # what a source's page shows of a page citing it
     sources = {}
     for source in site.sources:  # a unit per source, by its bytes, its excerpts and what it shows of the pages citing it
         text = raw.get(source.id, "")
         citing = tuple(map(shown.__getitem__, skeleton.citing_pages(source.id)))
         sources[source.id] = memo.get("source digests", (settings, source.id, source.sha256, text, citing),
                                       lambda source=source: _source_unit(source, settings, skeleton.excerpts_of(source.id), stats, records,
-                                                                         position, urls), keeps=("source stats",))
+                                                                         site.positions, urls), keeps=("source stats",))
     slugs = {name: page_slug(name) for name in order}
-    topics = set(site.config.topics)
     by_slug = {slug: name for name, slug in slugs.items()}
 
     def summary(name: str) -> tuple:
@@ -58,16 +56,13 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
 
     home = by_slug.get("index")
     menu = [by_slug[slug] for slug in (*site.config.topics, *site.config.pages) if slug in by_slug]
-    topic_names = [name for name in order if slugs[name] in topics]
-    others = [name for name in order if slugs[name] != "index" and slugs[name] not in topics]
     dated = [(urls[n], records[n]["title"], records[n]["summary"], records[n]["updated"]) for n in order if records[n]["updated"]]
-    by_slug_name = {slugs[name]: name for name in topic_names}
     return {
         "shown": {  # what every page shows of others: the menu, the home page's title, the topics in site.yaml's order
             "menu": [[records[name]["menu_title"], urls[name]] for name in menu],
             "home_title": records[home]["title"] if home else None,
-            "topics": [[by_slug_name[slug], records[by_slug_name[slug]]["title"], urls[by_slug_name[slug]]]
-                       for slug in site.config.topics if slug in by_slug_name],
+            "topics": [[by_slug[slug], records[by_slug[slug]]["title"], urls[by_slug[slug]]]
+                       for slug in site.config.topics if slug in by_slug],
         },
         "site": {
             "config": settings,
@@ -75,9 +70,9 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
             "nav": fingerprint([(records[name]["menu_title"], urls[name]) for name in menu]),
             "home_title": fingerprint(records[home]["title"] if home else None),
             # what previous / next links show: the topics' titles and addresses
-            "topic_links": fingerprint(sorted((slugs[name], records[name]["title"]) for name in topic_names)),
-            "topics": fingerprint([summary(name) for name in topic_names]),
-            "others": fingerprint([summary(name) for name in others]),
+            "topic_links": fingerprint(sorted((slugs[name], records[name]["title"]) for name in site.topic_names)),
+            "topics": fingerprint([summary(name) for name in site.topic_names]),
+            "others": fingerprint([summary(name) for name in site.other_names]),
             "sources": fingerprint([(source.id, source.sha256, sources[source.id]["stats"]) for source in site.sources]),
             "sitemap": fingerprint([(urls[name], records[name]["updated"]) for name in order], [s.url for s in site.sources], home is None),
             "feed": fingerprint(dated),
@@ -114,13 +109,23 @@ def _page_digests(site: Site, names: list[str], by_id: dict[str, Source], urls: 
 def _source_unit(source: Source, settings: str, excerpts: list, stats: Any, records: dict[str, dict[str, Any]], position: dict[str, int],
                  urls: dict[str, str]) -> dict[str, Any]:
     """A source's digests ("source digests"): its figures (those its paragraphs give are a unit of
-    their own, "source stats", so that no seed is read again) and the digests of what its page shows."""
+    their own, "source stats", so that no seed is read again) and the digests of what its page shows: its
+    citations in page order, then in each page's order (the claims, their pages, the excerpts)."""
     unit = (settings, source.id, source.sha256, tuple(start for start, *_ in excerpts))
     figures = stats.get(unit)
     if figures is None:
         figures = stats[unit] = _paragraph_stats(source, excerpts)
     figures = {"claims": sum(len(entry[3]) for entry in excerpts), **figures}
-    return _source_digests(source, figures, excerpts, records, position, urls)
+    shown = []
+    for start, end, anchor, citing in excerpts:
+        for name, number in citing:
+            record = records[name]
+            claim = record["claims"][number - 1]
+            shown.append((position[name], number, urls[name], record["title"], record["menu_title"], claim, start, end, anchor))
+    shown.sort(key=lambda entry: entry[:2])
+    citations = fingerprint([entry[1:] for entry in shown])
+    return {"stats": figures, "summary": fingerprint(source.id, source.sha256, figures), "citations": citations,
+            "paragraphs": fingerprint(source.sha256, citations)}
 
 
 def _paragraph_stats(source: Source, excerpts: list) -> dict[str, Any]:
@@ -131,20 +136,4 @@ def _paragraph_stats(source: Source, excerpts: list) -> dict[str, Any]:
     share = len([p for p in article if p.index in cited]) / len(article) if article else 0.0
     return {"paragraphs": len(article), "cited_paragraphs": len([p for p in article if p.index in cited]), "share": share,
             "percent": round(share * 100)}
-
-
-def _source_digests(source: Source, stats: dict[str, Any], excerpts: list, records: dict[str, dict[str, Any]], position: dict[str, int],
-                    urls: dict[str, str]) -> dict[str, Any]:
-    """A source's figures and the digest of its citations as its page shows them (in page order,
-    then in each page's order: the claims, their pages, the excerpts)."""
-    shown = []
-    for start, end, anchor, citing in excerpts:
-        for name, number in citing:
-            record = records[name]
-            claim = record["claims"][number - 1]
-            shown.append((position[name], number, urls[name], record["title"], record["menu_title"], claim, start, end, anchor))
-    shown.sort(key=lambda entry: entry[:2])
-    citations = fingerprint([entry[1:] for entry in shown])
-    return {"stats": stats, "summary": fingerprint(source.id, source.sha256, stats), "citations": citations,
-            "paragraphs": fingerprint(source.sha256, citations)}
 

@@ -18,11 +18,11 @@ import functools
 import hashlib
 import html
 import json
+import operator
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Callable, Protocol
 
 import jinja2
@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from .errors import BuildError, Location, Problem
 from .feed import atom_feed
-from .inputs import Inputs, file_digest, fingerprint, settings_digest
+from .inputs import Inputs, fingerprint
 from .exports import CSL, annotation_lines, annotation_page, annotations_url, csl
 from .grading import PageMatrix, columns, group_columns, judgment_support, groups, page_matrix
 from .digests import model_digests
@@ -73,8 +73,6 @@ class _Model(dict):
         self._lazy = lazy
 
     def __missing__(self, key: str) -> Any:
-        if key not in self._lazy:
-            raise KeyError(key)
         value = self[key] = self._lazy.pop(key)()
         return value
 
@@ -128,22 +126,22 @@ class Rendering:
 class Renderer:
     """Lists the outputs of one Site, each with its dependency key, and makes them."""
 
-    def __init__(self, site: Site, inputs: Inputs | None = None, memo: Memo | None = None):
+    def __init__(self, site: Site, inputs: Inputs, memo: Memo):
         """`memo` holds the site's digests ("digests", under Site.key), each output's named inputs
         ("html", by what they are made from) and what earlier renderings made per page."""
         self.site = site
         self.config = site.config
         self.inputs = inputs
-        self.template_digests = inputs.templates if inputs is not None else _digest_tree(self.config.templates_dir)
+        self.template_digests = inputs.templates
         self.templates = templates_for(self.config.templates_dir)
-        self.memo = memo if memo is not None else Memo()
+        self.memo = memo
         self.templates.use(self.template_digests, self.memo)
         self.env = self.templates.env
         self._template_inputs: dict[str, tuple[frozenset[str] | None, str]] = {}
         self._paragraphs: dict[str, list[dict[str, Any]]] = {}  # the last source's, for its page and its style
-        settings = self.inputs.config if self.inputs is not None else settings_digest(self.config)
-        self.model_key = fingerprint(site.key, settings)
-        self.model = self.memo.get("digests", self.model_key, lambda: model_digests(site, settings, self.memo), keeps=("page digests", "source digests", "source stats", "quoted"))
+        self.model_key = fingerprint(site.key, inputs.config)
+        self.model = self.memo.get("digests", self.model_key, lambda: model_digests(site, inputs.config, self.memo),
+                                   keeps=("page digests", "source digests", "source stats", "quoted"))
         self.digests = self.model["site"]
 
     # -- the outputs ---------------------------------------------------------------------------
@@ -153,7 +151,7 @@ class Renderer:
         yield from self.page_outputs()
         yield from self.all_source_outputs()
         for output in self.other_outputs():
-            yield output.path, output.inputs, output.key, _call, output.make
+            yield output.path, output.inputs, output.key, operator.call, output.make
 
     def other_outputs(self) -> list[Output]:
         """The outputs but the pages' and the sources'. robots.txt (RFC 9309) welcomes every crawler
@@ -183,13 +181,10 @@ class Renderer:
         listed = self.memo.get("source outputs", (self.model_key, self._templates_key), lambda: [
             [[output.path, output.inputs, output.key] for output in self.source_outputs(source)] for source in self.site.sources],
             keeps=("html", "template reads"))
-        make = self._make_source
-        return [(path, inputs, key, make, (source, which))
-                for source, both in zip(self.site.sources, listed) for which, (path, inputs, key) in enumerate(both)]
-
-    def _make_source(self, which: tuple[Source, int]) -> bytes:
-        source = which[0]
-        return self.made("source.html", source.url, self.source_variables(source)) if which[1] == 0 else source.text.encode("utf-8")
+        makes = (lambda source: self.made("source.html", source.url, self.source_variables(source)),
+                 lambda source: source.text.encode("utf-8"))
+        return [(path, inputs, key, make, source)
+                for source, both in zip(self.site.sources, listed) for make, (path, inputs, key) in zip(makes, both)]
 
     def source_outputs(self, source: Source) -> list[Output]:
         return [self.html("source.html", source.url, self.source_variables(source)),
@@ -281,7 +276,7 @@ class Renderer:
         page = self.site.page(name)
         return page_matrix(self.site, page, relative(url, page.page.url), lambda c: relative(url, c.url))
 
-    def corroboration(self, number: int = 1, names: list[str] | None = None) -> dict[str, Any]:
+    def corroboration(self, number: int, names: list[str]) -> dict[str, Any]:
         """Page `number` of the Corroboration page, showing the claims of pages `names`: `groups`
         (each with its sources' grades), `judgment_groups` (the columns of the table of judgments),
         `judgments` (every page's judgments against them, as _matrix.html's
@@ -293,7 +288,6 @@ class Renderer:
         All but `groups` are made only if the template reads them."""
         url = corroboration_url(number)
         order = self.site.skeleton.order
-        names = order if names is None else names
         urls = {source.id: source.url for source in self.site.sources}
         support = functools.cache(lambda: {name: self.part("judgment support", name, lambda name=name: judgment_support(
             self.config, self.site.page(name))) for name in order})  # [whether the page marks judgments, their groups' keys]
@@ -341,7 +335,7 @@ class Renderer:
             listed.update(self.memo.get("page outputs", (unit, own, context),
                                         lambda unit=unit: {name: self.page_output(name) for name, _ in unit[1] if name in pages},
                                         keeps=("page output", "template reads")))
-        make = self._make_page
+        make = lambda name: self.made(_page_template(name), page_url(name), self.page_variables(name))  # noqa: E731
         return [(url, inputs, key, make, name) for url, inputs, key, name in map(listed.__getitem__, self.site.skeleton.order)]
 
     def page_output(self, name: str) -> list:
@@ -352,9 +346,6 @@ class Renderer:
         inputs, key = self.memo.get("page output", unit, lambda: self._html_inputs(url, *self.template_inputs(_page_template(name)),
                                                                                     self.page_variables(name)))
         return [url, inputs, key, name]
-
-    def _make_page(self, name: str) -> bytes:
-        return self.made(_page_template(name), page_url(name), self.page_variables(name))
 
     @functools.lru_cache(maxsize=None)  # noqa: B019  (one Renderer a build)
     def _page_digests(self, template: str) -> str:
@@ -377,10 +368,12 @@ class Renderer:
         return Output(url, inputs, lambda: self.made(template, url, variables, absolute_base), key)
 
     def made(self, template: str, url: str, variables: dict[str, Variable], absolute_base: str | None = None) -> bytes:
-        """The bytes of a page made from a template (what `html` lists), made now."""
+        """The bytes of a page made from a template (what `html` lists), made now, as UTF-8. Raises
+        BuildError (the template's file and line) when it fails."""
         reads = self.template_inputs(template)[0]
-        return self.template(template, {**self.common_variables(url, absolute_base),
-                                        **{name: v.make() for name, v in variables.items() if reads is None or name in reads}})
+        context = {**self.common_variables(url, absolute_base),
+                   **{name: v.make() for name, v in variables.items() if reads is None or name in reads}}
+        return self._jinja(lambda: self.env.get_template(template).render(**context)).encode("utf-8", "replace")
 
     def _html_inputs(self, url: str, reads: frozenset[str] | None, templates_digest: str, variables: dict[str, Variable]) -> list:
         fingerprints = {"nav": self.digests["nav"], "home_title": self.digests["home_title"], **{n: v.fingerprint for n, v in variables.items()}}
@@ -477,7 +470,7 @@ class Renderer:
 
     def page_text(self, path: str) -> str:
         """The digest of a page's Markdown file (unique when unknown, so nothing is reused)."""
-        digest = self.inputs.pages.get(path) if self.inputs is not None else None
+        digest = self.inputs.pages.get(path)
         return digest if digest is not None else f"unknown {os.urandom(16).hex()}"
 
     def sources_variable(self, url: str) -> Variable:
@@ -515,10 +508,6 @@ class Renderer:
         changed = tuple(sorted(path for path, (_, differs) in made.items() if differs))
         sizes = {path: sizes[path] for path in keys}
         return Rendering(sink.files(sizes), keys, inputs, frozenset(made), changed, sizes)
-
-    def template(self, name: str, context: dict[str, Any]) -> bytes:
-        """Template `name` rendered with `context`, as UTF-8. Raises BuildError (the template's file and line) when it fails."""
-        return self._jinja(lambda: self.env.get_template(name).render(**context)).encode("utf-8", "replace")
 
     def macro(self, name: str, *arguments: Any, **optional: Any) -> Markup:
         """Macro `name` of _matrix.html called with `arguments` and the keyword arguments `optional`:
@@ -575,11 +564,8 @@ class Renderer:
     def source_paragraphs(self, source: Source) -> list[dict[str, Any]]:
         """Each paragraph of a source as its page shows it: highlighted excerpts and the claims citing
         them (made once per source: the page's style reads them too)."""
-        if source.id not in self._paragraphs:
-            self._paragraphs = {source.id: self._source_paragraphs(source)}
-        return self._paragraphs[source.id]
-
-    def _source_paragraphs(self, source: Source) -> list[dict[str, Any]]:
+        if source.id in self._paragraphs:
+            return self._paragraphs[source.id]
         excerpts = self.site.excerpts_of(source.id)  # in text order
         starts = [excerpt.start for excerpt in excerpts]
         result = []
@@ -599,6 +585,7 @@ class Renderer:
                 "anchor": paragraph.anchor, "line": paragraph.line, "furniture": paragraph.furniture,
                 "html": html, "backlinks": backlinks, "split": split, "cited_by": self._cited_by(source, inside),
             })
+        self._paragraphs = {source.id: result}
         return result
 
     def _cited_by(self, source: Source, excerpts: list[Excerpt]) -> list[dict[str, Any]]:
@@ -638,7 +625,7 @@ class Renderer:
         return ('{"citations": [\n' + lines + ("\n" if lines else "") + "]}\n").encode("utf-8")
 
 
-def render_site(site: Site, inputs: Inputs | None, memo: Memo, sink: Sink, jobs: int = 1) -> Rendering:
+def render_site(site: Site, inputs: Inputs, memo: Memo, sink: Sink, jobs: int = 1) -> Rendering:
     """Every file of the site with its dependency key, handed to `sink`; only the outputs whose
     key the memo does not hold for the output folder's file are made (see Renderer.render)."""
     return Renderer(site, inputs, memo).render(sink, jobs)
@@ -650,7 +637,7 @@ _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder for every entry: jso
 PARALLEL_MINIMUM = 300  # outputs; below this, starting processes costs more than it saves
 
 
-def make_all(outputs: list[Output], jobs: int = 1, sink: Sink | None = None, memo: Memo | None = None) -> list[Any]:
+def make_all(outputs: list[Output], jobs: int, sink: Sink, memo: Memo) -> list[Any]:
     """Make the outputs, in forked worker processes when `jobs` > 1 and there are enough of them,
     each handed to `sink` where it was made: (size, whether it differs from the output folder's file).
     What a worker asked of `memo`'s persisted tables comes back with its results (Memo.merge)."""
@@ -665,8 +652,6 @@ def make_all(outputs: list[Output], jobs: int = 1, sink: Sink | None = None, mem
         return work(0, len(outputs))
 
     def journalled(start: int, end: int) -> list[Any]:  # in a worker
-        if memo is None:
-            return [(work(start, end), [])]
         memo.journal = []
         made = work(start, end)
         journal, memo.journal = memo.journal, None
@@ -675,15 +660,8 @@ def make_all(outputs: list[Output], jobs: int = 1, sink: Sink | None = None, mem
     made = []
     for results, journal in map_ranges(journalled, len(outputs), jobs):
         made.extend(results)
-        if memo is not None:
-            memo.merge(journal)
+        memo.merge(journal)
     return made
-
-
-def _digest_tree(directory: Path) -> dict[str, str]:
-    if not directory.is_dir():
-        return {}
-    return {p.relative_to(directory).as_posix(): file_digest(p) for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 def _citation_lines(page_citations: PageCitations) -> str:
@@ -692,10 +670,6 @@ def _citation_lines(page_citations: PageCitations) -> str:
         "page": c.page.url, "claim": c.claim, "source": c.excerpt.source.config.file,
         "quote": c.excerpt.quote, "start": c.excerpt.start, "end": c.excerpt.end, "href": c.excerpt.url,
     }) for c in page_citations.citations)
-
-
-def _call(make: Callable[[], bytes]) -> bytes:
-    return make()
 
 
 def corroboration_url(number: int) -> str:
