@@ -138,6 +138,7 @@ class Renderer:
         self.templates.use(self.template_digests, self.memo)
         self.env = self.templates.env
         self._template_inputs: dict[str, tuple[frozenset[str] | None, str]] = {}
+        self._page_digests = functools.cache(self._page_digests)  # type: ignore[method-assign]  (per Renderer: dies with it)
         self._paragraphs: dict[str, list[dict[str, Any]]] = {}  # the last source's, for its page and its style
         self.model_key = fingerprint(site.key, inputs.config)
         self.model = self.memo.get("digests", self.model_key, lambda: model_digests(site, inputs.config, self.memo),
@@ -347,11 +348,11 @@ class Renderer:
                                                                                     self.page_variables(name)))
         return [url, inputs, key, name]
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019  (one Renderer a build)
     def _page_digests(self, template: str) -> str:
         """What the outputs of pages made with `template` read of the whole site (the digests of
         the variables it reads: a seed edit that changes a source's counts leaves the pages alone
-        while page.html does not print the sources) and of the templates."""
+        while page.html does not print the sources) and of the templates. (Cached per Renderer:
+        see __init__; a cache on the method would keep every build's Renderer and Site alive.)"""
         digest_of = {"nav": "nav", "home_title": "home_title", "neighbours": "topic_links", "topics": "topics", "others": "others",
                      "sources": "sources"}
         reads = self.template_inputs(template)[0]

@@ -1,6 +1,7 @@
 """Incremental builds (as the preview server runs them): after every kind of change, the output
 folder updated in place equals a cold build into another folder, and only what depends on the
 change was rendered again."""
+import gc
 import os
 import shutil
 import time
@@ -12,6 +13,7 @@ from briefing.config import load_config
 from briefing.errors import BuildError
 from briefing.inputs import RACY_NS
 from briefing.pipeline import BuildResult, build
+from briefing.render import Renderer
 from tests.sitecheck import tree
 
 ALL_HTML = {"index.html", "alpha.html", "beta.html", "404.html", "sources/index.html", "sources/wire.html", "sources/essay.html",
@@ -44,6 +46,17 @@ def test_nothing_changed_renders_nothing(mini, first, tmp_path):
     result = rebuild(mini, first, tmp_path)
     assert result.rendering.rendered == frozenset() and result.changed == ()
     assert result.site is first.site  # nothing was even loaded again
+
+
+def test_the_preview_keeps_no_renderer_of_an_earlier_build(mini, first):
+    """The preview builds again and again in one process: a build's Renderer (and the Site it holds)
+    must be freed once the build is done, not kept by a cache on a method."""
+    memo = first.memo
+    for number in range(3):
+        (mini / "content" / "beta.md").write_text((mini / "content" / "beta.md").read_text() + f"\nRemark {number}.\n")
+        memo = build(load_config(mini / "site.yaml"), memo).memo
+    gc.collect()
+    assert [o for o in gc.get_objects() if isinstance(o, Renderer)] == []
 
 
 def test_page_text_renders_only_that_page(mini, first, tmp_path):
