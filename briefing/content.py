@@ -148,12 +148,9 @@ class Pages:
 class _Unread(Page):
     """A page made from its record, whose file is read when its body is first asked for (Pages.page)."""
 
-    @property  # type: ignore[override]
+    @cached_property  # type: ignore[override]
     def body(self) -> str:
-        body = self.__dict__.get("_body")
-        if body is None:
-            body = self.__dict__["_body"] = self.__dict__["_pages"].body(self.path)
-        return body
+        return self.__dict__["_pages"].body(self.path)
 
 
 class _Records(Mapping):
@@ -414,7 +411,6 @@ FRONT_MATTER_SCHEMA = Schema((
     Key("menu_title", optional_text, default=""),
 ), unknown="unknown front matter key `{key}` is ignored; known keys are {allowed}", missing="missing required front matter key `{key}`",
    unknown_warns=True)
-FRONT_MATTER_KEYS = FRONT_MATTER_SCHEMA.names
 
 
 def read_front_matter(meta_text: str, name: str, problems: Problems) -> dict[str, Any] | None:
@@ -445,8 +441,7 @@ def _collect(tokens: list[Token], name: str, body_line: int, problems: Problems,
     for index, block in blocks:
         first_line = body_line + 1 + (block.map[0] if block.map else 0)
         breaks = [m.start() for m in _NEWLINE.finditer(block.content)]
-        cited = any(c.type == "citation" for c in block.children)
-        for child, claim in (claims[id(block.children)] if cited else ((child, "") for child in block.children)):
+        for child, claim in claims.get(id(block.children)) or ((child, "") for child in block.children):
             if child.type not in _COLLECTED:
                 continue
             if not claim and row_text is None:
@@ -479,7 +474,7 @@ def _table_rows(tokens: list[Token]) -> dict[int, str]:
     for index, token in enumerate(tokens):
         if token.type == "tr_open":
             members = []
-        elif token.type == "inline" and token.children is not None and members is not None:
+        elif token.type == "inline" and token.children is not None:
             members.append(index)
         elif token.type == "tr_close":
             text = _tidy(" | ".join(t for t in ("".join(c.content for c in tokens[i].children or () if c.type in ("text", "code_inline")).strip() for i in members) if t))
