@@ -92,10 +92,6 @@ class Page:
     def url(self) -> str:
         return slug_url(self.slug)
 
-    @property
-    def location(self) -> Location:
-        return Location(self.path, 1)
-
 
 PARALLEL_PAGES = 100  # pages to parse; below this, forking workers costs more than it saves
 
@@ -113,12 +109,12 @@ class Pages:
     again (in a fresh process) or are the memo's objects (in the preview)."""
 
     def __init__(self, config: Config, keys: dict[str, str], records: Mapping[str, dict[str, Any]], made: dict[str, Page],
-                 groups: list[tuple[str, str]], units: list[tuple] | None = None):
+                 groups: list[tuple[str, str]], units: list[tuple]):
         self.config = config
         self.keys = keys  # "content/treaty.md" -> record key (page_record_key): the page's bytes and the parser's settings
         self.records = records  # -> record (page_record)
         self.groups = groups  # per page group, in group order: (digest of what linking reads, digest of what is shown)
-        self.units = units or []  # per page group: ((allow_html, language), ((page name, digest of its bytes), ...))
+        self.units = units  # per page group: ((allow_html, language), ((page name, digest of its bytes), ...))
         self._made = made  # the Pages parsed or kept by the memo this build
 
     @property
@@ -130,7 +126,7 @@ class Pages:
         first asked for (`body`)."""
         page = self._made.get(name)
         if page is None:
-            made = page_from_record(self.records[name], "", page_slug(name), name, self.config.allow_html, Problems(), warn=False)
+            made = page_from_record(self.records[name], "", page_slug(name), name, self.config.allow_html)
             page = self._made[name] = object.__new__(_Unread)  # its body read only if asked for (an export needs none)
             page.__dict__.update(made.__dict__)
             del page.__dict__["body"]
@@ -152,12 +148,9 @@ class Pages:
 class _Unread(Page):
     """A page made from its record, whose file is read when its body is first asked for (Pages.page)."""
 
-    @property  # type: ignore[override]
+    @cached_property  # type: ignore[override]
     def body(self) -> str:
-        body = self.__dict__.get("_body")
-        if body is None:
-            body = self.__dict__["_body"] = self.__dict__["_pages"].body(self.path)
-        return body
+        return self.__dict__["_pages"].body(self.path)
 
 
 class _Records(Mapping):
@@ -194,96 +187,85 @@ def load_pages(config: Config, inputs: Inputs, memo: Memo, problems: Problems, j
     and the parser's settings (`page_record_key`); and per group of pages (`page_group`), by the
     names and digests of its pages, what the build needs to know of the group without reading a
     record ("page group": each page's record key, its warnings, and the digests of the pages'
-    record_facts) and, in the
-    preview, its Page objects with their HTML made ("page objects"). So an unchanged page is never
-    read or parsed again, and an unchanged group costs one look-up. The pages that must be parsed
-    are parsed (and their bodies made into HTML) across `jobs` processes when there are enough of
-    them; then `locate` looks up their quotes where they are parsed, and what it finds goes into
-    the memo's "quote" table (a few pages' quotes are looked up by linking, if it must link)."""
+    record_facts) and, in the preview, its Page objects with their HTML made ("page objects"). So
+    an unchanged page is never read or parsed again, and an unchanged group costs one look-up. The
+    pages that must be parsed are parsed (and their bodies made into HTML) across `jobs` processes
+    when there are enough of them; then `locate` looks up their quotes where they are parsed, and
+    what it finds goes into the memo's "quote" table (a few pages' quotes are looked up by linking,
+    if it must link)."""
     from .link import record_facts  # here: link imports this module
 
     content_dir = config.content_dir
     if not content_dir.is_dir():
         problems.error(Location("content/"), "there is no content/ folder; create it with one Markdown file per topic")
-        return Pages(config, {}, {}, {}, [])
+        return Pages(config, {}, {}, {}, [], [])
     allow_html, language = config.allow_html, config.language
     groups, objects, quotes = memo.table("page group"), memo.table("page objects"), memo.table("quote")
     records, known = memo.table("record"), memo.table("facts")
     members: dict[int, list[tuple[str, str]]] = {}
     for item in inputs.pages.items():
         members.setdefault(page_group(item[0]), []).append(item)
-    units = {index: ((allow_html, language), tuple(members[index])) for index in sorted(members)}
-    summaries = {index: groups.get(unit) for index, unit in units.items()}
+    units = [((allow_html, language), tuple(members[index])) for index in sorted(members)]
+    summaries = {unit: groups.get(unit) for unit in units}
     made: dict[str, Page] = {}
-    for index, unit in units.items():
-        if summaries[index] is not None:
+    for unit in units:
+        if summaries[unit] is not None:
             made.update(objects.get(unit) or {})
-    if any(summary is not None for summary in summaries.values()):
-        memo.keep("record")  # the records of the groups taken whole stay
-        memo.keep("facts")
-    found: dict[str, tuple[Problems, str | None, dict | None, list | None]] = {}  # each file's problems, record key, record, facts
-    pending: list[tuple[str, str, str, str, str]] = []  # (name, slug, name, text, record key)
-    for index, unit in units.items():
-        if summaries[index] is not None:
-            continue
-        for name, digest in unit[1]:
-            own = Problems()
+            memo.keep("record")  # the records of the groups taken whole stay
+            memo.keep("facts")
+    own: dict[str, Problems] = {}  # each page's problems, in the groups not taken whole
+    found: dict[str, tuple[str, list]] = {}  # -> (record key, facts: record_facts and warnings), for each page with a record
+    read: dict[str, dict[str, Any]] = {}  # -> record, for each page whose record this build made or read
+    pending: list[tuple[str, str, str, str]] = []  # (slug, name, text, record key) of each page to parse
+    for unit in units:
+        for name, digest in unit[1] if summaries[unit] is None else ():
+            own[name] = Problems()
             key = page_record_key(name, digest, allow_html, language)
             facts = known.get(key)  # what the group needs of an unchanged page, without its record
-            if facts is not None:
-                for line, message in facts[2]:
-                    own.warn(Location(name, line), message)
-                found[name] = (own, key, None, facts)
-                continue
-            read = read_page(content_dir / name.removeprefix("content/"), name, allow_html, own, config.root, language)
-            found[name] = (own, None, None, None)
-            if read is None:
-                continue
-            slug, name, text, key = read
-            record = records.get(key)
-            if record is None:
-                pending.append((name, slug, name, text, key))
-                continue
-            made[name] = page_from_record(record, text, slug, name, allow_html, own, warn=False)
-            for line, message in record["warnings"]:
-                own.warn(Location(name, line), message)
-            found[name] = (own, key, record, [*record_facts(record), record["warnings"]])
-            known[key] = found[name][3]
-    for (name, slug, _, _, key), (record, body, html, items, places) in zip(pending, parse_all(pending, allow_html, jobs, locate if len(pending) >= PARALLEL_PAGES else None, language)):
+            if facts is None:
+                opened = read_page(content_dir / name.removeprefix("content/"), name, allow_html, own[name], config.root, language)
+                if opened is None:
+                    continue
+                slug, _, text, key = opened
+                record = records.get(key)
+                if record is None:
+                    pending.append(opened)
+                    continue
+                made[name] = page_from_record(record, text, slug, name, allow_html)
+                read[name], facts = record, [*record_facts(record), record["warnings"]]
+                known[key] = facts
+            for line, message in facts[2]:
+                own[name].warn(Location(name, line), message)
+            found[name] = (key, facts)
+    for (slug, name, _, key), (record, body, html, items, places) in zip(pending, parse_all(pending, allow_html, jobs, locate if len(pending) >= PARALLEL_PAGES else None, language)):
         quotes.update(places)
-        own = found[name][0]
-        own.items.extend(items)
+        own[name].items.extend(items)
         if record is None:
             continue
-        page = page_from_record(record, body, slug, name, allow_html, own, warn=False)
+        page = made[name] = page_from_record(record, body, slug, name, allow_html)
         page.__dict__["html"] = html  # as the cached property would store it
-        facts = [*record_facts(record), record["warnings"]]
-        if not own.errors:  # a page with errors is parsed again next time, so its errors are reported again
-            records[key], known[key] = record, facts
-        made[name] = page
-        found[name] = (own, key, record, facts)
-    for index, unit in units.items():
-        if summaries[index] is None:
-            names = [name for name, _ in unit[1] if name in found]
-            facts = {name: found[name][3] for name in names if found[name][3] is not None}
-            summary = summaries[index] = {
-                "keys": {name: found[name][1] for name in names if found[name][1] is not None},
-                "warnings": [[p.location.path, p.location.line, p.message] for name in names for p in found[name][0].warnings],
-                "digests": [fingerprint([(name, digests[0]) for name, digests in facts.items()]),
-                            fingerprint([digests[1] for digests in facts.values()])],
+        read[name], found[name] = record, (key, [*record_facts(record), record["warnings"]])
+        if not own[name].errors:  # a page with errors is parsed again next time, so its errors are reported again
+            records[key], known[key] = record, found[name][1]
+    for unit in units:
+        if summaries[unit] is None:
+            names = [name for name, _ in unit[1]]
+            shown = {name: found[name][1] for name in names if name in found}
+            summary = summaries[unit] = {
+                "keys": {name: found[name][0] for name in shown},
+                "warnings": [[p.location.path, p.location.line, p.message] for name in names for p in own[name].warnings],
+                "digests": [fingerprint([(name, digests[0]) for name, digests in shown.items()]),
+                            fingerprint([digests[1] for digests in shown.values()])],
             }
-            if not any(found[name][0].errors for name in names) and all(found[name][1] is not None for name in names):
+            if not any(own[name].errors for name in names) and len(summary["keys"]) == len(names):
                 groups[unit] = summary  # a group with errors is read again next time, so its errors are reported again
                 objects[unit] = {name: made[name] for name in summary["keys"] if name in made}
-            problems.items.extend(p for name in names for p in found[name][0].errors)
-        problems.items.extend(Problem(Location(path, line), message, warning=True) for path, line, message in summaries[index]["warnings"])
-    keys: dict[str, str] = {}
-    for summary in summaries.values():
-        keys.update(summary["keys"])
+            problems.items.extend(p for name in names for p in own[name].errors)
+        problems.items.extend(Problem(Location(path, line), message, warning=True) for path, line, message in summaries[unit]["warnings"])
+    keys = {name: key for summary in summaries.values() for name, key in summary["keys"].items()}
     keys = {name: keys[name] for name in inputs.pages if name in keys}  # in file order
     digests = [tuple(summary["digests"]) for summary in summaries.values()]
-    return Pages(config, keys, _Records(keys, records, {name: record for name, (_, _, record, _) in found.items() if record is not None}),
-                 made, digests, list(units.values()))
+    return Pages(config, keys, _Records(keys, records, read), made, digests, units)
 
 
 def page_problems(root: Path) -> list[Problem]:
@@ -317,9 +299,9 @@ def page_record_key(name: str, sha256: str, allow_html: bool, language: str) -> 
     return f"{name} {sha256} html={allow_html} lang={language}"
 
 
-def read_page(path: Path, name: str, allow_html: bool, problems: Problems, root: Path | None = None, language: str = "en") -> tuple[str, str, str, str] | None:
+def read_page(path: Path, name: str, allow_html: bool, problems: Problems, root: Path, language: str = "en") -> tuple[str, str, str, str] | None:
     """(slug, name, text, record key) of a page file, or None with the problem reported."""
-    if path.is_symlink() and root is not None and root.resolve() not in path.resolve().parents:
+    if path.is_symlink() and root.resolve() not in path.resolve().parents:
         problems.error(Location(name), "this is a link to a file outside the project; copy the page into content/")
         return None
     slug = path.stem
@@ -340,13 +322,12 @@ Parsed = tuple[dict[str, Any] | None, str, str, list[Problem], dict]  # (record 
 Locate = Callable[[tuple[CitationUse, ...]], dict]  # a page's citations -> where their quotes lie (see link.locate_quotes)
 
 
-def parse_all(pending: list[tuple[int, str, str, str, str]], allow_html: bool, jobs: int = 1, locate: Locate | None = None,
-              language: str = "en") -> list[Parsed]:
-    """Parse each (position, slug, name, text, key), in forked workers when `jobs` > 1 and there are
+def parse_all(pending: list[tuple[str, str, str, str]], allow_html: bool, jobs: int, locate: Locate | None, language: str) -> list[Parsed]:
+    """Parse each (slug, name, text, key), in forked workers when `jobs` > 1 and there are
     enough pages; only plain data (records, body HTML, problems) comes back, never tokens. With
     `locate`, each page's quotes are also looked up in its sources where the page is parsed."""
     def work(start: int, end: int) -> list[Parsed]:
-        return [_parse_one(slug, name, text, allow_html, locate, language) for _, slug, name, text, _ in pending[start:end]]
+        return [_parse_one(slug, name, text, allow_html, locate, language) for slug, name, text, _ in pending[start:end]]
 
     if jobs < 2 or len(pending) < PARALLEL_PAGES or not can_fork():
         return work(0, len(pending))
@@ -375,10 +356,7 @@ def page_record(page: Page, warnings: list[Problem]) -> dict[str, Any]:
     }
 
 
-def page_from_record(record: dict[str, Any], text: str, slug: str, name: str, allow_html: bool, problems: Problems,
-                     warn: bool = True) -> Page:
-    for line, message in record["warnings"] if warn else ():
-        problems.warn(Location(name, line), message)
+def page_from_record(record: dict[str, Any], text: str, slug: str, name: str, allow_html: bool) -> Page:
     citations = tuple(CitationUse(CitationRef(source_id, quote, Location(name, line), n, prefix, suffix, cred), claim)
                       for source_id, quote, line, n, prefix, suffix, claim, cred in record["citations"])
     updated = dt.date.fromisoformat(record["updated"]) if record["updated"] else None
@@ -433,7 +411,6 @@ FRONT_MATTER_SCHEMA = Schema((
     Key("menu_title", optional_text, default=""),
 ), unknown="unknown front matter key `{key}` is ignored; known keys are {allowed}", missing="missing required front matter key `{key}`",
    unknown_warns=True)
-FRONT_MATTER_KEYS = FRONT_MATTER_SCHEMA.names
 
 
 def read_front_matter(meta_text: str, name: str, problems: Problems) -> dict[str, Any] | None:
@@ -464,8 +441,7 @@ def _collect(tokens: list[Token], name: str, body_line: int, problems: Problems,
     for index, block in blocks:
         first_line = body_line + 1 + (block.map[0] if block.map else 0)
         breaks = [m.start() for m in _NEWLINE.finditer(block.content)]
-        cited = any(c.type == "citation" for c in block.children)
-        for child, claim in (claims[id(block.children)] if cited else ((child, "") for child in block.children)):
+        for child, claim in claims.get(id(block.children)) or ((child, "") for child in block.children):
             if child.type not in _COLLECTED:
                 continue
             if not claim and row_text is None:
@@ -498,7 +474,7 @@ def _table_rows(tokens: list[Token]) -> dict[int, str]:
     for index, token in enumerate(tokens):
         if token.type == "tr_open":
             members = []
-        elif token.type == "inline" and token.children is not None and members is not None:
+        elif token.type == "inline" and token.children is not None:
             members.append(index)
         elif token.type == "tr_close":
             text = _tidy(" | ".join(t for t in ("".join(c.content for c in tokens[i].children or () if c.type in ("text", "code_inline")).strip() for i in members) if t))

@@ -78,7 +78,7 @@ class Skeleton:
     - `citing_pages(source id)`: the pages citing a source, in reading order;
     - `count`: how many citations the site has."""
 
-    def __init__(self, data: dict[str, Any], key: str = ""):
+    def __init__(self, data: dict[str, Any], key: str):
         self.data = data
         self.key = key  # the link unit's key: the settings, the seeds, and what linking reads of every page
         self.order: list[str] = data["order"]
@@ -140,7 +140,7 @@ class Site:
     objects are made when something first asks for that page, so a build that renders one page
     makes the objects of that page and of the pages its outputs show, not of all."""
 
-    def __init__(self, config: Config, sources: tuple[Source, ...], skeleton: Skeleton, pages: Pages, memo: Memo, key: str = ""):
+    def __init__(self, config: Config, sources: tuple[Source, ...], skeleton: Skeleton, pages: Pages, memo: Memo, key: str):
         self.config = config
         self.sources = sources
         self.skeleton = skeleton
@@ -196,27 +196,22 @@ class Site:
     def citation_count(self) -> int:
         return self.skeleton.count
 
-    @cached_property
-    def _slugs(self) -> dict[str, str]:
-        """Page name -> slug, in reading order."""
-        return {name: page_slug(name) for name in self.skeleton.order}
-
     @property
     def has_home(self) -> bool:
         """Whether content/index.md is a page (without making it)."""
-        return "content/index.md" in self._slugs
+        return "content/index.md" in self.positions
 
     @cached_property
     def topic_names(self) -> tuple[str, ...]:
         """The topics' page names, in reading order."""
         topics = set(self.config.topics)
-        return tuple(name for name, slug in self._slugs.items() if slug in topics)
+        return tuple(name for name in self.skeleton.order if page_slug(name) in topics)
 
     @cached_property
     def other_names(self) -> tuple[str, ...]:
         """The names of the pages that are neither the home page nor a topic, in reading order."""
-        topics = set(self.config.topics)
-        return tuple(name for name, slug in self._slugs.items() if slug != "index" and slug not in topics)
+        known = {"index", *self.config.topics}
+        return tuple(name for name in self.skeleton.order if page_slug(name) not in known)
 
     @property
     def pages(self) -> tuple[PageCitations, ...]:
@@ -230,7 +225,7 @@ class Site:
     @cached_property
     def positions(self) -> dict[str, int]:
         """Each page's place in `pages`, by path."""
-        return {name: index for index, name in enumerate(self._slugs)}
+        return {name: index for index, name in enumerate(self.skeleton.order)}
 
 
 def link(config: Config, sources: tuple[Source, ...], pages: Pages, problems: Problems, memo: Memo, settings: str) -> Site:
@@ -274,8 +269,8 @@ def _link(config: Config, sources: tuple[Source, ...], pages: Pages, quotes: Tab
         if slug not in slugs and f"content/{slug}.md" not in failed:
             key, where = ("topics", config.topics_location) if slug in config.topics else ("pages", config.pages_location)
             problems.error(where, f"`{key}` lists `{slug}`, which has no page; create content/{slug}.md or remove it from `{key}`")
-    excerpts: dict[tuple[str, int, int], str] = {}  # -> anchor
-    anchors: dict[tuple[str, str], tuple[int, int]] = {}
+    excerpts: dict[tuple[str, int, int], list] = {}  # -> [start, end, anchor, [[page name, citation number], ...]]
+    anchors: set[tuple[str, str]] = set()  # (source id, anchor) of each excerpt
     order = _ordered(config, pages.records)
     citations: dict[str, list[list]] = {}
     for name in order:
@@ -294,18 +289,14 @@ def _link(config: Config, sources: tuple[Source, ...], pages: Pages, quotes: Tab
                 problems.error(ref.location, place)
                 continue
             start, end, base = place
-            anchor = excerpts.get((source_id, start, end))
-            if anchor is None:
-                anchor = excerpts[(source_id, start, end)] = _anchor(source_id, base, start, end, anchors)
-            cites.append([source_id, start, end, anchor, index])
+            entry = excerpts.get((source_id, start, end))
+            if entry is None:
+                entry = excerpts[(source_id, start, end)] = [start, end, _anchor(source_id, base, anchors), []]
+            cites.append([source_id, start, end, entry[2], index])
+            entry[3].append([name, len(cites)])
     by_source: dict[str, list] = {source.id: [] for source in sources}
-    entries: dict[tuple[str, int, int], list] = {}
-    for (source_id, start, end), anchor in sorted(excerpts.items(), key=lambda item: (item[0][1], item[0][2])):
-        entries[(source_id, start, end)] = [start, end, anchor, []]
-        by_source[source_id].append(entries[(source_id, start, end)])
-    for name in order:
-        for number, (source_id, start, end, _, _) in enumerate(citations[name], 1):
-            entries[(source_id, start, end)][3].append([name, number])
+    for (source_id, _, _), entry in sorted(excerpts.items(), key=lambda item: (item[0][1], item[0][2])):
+        by_source[source_id].append(entry)
     return (Skeleton.of(order, citations, by_source),
             [[p.location.path, p.location.line, p.message] for p in problems.items])
 
@@ -365,13 +356,13 @@ def _anchor_base(source: Source, start: int, end: int) -> str:
     return f"{paragraph.anchor if paragraph else 'x'}-q{hashlib.sha1(fold(source.text[start:end]).encode()).hexdigest()[:6]}"
 
 
-def _anchor(source_id: str, base: str, start: int, end: int, taken: dict[tuple[str, str], tuple[int, int]]) -> str:
-    """The base anchor, numbered when another excerpt of the same source already has it."""
+def _anchor(source_id: str, base: str, taken: set[tuple[str, str]]) -> str:
+    """The base anchor of a new excerpt, numbered when another excerpt of the same source already has it."""
     anchor, n = base, 1
-    while (source_id, anchor) in taken and taken[(source_id, anchor)] != (start, end):
+    while (source_id, anchor) in taken:
         n += 1
         anchor = f"{base}-{n}"
-    taken[(source_id, anchor)] = (start, end)
+    taken.add((source_id, anchor))
     return anchor
 
 
