@@ -242,10 +242,6 @@ class DiskMemo(Memo):
             tables, state, self.files, self.shards, self.marks = {}, None, {}, {}, {}
         super().__init__(tables, state)
 
-    def keep(self, name: str) -> None:
-        if name in self.tables or name in self.files:
-            self.table(name).keep()  # not read for it (Table.keep): a table only kept keeps its files as they are
-
     def table(self, name: str) -> Table:
         """A table, its files read when a build first asks for it (a build taken whole from the memo reads few)."""
         if name not in self.tables and name in self.files:
@@ -315,7 +311,6 @@ class DiskMemo(Memo):
                 if part:
                     files[name][index] = self._write(f"{name.replace(' ', '_')}-{index}-{os.urandom(6).hex()}.marshal", part)
         output = memo.tables["output"].old if "output" in memo.tables else {}
-        counts = {name: counts[name] for name in files}
         marks = {file: self.marks[file] for found in files.values() for file in found.values() if file in self.marks}
         self._write(self.path.name, {"generator": generator_digest(), "state": memo.state, "tables": {"output": output}, "files": files,
                                      "shards": counts, "marks": marks}, self.path.parent)
