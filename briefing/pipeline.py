@@ -18,7 +18,7 @@ from .config import Config
 from .content import load_pages
 from .errors import BuildError, Location, Problem, Problems
 from .grading import check_independence, check_judgments
-from .inputs import Inputs, read_inputs
+from .inputs import read_inputs
 from .link import Site, link, locate_quotes
 from .lock import ProjectLock
 from .memo import Memo, fingerprint
@@ -34,7 +34,6 @@ class BuildResult:
     site: Site | None  # None when the whole build was taken from `python build.py`'s memo (nothing was loaded)
     files: Mapping[str, bytes]  # read from the output folder when asked for (kept in memory by a build that writes none)
     warnings: tuple[Problem, ...]
-    inputs: Inputs  # digests of the input files, read before loading them
     rendering: Rendering  # every output's dependency key, which were made, which changed
     memo: Memo | None  # for the next build: what this one asked for or made
     counts: dict[str, int]  # pages, sources, citations
@@ -83,7 +82,7 @@ def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, pro
     whole = fingerprint(inputs.config, inputs.pages, inputs.seeds, inputs.templates, strict, write)  # the whole build is a unit too
     present, now = vouched(config.output_dir, memo) if write else (None, None)  # the output folder, as the memo knows it?
     if not problems.items and (not write or present is not None) and whole in memo.table("build"):
-        return _as_built(config, inputs, memo, whole)   # nothing it read changed, and the output folder is as it left it
+        return _as_built(config, memo, whole)           # nothing it read changed, and the output folder is as it left it
     sources = load_sources(config, inputs, memo, problems)  # seeds/ -> Source
     check_originals(config, problems)                   # kept originals as site.yaml recorded them
     locate = functools.partial(locate_quotes, {source.id: source for source in sources})
@@ -99,14 +98,14 @@ def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, pro
         rendering, state = commit(sink, rendering, memo)  # the new tree swapped in, or one file renamed into place
     progress("written")
     counts = {"pages": len(site.skeleton.order), "sources": len(site.sources), "citations": site.citation_count}
-    result = BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, None, counts)
+    result = BuildResult(site, rendering.files, tuple(problems.warnings), rendering, None, counts)
     if state is not None or not write:                  # what the next build, finding the same inputs, needs to know
         memo.table("build")[whole] = {"warnings": [[w.location.path, w.location.line, w.message] for w in result.warnings], "counts": counts}
         memo.table("built")[whole] = result
     return _remembered(result, memo, state if write else memo.state)
 
 
-def _as_built(config: Config, inputs: Inputs, memo: Memo, whole: str) -> BuildResult:
+def _as_built(config: Config, memo: Memo, whole: str) -> BuildResult:
     """The build whose every input is as an earlier build found them (the memo's "build", plain
     data, and in the preview's memo the result itself, "built"): nothing is loaded or made."""
     memo.keep_all()                                     # what it was made from holds, for the next build
@@ -117,8 +116,8 @@ def _as_built(config: Config, inputs: Inputs, memo: Memo, whole: str) -> BuildRe
         warnings = tuple(Problem(Location(path, line), message, warning=True) for path, line, message in done["warnings"])
         rendering = Rendering(WrittenFiles(config.output_dir, sizes), {path: key for path, (key, _) in outputs.new.items()}, {},
                               frozenset(), (), sizes)
-        built = BuildResult(None, rendering.files, warnings, inputs, rendering, None, done["counts"])
-    return _remembered(dataclasses.replace(built, inputs=inputs, rendering=dataclasses.replace(built.rendering, rendered=frozenset(), changed=())),
+        built = BuildResult(None, rendering.files, warnings, rendering, None, done["counts"])
+    return _remembered(dataclasses.replace(built, rendering=dataclasses.replace(built.rendering, rendered=frozenset(), changed=())),
                        memo, memo.state)
 
 
