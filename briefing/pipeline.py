@@ -65,14 +65,18 @@ def build(config: Config, memo: Memo | None = None, strict: bool = False, write:
     try:
         with ProjectLock(config.root, progress) if write and lock else contextlib.nullcontext():
             try:
-                return _build(config, memo if memo is not None else Memo(), strict, write, jobs, progress or (lambda _: None))
+                memo = memo if memo is not None else Memo()
+                result, state = _build(config, memo, strict, write, jobs, progress or (lambda _: None))
+                after = memo.after(state)               # for the next build: `python build.py`'s memo writes it to .cache/
+                memo.remember(after)
+                return dataclasses.replace(result, memo=after)
             finally:
                 settle()                                # the old tree, removed while the memo was written, gone
     except OSError as exc:  # a full disk, a folder one may not write to: the author's to fix, not a traceback
         raise BuildError([file_problem(exc, config)]) from None
 
 
-def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, progress: Callable[[str], None]) -> BuildResult:
+def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, progress: Callable[[str], None]) -> tuple[BuildResult, object]:
     problems = Problems()
     check_output_dir(config, problems)
     unlisted = check_project(config, problems)          # input folders inside the project, no pipes or links out
@@ -82,7 +86,7 @@ def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, pro
     whole = fingerprint(inputs.config, inputs.pages, inputs.seeds, inputs.templates, strict, write)  # the whole build is a unit too
     present, now = vouched(config.output_dir, memo) if write else (None, None)  # the output folder, as the memo knows it?
     if not problems.items and (not write or present is not None) and whole in memo.table("build"):
-        return _as_built(config, memo, whole)           # nothing it read changed, and the output folder is as it left it
+        return _as_built(config, memo, whole), memo.state  # nothing it read changed, and the output folder is as it left it
     sources = load_sources(config, inputs, memo, problems)  # seeds/ -> Source
     check_originals(config, problems)                   # kept originals as site.yaml recorded them
     locate = functools.partial(locate_quotes, {source.id: source for source in sources})
@@ -102,7 +106,7 @@ def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, pro
     if state is not None or not write:                  # what the next build, finding the same inputs, needs to know
         memo.table("build")[whole] = {"warnings": [[w.location.path, w.location.line, w.message] for w in result.warnings], "counts": counts}
         memo.table("built")[whole] = result
-    return _remembered(result, memo, state if write else memo.state)
+    return result, state if write else memo.state
 
 
 def _as_built(config: Config, memo: Memo, whole: str) -> BuildResult:
@@ -117,12 +121,4 @@ def _as_built(config: Config, memo: Memo, whole: str) -> BuildResult:
         rendering = Rendering(WrittenFiles(config.output_dir, sizes), {path: key for path, (key, _) in outputs.new.items()}, {},
                               frozenset(), (), sizes)
         built = BuildResult(None, rendering.files, warnings, rendering, None, done["counts"])
-    return _remembered(dataclasses.replace(built, rendering=dataclasses.replace(built.rendering, rendered=frozenset(), changed=())),
-                       memo, memo.state)
-
-
-def _remembered(result: BuildResult, memo: Memo, state: object) -> BuildResult:
-    """The result with the memo for the next build, which `python build.py`'s memo writes to .cache/."""
-    after = memo.after(state)
-    memo.remember(after)
-    return dataclasses.replace(result, memo=after)
+    return dataclasses.replace(built, rendering=dataclasses.replace(built.rendering, rendered=frozenset(), changed=()))
