@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .config import Config
 from .content import page_files
-from .memo import Memo, Table, fingerprint  # noqa: F401  (fingerprint: imported from here by other stages)
+from .memo import Memo, fingerprint  # noqa: F401  (fingerprint: imported from here by other stages)
 from .provenance import original_files
 
 
@@ -48,50 +48,38 @@ class Inputs:
     seeds: dict[str, str]  # "seeds/hur.txt" -> digest, for the sources site.yaml lists and their kept originals
     templates: dict[str, str]  # "page.html", "assets/style.css" -> digest: every file under templates/
 
-    @property
-    def model(self) -> str:
-        """What the loaded and linked Site depends on: settings, pages and seeds (not templates)."""
-        return fingerprint(self.config, sorted(self.pages.items()), sorted(self.seeds.items()))
-
 
 RACY_NS = 2_000_000_000  # a file changed this recently may change again within its timestamp's resolution
 
 
-class Digests:
-    """File digests that reuse an earlier build's when a file still stats alike (modification and
-    change times, size, inode), as git's index does. Like git, a digest taken while the file's
-    times were recent is not reused: a second write within the clock's resolution could leave
-    them as they were."""
+def read_inputs(config: Config, memo: Memo, unlisted: tuple[str, ...] = ()) -> Inputs:
+    """Digest the files the loaders will read: the same globs and lists they use. The memo's
+    "stat" table spares reading the files that stat as they did when an earlier build digested
+    them (modification and change times, size, inode), as git's index does. Like git, a digest
+    taken while the file's times were recent is not reused: a second write within the clock's
+    resolution could leave them as they were. `unlisted` (the files of seeds/ that site.yaml does
+    not list, which the build warns about) counts with the settings."""
+    stats = memo.table("stat")  # file path -> [mtime_ns, ctime_ns, size, inode, digest]
+    racy = time.time_ns() - RACY_NS  # taken before any file is looked at
 
-    def __init__(self, stats: Table):
-        self.stats = stats  # file path -> [mtime_ns, ctime_ns, size, inode, digest]
-        self.recent = time.time_ns() - RACY_NS  # taken before any file is looked at
-
-    def __call__(self, path: str) -> str:
+    def digest(path: str) -> str:
         try:
             info = os.lstat(path)
         except OSError:
             return file_digest(path)  # says what is wrong
         if not stat.S_ISREG(info.st_mode):
             return file_digest(path)  # a link names its target: digest it each time
-        entry = self.stats.old.get(path)  # (the table's dictionaries themselves: this runs once per input file)
-        recent = info.st_mtime_ns >= self.recent or info.st_ctime_ns >= self.recent  # may change again unseen: read it again next time
+        entry = stats.old.get(path)  # (the table's dictionaries themselves: this runs once per input file)
+        recent = info.st_mtime_ns >= racy or info.st_ctime_ns >= racy  # may change again unseen: read it again next time
         if entry is not None and entry[0] == info.st_mtime_ns and entry[1] == info.st_ctime_ns and entry[2] == info.st_size and entry[3] == info.st_ino:
             if not recent:
-                self.stats.new[path] = entry  # kept for the next build
+                stats.new[path] = entry  # kept for the next build
             return entry[4]
-        digest = file_digest(path)
+        found = file_digest(path)
         if not recent:
-            self.stats[path] = [info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino, digest]
-        return digest
+            stats[path] = [info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino, found]
+        return found
 
-
-def read_inputs(config: Config, memo: Memo, unlisted: tuple[str, ...] = ()) -> Inputs:
-    """Digest the files the loaders will read: the same globs and lists they use. The memo's
-    "stat" table spares reading the files that stat as they did when an earlier build digested
-    them. `unlisted` (the files of seeds/ that site.yaml does not list, which the build warns
-    about) counts with the settings."""
-    digest = Digests(memo.table("stat"))
     content = config.content_dir
     # Plain strings, not Paths: these run once per page and per seed.
     content_dir, seeds_dir = str(content), str(config.seeds_dir)

@@ -28,7 +28,7 @@ import marshal
 import os
 import sys
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
@@ -111,15 +111,6 @@ class Table:
         if not self.loaded:  # kept: only what was added; else every stored entry is dropped
             return bool(self.written) or not self.kept
         return bool(self.written) or len(self.new) != len(self._old)
-
-    def changed_keys(self) -> set:
-        """The keys whose entries differ between `old` and `new`: stored, or dropped."""
-        if self.kept:  # every entry of `old` is in `new`
-            return set(self.written)
-        return self.written | (self.old.keys() - self.new.keys())
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.new)
 
 
 class Memo:
@@ -251,10 +242,6 @@ class DiskMemo(Memo):
             tables, state, self.files, self.shards, self.marks = {}, None, {}, {}, {}
         super().__init__(tables, state)
 
-    def keep(self, name: str) -> None:
-        if name in self.tables or name in self.files:
-            self.table(name).keep()  # not read for it (Table.keep): a table only kept keeps its files as they are
-
     def table(self, name: str) -> Table:
         """A table, its files read when a build first asks for it (a build taken whole from the memo reads few)."""
         if name not in self.tables and name in self.files:
@@ -263,35 +250,33 @@ class DiskMemo(Memo):
 
     def _load(self, name: str) -> dict:
         """Every entry of table `name`, from its files (none, if one is not the very file a build wrote here)."""
-        entries: dict = {}
-        parts: dict[int, dict] = {}
-        try:
-            for index in self.files[name]:
-                parts[index] = self._shard_entries(name, index)
-                entries.update(parts[index])
-        except (OSError, ValueError, EOFError, TypeError):  # removed, damaged, or not this machine's since: as if never stored
-            entries, parts = {}, {}
+        parts = {index: self._shard_entries(name, index) for index in self.files[name]}
+        if None in parts.values():  # removed, damaged, or not this machine's since: as if never stored
+            parts = {}
             self.shards.pop(name, None)
         self.parts[name] = parts
-        return entries
+        return {key: value for part in parts.values() for key, value in part.items()}
 
-    def _shard_entries(self, name: str, index: int) -> dict:
-        """The entries of one file of table `name`; ValueError if it is not the very file a build wrote here."""
+    def _shard_entries(self, name: str, index: int) -> dict | None:
+        """The entries of one file of table `name`; None if it is not the very file a build wrote here."""
         file = self.files[name][index]
-        found = os.stat(self.folder / file)
-        if [found.st_ino, found.st_ctime_ns] != self.marks.get(file):
-            raise ValueError(f"{file} is not the file a build wrote here")
-        entries = marshal.loads((self.folder / file).read_bytes())
-        if not isinstance(entries, dict):
-            raise ValueError(f"{file} is not a table")
-        return entries
+        try:
+            found = os.stat(self.folder / file)
+            if [found.st_ino, found.st_ctime_ns] != self.marks.get(file):
+                return None
+            entries = marshal.loads((self.folder / file).read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        return entries if isinstance(entries, dict) else None
 
     def remember(self, memo: Memo) -> None:
         """Keep `memo` (this memo's `after`) for the next `python build.py`: the files of the
         shards that changed, then the first file, atomically; forget all when the build could not
         vouch for the output folder (state None)."""
         if memo.state is None:
-            self.forget()
+            self.path.unlink(missing_ok=True)
+            self.files = {}
+            self._tidy()
             return
         if memo.changed is not None and not memo.changed & {"state", *PERSISTED} and self.path.exists():
             return  # nothing to write: the files hold this memo already
@@ -301,56 +286,37 @@ class DiskMemo(Memo):
         for name, table in memo.tables.items():
             if name not in PERSISTED or name == "output":
                 continue
-            entries = table.old
-            shards = SHARDS if len(entries) >= SHARD_MINIMUM else 1
-            before = self.files.get(name, {})
-            built = self.tables.get(name)
-            if built is not None and not built.loaded and built.kept and name in self.shards:
-                files[name], counts[name] = self._add(name, built, before), self.shards[name]  # only added to: its shards that grew
-                continue
+            entries, built, before, loaded = table.old, self.tables.get(name), self.files.get(name, {}), self.parts.get(name)
+            if built is not None and not built.loaded and built.kept:  # only kept and added to: read just the shards the additions fall in
+                shards = self.shards[name]
+                grown = {_shard(key, shards) for key in built.written}
+                loaded = {index: self._shard_entries(name, index) or {} for index in grown if index in before}
+                entries = {key: value for part in loaded.values() for key, value in part.items()} | entries
+            else:
+                shards = SHARDS if len(entries) >= SHARD_MINIMUM else 1
             counts[name] = shards
-            loaded = self.parts.get(name)
-            if self.shards.get(name) != shards or built is None or loaded is None:
-                redo: dict[int, list] = {index: [] for index in range(shards)}
-                for key in entries:
-                    redo[_shard(key, shards)].append(key)
-            else:  # the shards whose entries changed, and any whose file another build has removed since
-                redo = {}
-                for key in built.changed_keys():
-                    redo.setdefault(_shard(key, shards), []).append(key)
-                for index, file in before.items():
-                    if not (self.folder / file).exists():
-                        redo.setdefault(index, [])
-                for index, keys in redo.items():
-                    keys.extend(loaded.get(index, ()))
-            files[name] = {index: file for index, file in before.items() if index not in redo and index < shards}
+            if self.shards.get(name) != shards or built is None or loaded is None:  # every entry, into new files
+                before, loaded, changed = {}, {}, entries.keys()
+            else:  # the keys whose entries differ from the files': stored, or dropped
+                changed = built.written if built.kept else built.written | (built.old.keys() - built.new.keys())
+            # The shards those keys fall in, and any whose file another build has removed since:
+            redo: dict[int, list] = {index: [] for index, file in before.items() if not (self.folder / file).exists()}
+            for key in changed:
+                redo.setdefault(_shard(key, shards), []).append(key)
+            for index, keys in redo.items():
+                keys.extend(loaded.get(index, ()))
+            files[name] = {index: file for index, file in before.items() if index not in redo}
             for index, keys in redo.items():
                 part = {key: entries[key] for key in keys if key in entries}
                 if part:
                     files[name][index] = self._write(f"{name.replace(' ', '_')}-{index}-{os.urandom(6).hex()}.marshal", part)
         output = memo.tables["output"].old if "output" in memo.tables else {}
-        counts = {name: counts[name] for name in files}
         marks = {file: self.marks[file] for found in files.values() for file in found.values() if file in self.marks}
         self._write(self.path.name, {"generator": generator_digest(), "state": memo.state, "tables": {"output": output}, "files": files,
                                      "shards": counts, "marks": marks}, self.path.parent)
         self.marks = marks
         self.files, self.shards = files, counts
         self._tidy()
-
-    def _add(self, name: str, table: Table, before: dict[int, str]) -> dict[int, str]:
-        """Write the entries a build added to table `name`, kept whole but never read, into the
-        shards they fall in, each read and written again; returns the table's files then."""
-        files = dict(before)
-        added: dict[int, dict] = {}
-        for key in table.written:
-            added.setdefault(_shard(key, self.shards[name]), {})[key] = table.new[key]
-        for index, entries in added.items():
-            try:
-                part = self._shard_entries(name, index) if index in before else {}
-            except (OSError, ValueError, EOFError, TypeError):  # removed or damaged since: what it held is lost
-                part = {}
-            files[index] = self._write(f"{name.replace(' ', '_')}-{index}-{os.urandom(6).hex()}.marshal", {**part, **entries})
-        return files
 
     def _write(self, name: str, data: Any, folder: Path | None = None) -> str:
         """Write `data` as `name` in `folder` (the shards' folder if None), atomically."""
@@ -371,11 +337,6 @@ class DiskMemo(Memo):
                 if entry.name not in named:
                     with contextlib.suppress(OSError):
                         os.unlink(entry.path)
-
-    def forget(self) -> None:
-        self.path.unlink(missing_ok=True)
-        self.files = {}
-        self._tidy()
 
 
 def _shard(key: Any, shards: int) -> int:

@@ -18,7 +18,7 @@ from .config import Config
 from .content import load_pages
 from .errors import BuildError, Location, Problem, Problems
 from .grading import check_independence, check_judgments
-from .inputs import Inputs, read_inputs
+from .inputs import read_inputs
 from .link import Site, link, locate_quotes
 from .lock import ProjectLock
 from .memo import Memo, fingerprint
@@ -34,7 +34,6 @@ class BuildResult:
     site: Site | None  # None when the whole build was taken from `python build.py`'s memo (nothing was loaded)
     files: Mapping[str, bytes]  # read from the output folder when asked for (kept in memory by a build that writes none)
     warnings: tuple[Problem, ...]
-    inputs: Inputs  # digests of the input files, read before loading them
     rendering: Rendering  # every output's dependency key, which were made, which changed
     memo: Memo | None  # for the next build: what this one asked for or made
     counts: dict[str, int]  # pages, sources, citations
@@ -66,14 +65,18 @@ def build(config: Config, memo: Memo | None = None, strict: bool = False, write:
     try:
         with ProjectLock(config.root, progress) if write and lock else contextlib.nullcontext():
             try:
-                return _build(config, memo if memo is not None else Memo(), strict, write, jobs, progress or (lambda _: None))
+                memo = memo if memo is not None else Memo()
+                result, state = _build(config, memo, strict, write, jobs, progress or (lambda _: None))
+                after = memo.after(state)               # for the next build: `python build.py`'s memo writes it to .cache/
+                memo.remember(after)
+                return dataclasses.replace(result, memo=after)
             finally:
                 settle()                                # the old tree, removed while the memo was written, gone
     except OSError as exc:  # a full disk, a folder one may not write to: the author's to fix, not a traceback
         raise BuildError([file_problem(exc, config)]) from None
 
 
-def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, progress: Callable[[str], None]) -> BuildResult:
+def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, progress: Callable[[str], None]) -> tuple[BuildResult, object]:
     problems = Problems()
     check_output_dir(config, problems)
     unlisted = check_project(config, problems)          # input folders inside the project, no pipes or links out
@@ -83,7 +86,7 @@ def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, pro
     whole = fingerprint(inputs.config, inputs.pages, inputs.seeds, inputs.templates, strict, write)  # the whole build is a unit too
     present, now = vouched(config.output_dir, memo) if write else (None, None)  # the output folder, as the memo knows it?
     if not problems.items and (not write or present is not None) and whole in memo.table("build"):
-        return _as_built(config, inputs, memo, whole)   # nothing it read changed, and the output folder is as it left it
+        return _as_built(config, memo, whole), memo.state  # nothing it read changed, and the output folder is as it left it
     sources = load_sources(config, inputs, memo, problems)  # seeds/ -> Source
     check_originals(config, problems)                   # kept originals as site.yaml recorded them
     locate = functools.partial(locate_quotes, {source.id: source for source in sources})
@@ -99,14 +102,14 @@ def _build(config: Config, memo: Memo, strict: bool, write: bool, jobs: int, pro
         rendering, state = commit(sink, rendering, memo)  # the new tree swapped in, or one file renamed into place
     progress("written")
     counts = {"pages": len(site.skeleton.order), "sources": len(site.sources), "citations": site.citation_count}
-    result = BuildResult(site, rendering.files, tuple(problems.warnings), inputs, rendering, None, counts)
+    result = BuildResult(site, rendering.files, tuple(problems.warnings), rendering, None, counts)
     if state is not None or not write:                  # what the next build, finding the same inputs, needs to know
         memo.table("build")[whole] = {"warnings": [[w.location.path, w.location.line, w.message] for w in result.warnings], "counts": counts}
         memo.table("built")[whole] = result
-    return _remembered(result, memo, state if write else memo.state)
+    return result, state if write else memo.state
 
 
-def _as_built(config: Config, inputs: Inputs, memo: Memo, whole: str) -> BuildResult:
+def _as_built(config: Config, memo: Memo, whole: str) -> BuildResult:
     """The build whose every input is as an earlier build found them (the memo's "build", plain
     data, and in the preview's memo the result itself, "built"): nothing is loaded or made."""
     memo.keep_all()                                     # what it was made from holds, for the next build
@@ -117,13 +120,5 @@ def _as_built(config: Config, inputs: Inputs, memo: Memo, whole: str) -> BuildRe
         warnings = tuple(Problem(Location(path, line), message, warning=True) for path, line, message in done["warnings"])
         rendering = Rendering(WrittenFiles(config.output_dir, sizes), {path: key for path, (key, _) in outputs.new.items()}, {},
                               frozenset(), (), sizes)
-        built = BuildResult(None, rendering.files, warnings, inputs, rendering, None, done["counts"])
-    return _remembered(dataclasses.replace(built, inputs=inputs, rendering=dataclasses.replace(built.rendering, rendered=frozenset(), changed=())),
-                       memo, memo.state)
-
-
-def _remembered(result: BuildResult, memo: Memo, state: object) -> BuildResult:
-    """The result with the memo for the next build, which `python build.py`'s memo writes to .cache/."""
-    after = memo.after(state)
-    memo.remember(after)
-    return dataclasses.replace(result, memo=after)
+        built = BuildResult(None, rendering.files, warnings, rendering, None, done["counts"])
+    return dataclasses.replace(built, rendering=dataclasses.replace(built.rendering, rendered=frozenset(), changed=()))
