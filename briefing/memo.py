@@ -47,8 +47,8 @@ class Table:
     """One kind of unit's results: those of the build before (`old`) and those this build asked
     for or made (`new`). Reads through `get`, `in`, `[]` count as asking. A table of `python
     build.py`'s memo is read from its files (`load`) when a build first reads it: one a build only
-    adds to and keeps (a claim edit's one new record) is never read whole, and DiskMemo.remember
-    rewrites just the shards the additions fall in."""
+    adds to and keeps is never read whole, and DiskMemo.remember rewrites just the shards the
+    additions fall in."""
 
     def __init__(self, old: dict | None = None, load: Callable[[], dict] | None = None):
         self._old: dict = old if old is not None else {}
@@ -66,7 +66,7 @@ class Table:
         if self._load is not None:
             load, self._load = self._load, None
             self._old = load()
-            if self.kept and len(self.new) != len(self._old):  # kept before it was read
+            if self.kept and (self.written or len(self.new) != len(self._old)):  # kept before it was read
                 self.new = {**self._old, **self.new}
         return self._old
 
@@ -102,7 +102,7 @@ class Table:
         was computed from); a table not read yet is not read for it."""
         if not self.kept:
             self.kept = True
-            if self.loaded and len(self.new) != len(self._old):
+            if self.loaded and (self.written or len(self.new) != len(self._old)):  # (else `new` is `old` already)
                 self.new = {**self._old, **self.new}
 
     @property
@@ -116,7 +116,7 @@ class Table:
 class Memo:
     """Tables of units' results by key (see the module docstring). `get(table, key, compute)` is
     the one way a stage uses it; `table(name)` hands a stage a table to read and fill in place.
-    `state` is the output folder as the last build that wrote it left it (write.observe): for the
+    `state` is the output folder as the last build that wrote it left it (write.vouched): for the
     preview's memo, its folders' inodes and times, which another program's change to the folder
     changes; for `python build.py`'s (`fine`), every file's size and time, which an edit of a file
     in place changes too."""
@@ -238,6 +238,8 @@ class DiskMemo(Memo):
                 # comes from the files `marks` vouches for.
                 tables, state, self.files, self.shards = {"output": dict(data["tables"]["output"])}, data["state"], data["files"], data["shards"]
                 self.marks = data["marks"]
+                if self.files.keys() != self.shards.keys():
+                    raise ValueError("not a memo a build wrote")
         except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):  # missing, damaged, or not a memo this Python wrote
             tables, state, self.files, self.shards, self.marks = {}, None, {}, {}, {}
         super().__init__(tables, state)

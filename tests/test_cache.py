@@ -332,3 +332,35 @@ def test_a_table_only_added_to_and_kept_is_not_read_and_rewrites_one_shard(tmp_p
     changed = {index for index, file in again.files["record"].items() if before.get(index) != file}
     assert len(changed) == 1
     assert again.table("record").old == {**{f"key {n}": n for n in range(200)}, "added": -1}
+
+
+def test_a_kept_table_keeps_every_entry_when_what_was_added_and_asked_for_is_as_many_as_it_had():
+    """`keep` carries every old entry over even when the entries asked for plus those added are as
+    many as the table held (2 of 2 here): counting them alike is no proof that nothing was left out."""
+    from briefing.memo import Memo
+
+    memo = Memo({"record": {"a": 1, "b": 2}})
+    assert memo.table("record").get("a") == 1
+    memo.table("record")["c"] = 3
+    memo.keep("record")
+    assert memo.after().tables["record"].old == {"a": 1, "b": 2, "c": 3}
+
+
+def test_a_first_file_whose_tables_and_shard_counts_disagree_is_not_trusted(tmp_path):
+    """A forged first file that names a table's files but not how many shards it has is ignored
+    whole, as a damaged one is, rather than failing the next build."""
+    from briefing.memo import DiskMemo
+
+    path = tmp_path / ".cache" / "build-x.marshal"
+    memo = DiskMemo(path)
+    memo.table("record").update({f"key {n}": n for n in range(200)})
+    memo.remember(memo.after("folder"))
+    data = marshal.loads(path.read_bytes())
+    del data["shards"]["record"]
+    path.write_bytes(marshal.dumps(data))
+    memo = DiskMemo(path)
+    assert memo.files == {} and memo.state is None
+    memo.keep("record")
+    memo.table("record")["added"] = -1
+    memo.remember(memo.after("folder"))
+    assert DiskMemo(path).table("record").old == {"added": -1}
