@@ -15,6 +15,9 @@ from .text import fold, is_word_boundary, visible, word_around
 _ID = re.compile(r"[A-Za-z0-9_-]+")
 _OPTION = re.compile(r"(n|prefix|suffix|cred)=")
 _DIGITS = re.compile(r"[0-9]+")
+_SPACE = re.compile(r"[ \t\r\n]*")
+_STRING = re.compile(r'"((?:[^"\\]|\\["\\]|\\(?!["\\]))*)"')  # \" and \\ are escapes; any other backslash is itself
+_ESCAPE = re.compile(r'\\(["\\])')
 
 
 @dataclass(frozen=True)
@@ -46,23 +49,23 @@ def parse_citation(text: str, pos: int) -> tuple[list[tuple[int, str, str, dict[
     refs = []
     i = pos + 1
     while True:
-        i = _skip_space(text, i)
-        if i >= len(text) or text[i] != "@":
+        i = _SPACE.match(text, i).end()
+        if not text.startswith("@", i):
             raise CitationSyntaxError(i, 'expected `@source-id "quote"` in the citation')
         start = i
         match = _ID.match(text, i + 1)
         if not match:
             raise CitationSyntaxError(i, "expected a source id after `@`")
         source_id = match.group()
-        i = _skip_space(text, match.end())
-        if i >= len(text) or text[i] != '"':
+        i = _SPACE.match(text, match.end()).end()
+        if not text.startswith('"', i):
             raise CitationSyntaxError(i, f'expected a quote in straight double quotes after `@{source_id}`, as in [@{source_id} "exact words"]')
         quote, i = _read_string(text, i)
         if not quote.strip():
             raise CitationSyntaxError(start, f"the quote for `@{source_id}` is empty; quote the exact words the claim rests on")
         options: dict[str, object] = {}
         while True:
-            j = _skip_space(text, i)
+            j = _SPACE.match(text, i).end()
             option = _OPTION.match(text, j)
             if not option:
                 break
@@ -70,61 +73,43 @@ def parse_citation(text: str, pos: int) -> tuple[list[tuple[int, str, str, dict[
             if name in options:
                 raise CitationSyntaxError(j, f"option `{name}=` is given twice")
             k = option.end()
-            if name == "n":
+            if name in ("n", "cred"):
                 digits = _DIGITS.match(text, k)
-                if not digits or int(digits.group()) < 1:
+                number = int(digits.group()) if digits else 0
+                if name == "n" and number < 1:
                     raise CitationSyntaxError(k, "`n=` needs a whole number of 1 or more (which occurrence of the quote)")
-                options[name] = int(digits.group())
-                i = digits.end()
-            elif name == "cred":
-                digits = _DIGITS.match(text, k)
-                if not digits or not 1 <= int(digits.group()) <= 6:
+                if name == "cred" and not 1 <= number <= 6:
                     scale = ", ".join(f"{digit} {meaning.lower()}" for digit, meaning in CREDIBILITY.items())
                     raise CitationSyntaxError(k, f"`cred=` needs the information's credibility on the Admiralty scale, 1 to 6 ({scale})")
-                options[name] = int(digits.group())
+                options[name] = number
                 i = digits.end()
             else:
-                if k >= len(text) or text[k] != '"':
+                if not text.startswith('"', k):
                     raise CitationSyntaxError(k, f'`{name}=` needs text in straight double quotes, as in {name}="..."')
                 value, i = _read_string(text, k)
                 if not value.strip():
                     raise CitationSyntaxError(k, f"`{name}=` is empty")
                 options[name] = value
         refs.append((start, source_id, quote, options))
-        i = _skip_space(text, i)
-        if i < len(text) and text[i] == ";":
-            i += 1
-            continue
-        if i < len(text) and text[i] == "]":
+        i = _SPACE.match(text, i).end()
+        char = text[i : i + 1]
+        if char == "]":
             return refs, i + 1
-        if i < len(text) and text[i] == "[":
+        if char == "[":
             raise CitationSyntaxError(i, "a citation cannot contain brackets; close it with `]` before starting another")
-        if i >= len(text):
+        if not char:
             raise CitationSyntaxError(i, "the citation is not closed; end it with `]`")
-        raise CitationSyntaxError(i, f"unexpected {text[i]!r} in the citation; separate citations with `;` and close with `]`")
-
-
-def _skip_space(text: str, i: int) -> int:
-    while i < len(text) and text[i] in " \t\r\n":
+        if char != ";":
+            raise CitationSyntaxError(i, f"unexpected {char!r} in the citation; separate citations with `;` and close with `]`")
         i += 1
-    return i
 
 
 def _read_string(text: str, i: int) -> tuple[str, int]:
     """Read a "..." string at text[i] == '"', with \\" and \\\\ escapes."""
-    out = []
-    j = i + 1
-    while j < len(text):
-        char = text[j]
-        if char == "\\" and j + 1 < len(text) and text[j + 1] in '"\\':
-            out.append(text[j + 1])
-            j += 2
-            continue
-        if char == '"':
-            return "".join(out), j + 1
-        out.append(char)
-        j += 1
-    raise CitationSyntaxError(i, 'the quote is not closed; end it with a straight `"` (write \\" for a quote mark inside it)')
+    string = _STRING.match(text, i)
+    if not string:
+        raise CitationSyntaxError(i, 'the quote is not closed; end it with a straight `"` (write \\" for a quote mark inside it)')
+    return _ESCAPE.sub(r"\1", string.group(1)), string.end()
 
 
 @dataclass(frozen=True)
@@ -209,8 +194,7 @@ def _not_found(source: Source, ref: CitationRef, needle: str) -> str:
         start, end = passage
         original = " ".join(source.text[start:end].split())
         kind = difference(needle, fold(original))
-        shown = original if len(original) <= _HINT_LIMIT else original[: _HINT_LIMIT - 1] + "…"
-        hint = f'; closest passage (line {source.line_at(start)}): "{visible(shown)}"' + (f" ({kind})" if kind else "")
+        hint = f'; closest passage (line {source.line_at(start)}): "{_brief(original, _HINT_LIMIT)}"' + (f" ({kind})" if kind else "")
     return f'quote not found in {source.location.path}: "{visible(ref.quote)}"{hint}; copy the words exactly as the source has them'
 
 
@@ -236,7 +220,8 @@ def closest_passage(source: Source, needle: str) -> tuple[int, int] | None:
     quote found in the folded text (str.find, so any script, spaces or none), voted by where they
     put the quote's start; only the best few are compared in full (difflib). Bounded: at most
     `_GRAMS` n-grams, each ignored past `_HITS_PER_GRAM` occurrences, `_CANDIDATES` comparisons."""
-    text = source.index.text
+    index = source.index
+    text = index.text
     if not needle or not text:
         return None
     whole = len(needle)
@@ -249,16 +234,10 @@ def closest_passage(source: Source, needle: str) -> tuple[int, int] | None:
         gram = needle[offset : offset + size]
         if not gram.strip() or text.count(gram) > _HITS_PER_GRAM:
             continue  # too common to say where the quote is (counting is one fast pass)
-        at, seen = text.find(gram), 0
-        positions = []
-        while at != -1 and seen <= _HITS_PER_GRAM:
-            positions.append(at)
-            seen += 1
-            at = text.find(gram, at + 1)
-        if seen > _HITS_PER_GRAM:
+        positions = index.scan(gram)  # overlapping ones too: at most `size` times the count
+        if len(positions) > _HITS_PER_GRAM:
             continue  # too common to say where the quote is
-        for position in positions:
-            votes[(position - offset) // bucket] += 1
+        votes.update((position - offset) // bucket for position in positions)
     if not votes:
         return None
     matcher = difflib.SequenceMatcher(autojunk=False)
@@ -271,7 +250,7 @@ def closest_passage(source: Source, needle: str) -> tuple[int, int] | None:
         blocks = [b for b in matcher.get_matching_blocks() if b.size >= min(size, 3)] or matcher.get_matching_blocks()[:1]
         first, last = blocks[0], blocks[-1]
         start = min(high, max(low, low + first.a - first.b))
-        end = max(start, min(high, low + last.a + last.size + len(needle) - last.b - last.size))
+        end = max(start, min(high, low + last.a - last.b + len(needle)))
         for start, end in _near_words(text, start, end):
             matcher.set_seq1(text[start:end])
             ratio = matcher.ratio()
@@ -282,28 +261,22 @@ def closest_passage(source: Source, needle: str) -> tuple[int, int] | None:
     start, end = best[1], best[2]
     if whole > len(needle):
         end = word_around(text, start, min(len(text), start + whole))[1]
-    return source.index.span(start, end)
+    return index.span(start, end)
 
 
 def _near_words(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """[start, end) snapped to word boundaries, and with one word more or less at either end."""
     start, end = word_around(text, start, end)
-    starts = {start, _next_word(text, start), _previous_word(text, start)}
-    ends = {end, _next_word(text, end), _previous_word(text, end)}
+    starts = {start, _word_boundary(text, start, 1), _word_boundary(text, start, -1)}
+    ends = {end, _word_boundary(text, end, 1), _word_boundary(text, end, -1)}
     return [(s, e) for s in sorted(starts) for e in sorted(ends) if e > s and text[s:e].strip() == text[s:e]]
 
 
-def _next_word(text: str, index: int) -> int:
-    index = min(len(text), index + 1)
-    while index < len(text) and not is_word_boundary(text, index):
-        index += 1
-    return index
-
-
-def _previous_word(text: str, index: int) -> int:
-    index = max(0, index - 1)
-    while index > 0 and not is_word_boundary(text, index):
-        index -= 1
+def _word_boundary(text: str, index: int, step: int) -> int:
+    """The nearest word boundary past `index` going `step` (1 or -1); the text's ends are boundaries."""
+    index = min(len(text), max(0, index + step))
+    while not is_word_boundary(text, index):
+        index += step
     return index
 
 

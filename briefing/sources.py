@@ -4,22 +4,19 @@ from __future__ import annotations
 import hashlib
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 import regex
 
 from .config import Config, SourceConfig
 from .errors import Location, Problem, Problems
+from .text import Folded, direction, fold, line_at, line_starts, starts_spaced_word
 if TYPE_CHECKING:
     from .inputs import Inputs
-    from .memo import Memo
-
-MutableMapping = Any  # a dict, or a memo table (memo.Table)
-
-from .text import Folded, direction, fold, line_at, line_starts, starts_spaced_word
+    from .memo import Memo, Table
 
 _WORD = re.compile(r"\S+")
 # Texts up to this many characters are scanned for each quote; longer ones get a word index.
@@ -107,31 +104,25 @@ class Source:
     def __init__(self, config: SourceConfig, text: str, sha256: str, paragraphs: tuple[Paragraph, ...]):
         self.config = config
         self.sha256 = sha256
-        self._text: str | None = text
-        self._paragraphs: tuple[Paragraph, ...] | None = paragraphs
-        self._read: Callable[[], str] | None = None
-        self._split: Callable[[str], tuple[Paragraph, ...]] | None = None
+        self.text = text
+        self.paragraphs = paragraphs
 
     @classmethod
     def deferred(cls, config: SourceConfig, sha256: str, read: Callable[[], str], split: Callable[[str], tuple[Paragraph, ...]]) -> Source:
         """A source whose file is read (`read()`, raising BuildError if it changed since it was
         digested) only when its text is first asked for, and split (`split(text)`) only when its
         paragraphs are."""
-        source = cls(config, "", sha256, ())
-        source._text, source._paragraphs, source._read, source._split = None, None, read, split
+        source = cls.__new__(cls)
+        source.config, source.sha256, source._read, source._split = config, sha256, read, split
         return source
 
-    @property
+    @cached_property
     def text(self) -> str:
-        if self._text is None:
-            self._text = self._read()  # type: ignore[misc]
-        return self._text
+        return self._read()
 
-    @property
+    @cached_property
     def paragraphs(self) -> tuple[Paragraph, ...]:
-        if self._paragraphs is None:
-            self._paragraphs = self._split(self.text)  # type: ignore[misc]
-        return self._paragraphs
+        return self._split(self.text)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Source) and (self.config, self.sha256) == (other.config, other.sha256) and (
@@ -262,7 +253,7 @@ def _reread(path: Path, source_config: SourceConfig, sha256: str) -> str:
     return text  # type: ignore[return-value]
 
 
-def load_source(path: Path, source_config: SourceConfig, problems: Problems, layouts: MutableMapping | None = None) -> Source | None:
+def load_source(path: Path, source_config: SourceConfig, problems: Problems, layouts: Table | None = None) -> Source | None:
     """One seed, decoded and split into paragraphs (taken from `layouts` by its bytes when there)."""
     where = Location(f"seeds/{source_config.file}")
     try:
@@ -281,7 +272,7 @@ def load_source(path: Path, source_config: SourceConfig, problems: Problems, lay
     return Source(source_config, text, sha256, paragraphs)
 
 
-def _paragraphs(text: str, sha256: str, source_config: SourceConfig, problems: Problems, layouts: MutableMapping | None) -> tuple[Paragraph, ...]:
+def _paragraphs(text: str, sha256: str, source_config: SourceConfig, problems: Problems, layouts: Table | None) -> tuple[Paragraph, ...]:
     """A seed's paragraphs (taken from `layouts` by its bytes' digest when there), its furniture marked; () for none."""
     key = f"{sha256} {source_config.paragraphs}"  # the bytes and the paragraph rule
     if layouts is not None and key in layouts:
@@ -321,26 +312,22 @@ def split_paragraphs(text: str, mode: str) -> tuple[Paragraph, ...]:
     block: tuple[int, int, int] | None = None
     position = 1 if text.startswith("\ufeff") else 0
     for breaker in (*_BREAKS.finditer(text, position), None):
-        finish = breaker.start() if breaker else len(text)
-        content = text[position:finish]
-        if content and not _BLANK.fullmatch(content):
+        content = text[position : breaker.start() if breaker else len(text)]
+        blank = not content or _BLANK.fullmatch(content)
+        if not blank:
             start = position + (len(content) - len(content.lstrip()))
             end = position + len(content.rstrip())
             if mode == "lines":
                 spans.append((start, end, line_no))
             else:
                 block = (block[0], end, block[2]) if block else (start, end, line_no)
-        elif block:
+        page_end = breaker is None or breaker.group() == "\f"  # a page break ends the paragraph, as the text's end does
+        if block and (blank or page_end):
             spans.append(block)
             block = None
-        if breaker is not None and breaker.group() == "\f" and block:
-            spans.append(block)  # a page break ends the paragraph
-            block = None
-        if breaker is not None and breaker.group() != "\f":
+        if not page_end:
             line_no += 1
         position = breaker.end() if breaker else len(text)
-    if block:
-        spans.append(block)
     anchors: dict[str, int] = {}
     paragraphs = []
     for index, (start, end, line) in enumerate(spans):
@@ -354,19 +341,14 @@ def split_paragraphs(text: str, mode: str) -> tuple[Paragraph, ...]:
 
 
 def _mark_furniture(text: str, paragraphs: tuple[Paragraph, ...], source_config: SourceConfig, problems: Problems) -> tuple[Paragraph, ...]:
-    by_text = {fold(item.text): item for item in source_config.furniture if item.text is not None}
-    by_line = {item.line: item for item in source_config.furniture if item.line is not None}
-    used: set[int] = set()
-    marked = []
     if not source_config.furniture:
         return paragraphs
-    for paragraph in paragraphs:
-        item = by_line.get(paragraph.line) or (by_text.get(fold(text[paragraph.start : paragraph.end])) if by_text else None)
-        if item is not None:
-            used.add(id(item))
-        marked.append(Paragraph(paragraph.index, paragraph.start, paragraph.end, paragraph.line, paragraph.anchor, item is not None))
+    by_text = {fold(item.text): item for item in source_config.furniture if item.text is not None}
+    by_line = {item.line: item for item in source_config.furniture if item.line is not None}
+    items = [by_line.get(p.line) or (by_text.get(fold(text[p.start : p.end])) if by_text else None) for p in paragraphs]
+    used = {id(item) for item in items if item is not None}
     for item in source_config.furniture:
         if id(item) not in used:
             what = f"line {item.line}" if item.line is not None else repr(item.text)
             problems.error(item.location, f"furniture {what} is not a paragraph of seeds/{source_config.file}; copy the whole line exactly, or give its line number")
-    return tuple(marked)
+    return tuple(replace(paragraph, furniture=item is not None) for paragraph, item in zip(paragraphs, items))
