@@ -224,7 +224,7 @@ class Renderer:
         outputs = []
         for number, names in enumerate(chunks, 1):
             template = CORROBORATION if number == 1 else more
-            reads = fingerprint([pages[name]["parts"] for name in names], self._matrix_digest, number, len(chunks),
+            reads = fingerprint([pages[name]["parts"] for name in names], self.template_inputs(MATRIX)[1], number, len(chunks),
                                 judged if tables[template] else "")
             outputs.append(self.html(template, corroboration_url(number), {
                 "corroboration": Variable(reads, lambda number=number, names=names: self.corroboration(number, names)),
@@ -273,7 +273,7 @@ class Renderer:
         columns it is drawn against), so an edit makes again the parts of the pages it changed only."""
         return self.memo.get(table, (name, self.model["pages"][name]["parts"], self.digests["config"], *key), make)
 
-    def _matrix(self, name: str, url: str = CORROBORATION) -> PageMatrix:
+    def _matrix(self, name: str, url: str) -> PageMatrix:
         page = self.site.page(name)
         return page_matrix(self.site, page, relative(url, page.page.url), lambda c: relative(url, c.url))
 
@@ -313,14 +313,10 @@ class Renderer:
 
     def _judgments(self, names: list[str], judgment_groups: tuple, url: str) -> Markup:
         """The rows of the table of judgments, page by page, against the columns `judgment_groups`, seen from `url`."""
-        against = fingerprint(self._matrix_digest, [group.key for group in judgment_groups], url)
+        against = fingerprint(self.template_inputs(MATRIX)[1], [group.key for group in judgment_groups], url)
         return Markup("".join(self.part("judgments body", name, lambda name=name: str(self.macro("judgments_body", self._matrix(name, url),
                                                                                                   judgment_groups)),
                                         against) for name in names))
-
-    @cached_property
-    def _matrix_digest(self) -> str:
-        return self.template_inputs(MATRIX)[1]
 
     def page_outputs(self) -> list[tuple]:
         """The pages' outputs, in reading order, as `listed` gives them. Their paths, named inputs
@@ -539,15 +535,9 @@ class Renderer:
             raise BuildError([template_problem(exc, self.config.templates_dir)]) from None
 
     def assets(self) -> list[Output]:
-        assets_dir = self.config.templates_dir / "assets"
-        if not assets_dir.is_dir():
-            return []
-        outputs = []
-        for path in sorted(assets_dir.rglob("*")):
-            if path.is_file():
-                data = path.read_bytes()
-                outputs.append(Output(f"assets/{path.relative_to(assets_dir).as_posix()}", {"file": hashlib.sha256(data).hexdigest()}, lambda d=data: d))
-        return outputs
+        assets_dir = self.config.templates_dir / "assets"  # (none, when it is missing or not a folder)
+        return [Output(f"assets/{path.relative_to(assets_dir).as_posix()}", {"file": hashlib.sha256(data).hexdigest()}, lambda d=data: d)
+                for path in sorted(assets_dir.rglob("*")) if path.is_file() for data in [path.read_bytes()]]
 
     def source_summary(self, source: Source, url: str) -> dict[str, Any]:
         stats = self.model["sources"][source.id]["stats"]  # what its summaries say, whatever page they are on
@@ -607,14 +597,13 @@ class Renderer:
         return Markup(",\n".join(rules) + " { background: var(--target); color: var(--mark-fg); }" if rules else "")
 
     def sitemap(self) -> bytes:
-        base = self.config.base_url
         pages = [p.page for p in self.site.pages]
         updated = {page.url: page.updated for page in pages}
         urls = [page.url for page in pages] + ([] if self.site.has_home else ["index.html"])
         urls += ["sources/index.html"] + [s.url for s in self.site.sources] + list(map(corroboration_url, range(1, len(self._chunks) + 1)))
         lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
         for url in urls:
-            loc = base + ("" if url == "index.html" else url) if base else url
+            loc = self.config.base_url + ("" if url == "index.html" else url)  # (listed only when there is a base_url)
             lastmod = f"<lastmod>{updated[url].isoformat()}</lastmod>" if updated.get(url) else ""
             lines.append(f"  <url><loc>{html.escape(loc, quote=False)}</loc>{lastmod}</url>")  # &, <, > as XML text needs
         lines.append("</urlset>")
