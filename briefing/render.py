@@ -224,7 +224,7 @@ class Renderer:
         outputs = []
         for number, names in enumerate(chunks, 1):
             template = CORROBORATION if number == 1 else more
-            reads = fingerprint([pages[name]["parts"] for name in names], self._matrix_digest, number, len(chunks),
+            reads = fingerprint([pages[name]["parts"] for name in names], self.template_inputs(MATRIX)[1], number, len(chunks),
                                 judged if tables[template] else "")
             outputs.append(self.html(template, corroboration_url(number), {
                 "corroboration": Variable(reads, lambda number=number, names=names: self.corroboration(number, names)),
@@ -273,7 +273,7 @@ class Renderer:
         columns it is drawn against), so an edit makes again the parts of the pages it changed only."""
         return self.memo.get(table, (name, self.model["pages"][name]["parts"], self.digests["config"], *key), make)
 
-    def _matrix(self, name: str, url: str = CORROBORATION) -> PageMatrix:
+    def _matrix(self, name: str, url: str) -> PageMatrix:
         page = self.site.page(name)
         return page_matrix(self.site, page, relative(url, page.page.url), lambda c: relative(url, c.url))
 
@@ -288,10 +288,9 @@ class Renderer:
         this one and two either side, each number, href, current, and gaps between, see pager_pages).
         All but `groups` are made only if the template reads them."""
         url = corroboration_url(number)
-        order = self.site.skeleton.order
         urls = {source.id: source.url for source in self.site.sources}
         support = functools.cache(lambda: {name: self.part("judgment support", name, lambda name=name: judgment_support(
-            self.config, self.site.page(name))) for name in order})  # [whether the page marks judgments, their groups' keys]
+            self.config, self.site.page(name))) for name in self.site.skeleton.order})  # [whether the page marks judgments, their groups' keys]
         count = len(self._chunks)
         href = lambda other: relative(url, corroboration_url(other))  # noqa: E731
         more = {"judgments_href": href(1) + "#judgments-heading"} if number > 1 else {}  # the table of judgments is on the first page
@@ -313,14 +312,10 @@ class Renderer:
 
     def _judgments(self, names: list[str], judgment_groups: tuple, url: str) -> Markup:
         """The rows of the table of judgments, page by page, against the columns `judgment_groups`, seen from `url`."""
-        against = fingerprint(self._matrix_digest, [group.key for group in judgment_groups], url)
+        against = fingerprint(self.template_inputs(MATRIX)[1], [group.key for group in judgment_groups], url)
         return Markup("".join(self.part("judgments body", name, lambda name=name: str(self.macro("judgments_body", self._matrix(name, url),
                                                                                                   judgment_groups)),
                                         against) for name in names))
-
-    @cached_property
-    def _matrix_digest(self) -> str:
-        return self.template_inputs(MATRIX)[1]
 
     def page_outputs(self) -> list[tuple]:
         """The pages' outputs, in reading order, as `listed` gives them. Their paths, named inputs
@@ -424,9 +419,8 @@ class Renderer:
         site = self.site
         if name is None:
             url = "index.html"
-            own = {"page": Variable("", lambda: None), "body": Variable("", lambda: Markup("")), "notes": Variable("", lambda: []),
-                   "sourcing": Variable("", lambda: None),
-                   "contents": Variable("", lambda: []), "neighbours": Variable("", lambda: {"previous": None, "next": None})}
+            own = {variable: Variable("", lambda value=value: value) for variable, value in {"page": None, "body": Markup(""), "notes": [],
+                   "sourcing": None, "contents": [], "neighbours": {"previous": None, "next": None}}.items()}
         else:
             url = page_url(name)
             text = f"{name} {self.page_text(name)}"  # the page's file: its name and the digest of its bytes
@@ -461,18 +455,14 @@ class Renderer:
                 "groups": columns(self.config, judgments), "href": self.corroboration_href(page_citations.page.path, url) + "#" + matrix.anchor}
     def neighbours(self, name: str, url: str) -> dict[str, dict[str, str] | None]:
         """The topics before and after a topic in site.yaml's order (none for a page that is not a topic)."""
-        topics = self.model["shown"]["topics"]  # [name, title, address] in site.yaml's order
-        names = [topic[0] for topic in topics]
-        if name not in names:
-            return {"previous": None, "next": None}
-        at = names.index(name)
-        around = {"previous": topics[at - 1] if at > 0 else None, "next": topics[at + 1] if at + 1 < len(topics) else None}
-        return {k: {"title": t[1], "href": relative(url, t[2])} if t else None for k, t in around.items()}
+        topics = [None, *self.model["shown"]["topics"], None]  # [name, title, address] in site.yaml's order, between two Nones
+        at = next((at for at, topic in enumerate(topics) if topic and topic[0] == name), None)
+        around = (topics[at - 1], topics[at + 1]) if at else (None, None)
+        return {k: {"title": t[1], "href": relative(url, t[2])} if t else None for k, t in zip(("previous", "next"), around)}
 
     def page_text(self, path: str) -> str:
         """The digest of a page's Markdown file (unique when unknown, so nothing is reused)."""
-        digest = self.inputs.pages.get(path)
-        return digest if digest is not None else f"unknown {os.urandom(16).hex()}"
+        return self.inputs.pages.get(path) or f"unknown {os.urandom(16).hex()}"
 
     def sources_variable(self, url: str) -> Variable:
         return Variable(self.digests["sources"], lambda: [self.source_summary(s, url) for s in self.site.sources])
@@ -539,26 +529,17 @@ class Renderer:
             raise BuildError([template_problem(exc, self.config.templates_dir)]) from None
 
     def assets(self) -> list[Output]:
-        assets_dir = self.config.templates_dir / "assets"
-        if not assets_dir.is_dir():
-            return []
-        outputs = []
-        for path in sorted(assets_dir.rglob("*")):
-            if path.is_file():
-                data = path.read_bytes()
-                outputs.append(Output(f"assets/{path.relative_to(assets_dir).as_posix()}", {"file": hashlib.sha256(data).hexdigest()}, lambda d=data: d))
-        return outputs
+        assets_dir = self.config.templates_dir / "assets"  # (none, when it is missing or not a folder)
+        return [Output(f"assets/{path.relative_to(assets_dir).as_posix()}", {"file": hashlib.sha256(data).hexdigest()}, lambda d=data: d)
+                for path in sorted(assets_dir.rglob("*")) if path.is_file() for data in [path.read_bytes()]]
 
     def source_summary(self, source: Source, url: str) -> dict[str, Any]:
-        stats = self.model["sources"][source.id]["stats"]  # what its summaries say, whatever page they are on
         return {
             "id": source.id, "config": source.config, "href": relative(url, source.url), "lang": language_attributes(source),
             "title_lang": language_attributes(source, title=True),
             "file_href": relative(url, source.file_url), "sha256": source.sha256,
             "reliability_meaning": RELIABILITY.get(source.config.reliability or "", ""),
-            "claims": stats["claims"], "paragraphs": stats["paragraphs"],
-            "cited_paragraphs": stats["cited_paragraphs"],
-            "share": stats["share"], "percent": stats["percent"],
+            **self.model["sources"][source.id]["stats"],  # claims, paragraphs, cited_paragraphs, share, percent: whatever page they are on
             "direction_auto": not source.language,
         }
 
@@ -572,15 +553,10 @@ class Renderer:
         result = []
         for paragraph in source.paragraphs:
             inside = excerpts[bisect.bisect_left(starts, paragraph.start) : bisect.bisect_left(starts, paragraph.end)]
-            backlinks = []
-            for excerpt in inside:
-                cited_by = self.site.backlinks_of(source.id, excerpt.anchor)
-                backlinks.append({
-                    "href": "#" + excerpt.anchor,
-                    "quote": shorten(excerpt.quote),
-                    "original_href": excerpt.original_url,  # the original page, scrolled to the words
-                    "claims": [{"href": relative(source.url, c.url), "page": c.page.title, "number": c.number, "claim": c.claim} for c in cited_by],
-                })
+            backlinks = [{"href": "#" + excerpt.anchor, "quote": shorten(excerpt.quote),
+                          "original_href": excerpt.original_url,  # the original page, scrolled to the words
+                          "claims": [{"href": relative(source.url, c.url), "page": c.page.title, "number": c.number, "claim": c.claim}
+                                     for c in self.site.backlinks_of(source.id, excerpt.anchor)]} for excerpt in inside]
             html, split = highlight(source.text, paragraph, list(inside))
             result.append({
                 "anchor": paragraph.anchor, "line": paragraph.line, "furniture": paragraph.furniture,
@@ -607,14 +583,12 @@ class Renderer:
         return Markup(",\n".join(rules) + " { background: var(--target); color: var(--mark-fg); }" if rules else "")
 
     def sitemap(self) -> bytes:
-        base = self.config.base_url
-        pages = [p.page for p in self.site.pages]
-        updated = {page.url: page.updated for page in pages}
-        urls = [page.url for page in pages] + ([] if self.site.has_home else ["index.html"])
+        updated = {p.page.url: p.page.updated for p in self.site.pages}
+        urls = [*updated] + ([] if self.site.has_home else ["index.html"])
         urls += ["sources/index.html"] + [s.url for s in self.site.sources] + list(map(corroboration_url, range(1, len(self._chunks) + 1)))
         lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
         for url in urls:
-            loc = base + ("" if url == "index.html" else url) if base else url
+            loc = self.config.base_url + ("" if url == "index.html" else url)  # (listed only when there is a base_url)
             lastmod = f"<lastmod>{updated[url].isoformat()}</lastmod>" if updated.get(url) else ""
             lines.append(f"  <url><loc>{html.escape(loc, quote=False)}</loc>{lastmod}</url>")  # &, <, > as XML text needs
         lines.append("</urlset>")
