@@ -98,7 +98,7 @@ def file_problem(exc: OSError, config: Config) -> Problem:
     filename = os.fsdecode(exc.filename) if exc.filename is not None else ""
     path = Path(filename).absolute() if filename else None
     out = config.output_dir
-    writing = path is not None and (path == out or path in out.parents
+    writing = path is not None and (path in out.parents
                                     or any(p == out or (p.parent == out.parent and _staging_name(out, p.name)) for p in (path, *path.parents)))
     if path is not None and not writing and config.root in path.parents:
         where = Location(path.relative_to(config.root).as_posix())
@@ -230,8 +230,7 @@ class Staging:
             for name in differ:
                 os.replace(self._target(name), os.path.join(self.out, name))
                 if self.listing is not None:
-                    info = os.lstat(os.path.join(self.out, name))
-                    self.listing[name] = [info.st_size, info.st_mtime_ns]
+                    self.listing[name] = _listed(os.path.join(self.out, name))
             return differ, tree  # type: ignore[return-value]
         before, self.listing = self.listing, None  # a new tree: listed after the swap
         linked = self._link_all([name for name in sizes if name not in made])
@@ -246,12 +245,14 @@ class Staging:
         with open(os.path.join(self.root, MARKER), "wb") as file:
             file.write(MARKER_TEXT)
         os.chmod(self.folder, 0o755)
-        tree = os.lstat(self.out).st_ino if self.inside else os.lstat(self.folder).st_ino
+        tree = os.lstat(self.out if self.inside else self.folder).st_ino
         if self.inside:
             _swap_contents(self.folder, self.out)
-        else:
-            _swap(self.folder, self.out)
-        self.swapped = True  # the staging folder now holds the old tree
+        elif not self.out.exists():
+            os.rename(self.folder, self.out)
+        elif not exchange(self.folder, self.out):
+            _swap_by_two_renames(self.folder, self.out)
+        self.swapped = True  # the staging folder now holds the old tree, if any
         return tree
 
     def close(self) -> None:
@@ -382,11 +383,8 @@ def listing(out: Path) -> dict[str, list[int]]:
             name = f"{folder}{entry.name}"
             if entry.is_dir(follow_symlinks=False):
                 folders.append(name + "/")
-            elif entry.is_file(follow_symlinks=False):
-                info = entry.stat(follow_symlinks=False)
-                result[name] = [info.st_size, info.st_mtime_ns]
             else:
-                result[name] = [-1, -1]
+                result[name] = _listed(entry.path)
     return result
 
 
@@ -430,14 +428,6 @@ def commit(sink: Staging | InMemory, rendering: Rendering, memo: Memo) -> tuple[
             state = None
     return dataclasses.replace(rendering, changed=changed), state
 # -- the swap -----------------------------------------------------------------------------------
-def _swap(staging: Path, out: Path) -> None:
-    """Put the complete tree `staging` at `out`; afterwards `staging` holds the previous tree, if any."""
-    if not out.exists():
-        os.rename(staging, out)
-    elif not exchange(staging, out):
-        _swap_by_two_renames(staging, out)
-
-
 def _swap_contents(staging: Path, out: Path) -> None:
     """Put the tree `staging` (a folder inside `out`) in place of the rest of `out`, entry by entry,
     for an output folder that is a mount point and so cannot be renamed. Not one step as the swap
@@ -471,8 +461,9 @@ def is_mount_point(folder: Path) -> bool:
     return escaped in points
 
 
-def _staging_name(out: Path, name: str) -> bool:
-    return re.fullmatch(rf"\.{re.escape(out.name)}\.(new|old)-\d+-[^/]+", name) is not None
+def _staging_name(out: Path, name: str) -> re.Match | None:
+    """Whether `name` is that of a staging folder of `out`: the match's groups are its kind ("new" or "old") and process id."""
+    return re.fullmatch(rf"\.{re.escape(out.name)}\.(new|old)-(\d+)-[^/]+", name)
 
 
 def _swap_by_two_renames(staging: Path, out: Path) -> None:
@@ -543,15 +534,14 @@ def remove_stale(out: Path) -> None:
     """Remove the staging folders beside `out` of processes no longer running; first, if a process
     was stopped between the two renames of the fallback swap, put its previous tree back."""
     out = out.resolve()
-    pattern = re.compile(rf"\.{re.escape(out.name)}\.(new|old)-(\d+)-[^/]+")
     try:
         entries = sorted(out.parent.iterdir())
         if is_mount_point(out):  # where a mount point's staging folders are
-            entries += [path for path in sorted(out.iterdir()) if _staging_name(out, path.name)]
+            entries += sorted(out.iterdir())
     except OSError:
         return
     stale = [(path, match.group(1)) for path in entries
-             if (match := pattern.fullmatch(path.name)) and path.is_dir() and not path.is_symlink()
+             if (match := _staging_name(out, path.name)) and path.is_dir() and not path.is_symlink()
              and not _in_use_by(int(match.group(2)), path)]
     for path, kind in stale:
         if kind == "old" and not out.exists() and (path / "site").is_dir():
