@@ -50,12 +50,11 @@ def check_output_dir(config: Config, problems: Problems) -> None:
     """Refuse an output directory that would overwrite the project or its inputs."""
     out = config.output_dir.resolve()
     root = config.root.resolve()
-    inputs = [config.content_dir.resolve(), config.seeds_dir.resolve(), config.templates_dir.resolve()]
     where = Location("--output")
     if out == root or out in root.parents:
         problems.error(where, f"refusing to write the site into {out}: it is (or contains) the project folder; choose a folder such as output/")
         return
-    for folder in inputs:
+    for folder in (config.content_dir.resolve(), config.seeds_dir.resolve(), config.templates_dir.resolve()):
         if out == folder or folder in out.parents or out in folder.parents:
             problems.error(where, f"refusing to write the site into {out}: it overlaps the input folder {folder.name}/; choose a folder such as output/")
             return
@@ -128,7 +127,7 @@ def check_paths(files: Iterable[str], problems: Problems) -> None:
             problems.error(Location(name), OUTSIDE)
 
 
-class Staging:
+class Staging(contextlib.AbstractContextManager):
     """A new tree in a folder beside `out`: files are written into it (by this process or by forked
     workers), then `commit` swaps it into place at once. Closed without a commit, it is removed and
     `out` is as it was."""
@@ -156,24 +155,20 @@ class Staging:
 
     def write(self, name: str, data: bytes) -> bool:
         """Write `name` into the new tree; whether it differs from the output folder's file."""
-        with open(self._target(name), "wb") as file:
-            file.write(data)
+        Path(self._target(name)).write_bytes(data)
         if self.present.get(name) != len(data):
             return True
         try:
-            with open(os.path.join(self.out, name), "rb") as file:
-                return file.read() != data
+            return (self.out / name).read_bytes() != data
         except OSError:
             return True
 
     def read(self, name: str) -> bytes:
         """A file of the new tree before the commit: written to the staging folder, or kept from the output folder."""
         try:
-            with open(self._target(name), "rb") as file:
-                return file.read()
+            return Path(self._target(name)).read_bytes()
         except FileNotFoundError:
-            with open(os.path.join(self.out, name), "rb") as file:
-                return file.read()
+            return (self.out / name).read_bytes()
 
     def _link_all(self, names: list[str]) -> set[str]:
         """Hard-link `names` from the current tree into the new one, a folder at a time (each name
@@ -232,18 +227,16 @@ class Staging:
                 if self.listing is not None:
                     self.listing[name] = _listed(os.path.join(self.out, name))
             return differ, tree  # type: ignore[return-value]
-        before, self.listing = self.listing, None  # a new tree: listed after the swap
         linked = self._link_all([name for name in sizes if name not in made])
         tree = self.swap()
-        if before is not None:  # a linked file is the very file listed when the build began: only the others are looked at
-            self.listing = {name: before[name] if name in linked and name in before else _listed(os.path.join(self.out, name))
+        if self.listing is not None:  # a linked file is the very file listed when the build began: only the others are looked at
+            self.listing = {name: self.listing[name] if name in linked and name in self.listing else _listed(os.path.join(self.out, name))
                             for name in (*sizes, MARKER)}
         return differ, tree
 
     def swap(self) -> int:
         """Swap the tree into place; returns the inode of the output folder it became (see `tree_of`)."""
-        with open(os.path.join(self.root, MARKER), "wb") as file:
-            file.write(MARKER_TEXT)
+        Path(self.root, MARKER).write_bytes(MARKER_TEXT)
         os.chmod(self.folder, 0o755)
         tree = os.lstat(self.out if self.inside else self.folder).st_ino
         if self.inside:
@@ -266,9 +259,6 @@ class Staging:
                 return
         shutil.rmtree(self.folder, ignore_errors=True)
         _in_use.discard(self.folder)
-
-    def __enter__(self) -> "Staging":
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -297,13 +287,12 @@ class InMemory:
         return tuple(sorted(sizes)), None
 
 
+@dataclasses.dataclass(eq=False)  # (compared as a Mapping is)
 class WrittenFiles(Mapping[str, bytes]):
     """Files of an output folder, by name and size, read when asked for (after a build that wrote
     them)."""
-
-    def __init__(self, out: Path, sizes: dict[str, int]):
-        self.out = out
-        self.sizes = sizes
+    out: Path
+    sizes: dict[str, int]
 
     def __getitem__(self, name: str) -> bytes:
         if name not in self.sizes:
