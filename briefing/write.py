@@ -50,12 +50,11 @@ def check_output_dir(config: Config, problems: Problems) -> None:
     """Refuse an output directory that would overwrite the project or its inputs."""
     out = config.output_dir.resolve()
     root = config.root.resolve()
-    inputs = [config.content_dir.resolve(), config.seeds_dir.resolve(), config.templates_dir.resolve()]
     where = Location("--output")
     if out == root or out in root.parents:
         problems.error(where, f"refusing to write the site into {out}: it is (or contains) the project folder; choose a folder such as output/")
         return
-    for folder in inputs:
+    for folder in (config.content_dir.resolve(), config.seeds_dir.resolve(), config.templates_dir.resolve()):
         if out == folder or folder in out.parents or out in folder.parents:
             problems.error(where, f"refusing to write the site into {out}: it overlaps the input folder {folder.name}/; choose a folder such as output/")
             return
@@ -98,7 +97,7 @@ def file_problem(exc: OSError, config: Config) -> Problem:
     filename = os.fsdecode(exc.filename) if exc.filename is not None else ""
     path = Path(filename).absolute() if filename else None
     out = config.output_dir
-    writing = path is not None and (path == out or path in out.parents
+    writing = path is not None and (path in out.parents
                                     or any(p == out or (p.parent == out.parent and _staging_name(out, p.name)) for p in (path, *path.parents)))
     if path is not None and not writing and config.root in path.parents:
         where = Location(path.relative_to(config.root).as_posix())
@@ -128,7 +127,7 @@ def check_paths(files: Iterable[str], problems: Problems) -> None:
             problems.error(Location(name), OUTSIDE)
 
 
-class Staging:
+class Staging(contextlib.AbstractContextManager):
     """A new tree in a folder beside `out`: files are written into it (by this process or by forked
     workers), then `commit` swaps it into place at once. Closed without a commit, it is removed and
     `out` is as it was."""
@@ -156,24 +155,20 @@ class Staging:
 
     def write(self, name: str, data: bytes) -> bool:
         """Write `name` into the new tree; whether it differs from the output folder's file."""
-        with open(self._target(name), "wb") as file:
-            file.write(data)
+        Path(self._target(name)).write_bytes(data)
         if self.present.get(name) != len(data):
             return True
         try:
-            with open(os.path.join(self.out, name), "rb") as file:
-                return file.read() != data
+            return (self.out / name).read_bytes() != data
         except OSError:
             return True
 
     def read(self, name: str) -> bytes:
         """A file of the new tree before the commit: written to the staging folder, or kept from the output folder."""
         try:
-            with open(self._target(name), "rb") as file:
-                return file.read()
+            return Path(self._target(name)).read_bytes()
         except FileNotFoundError:
-            with open(os.path.join(self.out, name), "rb") as file:
-                return file.read()
+            return (self.out / name).read_bytes()
 
     def _link_all(self, names: list[str]) -> set[str]:
         """Hard-link `names` from the current tree into the new one, a folder at a time (each name
@@ -230,28 +225,27 @@ class Staging:
             for name in differ:
                 os.replace(self._target(name), os.path.join(self.out, name))
                 if self.listing is not None:
-                    info = os.lstat(os.path.join(self.out, name))
-                    self.listing[name] = [info.st_size, info.st_mtime_ns]
+                    self.listing[name] = _listed(os.path.join(self.out, name))
             return differ, tree  # type: ignore[return-value]
-        before, self.listing = self.listing, None  # a new tree: listed after the swap
         linked = self._link_all([name for name in sizes if name not in made])
         tree = self.swap()
-        if before is not None:  # a linked file is the very file listed when the build began: only the others are looked at
-            self.listing = {name: before[name] if name in linked and name in before else _listed(os.path.join(self.out, name))
+        if self.listing is not None:  # a linked file is the very file listed when the build began: only the others are looked at
+            self.listing = {name: self.listing[name] if name in linked and name in self.listing else _listed(os.path.join(self.out, name))
                             for name in (*sizes, MARKER)}
         return differ, tree
 
     def swap(self) -> int:
         """Swap the tree into place; returns the inode of the output folder it became (see `tree_of`)."""
-        with open(os.path.join(self.root, MARKER), "wb") as file:
-            file.write(MARKER_TEXT)
+        Path(self.root, MARKER).write_bytes(MARKER_TEXT)
         os.chmod(self.folder, 0o755)
-        tree = os.lstat(self.out).st_ino if self.inside else os.lstat(self.folder).st_ino
+        tree = os.lstat(self.out if self.inside else self.folder).st_ino
         if self.inside:
             _swap_contents(self.folder, self.out)
-        else:
-            _swap(self.folder, self.out)
-        self.swapped = True  # the staging folder now holds the old tree
+        elif not self.out.exists():
+            os.rename(self.folder, self.out)
+        elif not exchange(self.folder, self.out):
+            _swap_by_two_renames(self.folder, self.out)
+        self.swapped = True  # the staging folder now holds the old tree, if any
         return tree
 
     def close(self) -> None:
@@ -265,9 +259,6 @@ class Staging:
                 return
         shutil.rmtree(self.folder, ignore_errors=True)
         _in_use.discard(self.folder)
-
-    def __enter__(self) -> "Staging":
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -296,13 +287,12 @@ class InMemory:
         return tuple(sorted(sizes)), None
 
 
+@dataclasses.dataclass(eq=False)  # (compared as a Mapping is)
 class WrittenFiles(Mapping[str, bytes]):
     """Files of an output folder, by name and size, read when asked for (after a build that wrote
     them)."""
-
-    def __init__(self, out: Path, sizes: dict[str, int]):
-        self.out = out
-        self.sizes = sizes
+    out: Path
+    sizes: dict[str, int]
 
     def __getitem__(self, name: str) -> bytes:
         if name not in self.sizes:
@@ -382,11 +372,8 @@ def listing(out: Path) -> dict[str, list[int]]:
             name = f"{folder}{entry.name}"
             if entry.is_dir(follow_symlinks=False):
                 folders.append(name + "/")
-            elif entry.is_file(follow_symlinks=False):
-                info = entry.stat(follow_symlinks=False)
-                result[name] = [info.st_size, info.st_mtime_ns]
             else:
-                result[name] = [-1, -1]
+                result[name] = _listed(entry.path)
     return result
 
 
@@ -430,14 +417,6 @@ def commit(sink: Staging | InMemory, rendering: Rendering, memo: Memo) -> tuple[
             state = None
     return dataclasses.replace(rendering, changed=changed), state
 # -- the swap -----------------------------------------------------------------------------------
-def _swap(staging: Path, out: Path) -> None:
-    """Put the complete tree `staging` at `out`; afterwards `staging` holds the previous tree, if any."""
-    if not out.exists():
-        os.rename(staging, out)
-    elif not exchange(staging, out):
-        _swap_by_two_renames(staging, out)
-
-
 def _swap_contents(staging: Path, out: Path) -> None:
     """Put the tree `staging` (a folder inside `out`) in place of the rest of `out`, entry by entry,
     for an output folder that is a mount point and so cannot be renamed. Not one step as the swap
@@ -471,8 +450,9 @@ def is_mount_point(folder: Path) -> bool:
     return escaped in points
 
 
-def _staging_name(out: Path, name: str) -> bool:
-    return re.fullmatch(rf"\.{re.escape(out.name)}\.(new|old)-\d+-[^/]+", name) is not None
+def _staging_name(out: Path, name: str) -> re.Match | None:
+    """Whether `name` is that of a staging folder of `out`: the match's groups are its kind ("new" or "old") and process id."""
+    return re.fullmatch(rf"\.{re.escape(out.name)}\.(new|old)-(\d+)-[^/]+", name)
 
 
 def _swap_by_two_renames(staging: Path, out: Path) -> None:
@@ -543,15 +523,14 @@ def remove_stale(out: Path) -> None:
     """Remove the staging folders beside `out` of processes no longer running; first, if a process
     was stopped between the two renames of the fallback swap, put its previous tree back."""
     out = out.resolve()
-    pattern = re.compile(rf"\.{re.escape(out.name)}\.(new|old)-(\d+)-[^/]+")
     try:
         entries = sorted(out.parent.iterdir())
         if is_mount_point(out):  # where a mount point's staging folders are
-            entries += [path for path in sorted(out.iterdir()) if _staging_name(out, path.name)]
+            entries += sorted(out.iterdir())
     except OSError:
         return
     stale = [(path, match.group(1)) for path in entries
-             if (match := pattern.fullmatch(path.name)) and path.is_dir() and not path.is_symlink()
+             if (match := _staging_name(out, path.name)) and path.is_dir() and not path.is_symlink()
              and not _in_use_by(int(match.group(2)), path)]
     for path, kind in stale:
         if kind == "old" and not out.exists() and (path / "site").is_dir():
