@@ -5,6 +5,7 @@ import bisect
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import os
 import re
 import zlib
@@ -126,10 +127,8 @@ class Pages:
         first asked for (`body`)."""
         page = self._made.get(name)
         if page is None:
-            made = page_from_record(self.records[name], "", page_slug(name), name, self.config.allow_html)
-            page = self._made[name] = object.__new__(_Unread)  # its body read only if asked for (an export needs none)
-            page.__dict__.update(made.__dict__)
-            del page.__dict__["body"]
+            page = self._made[name] = page_from_record(self.records[name], "", page_slug(name), name, self.config.allow_html, _Unread)
+            del page.__dict__["body"]  # read only if asked for (an export needs none)
             page.__dict__["_pages"] = self
         return page
 
@@ -160,8 +159,7 @@ class _Records(Mapping):
         self._keys, self._table, self._read = keys, table, read  # `read`: the records this build made or read
 
     def __getitem__(self, name: str) -> dict[str, Any]:
-        record = self._read.get(name)
-        return record if record is not None else self._table[self._keys[name]]
+        return self._read[name] if name in self._read else self._table[self._keys[name]]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._keys)
@@ -275,15 +273,14 @@ def page_problems(root: Path) -> list[Problem]:
     content_dir = root / "content"
     if not content_dir.is_dir() or content_dir.is_symlink():
         return []
-    problems = Problems()
+    errors: list[Problem] = []
     for file_name in page_files(content_dir):
         own = Problems()
         read = read_page(content_dir / file_name, f"content/{file_name}", False, own, root)
         if read is not None:
-            slug, name, text, _ = read
-            own.items.extend(_parse_one(slug, name, text, False)[3])
-        problems.items.extend(own.errors)
-    return problems.items
+            own.items.extend(_parse_one(*read[:3], False)[3])
+        errors.extend(own.errors)
+    return errors
 
 
 def page_files(content_dir: Path) -> list[str]:
@@ -356,11 +353,11 @@ def page_record(page: Page, warnings: list[Problem]) -> dict[str, Any]:
     }
 
 
-def page_from_record(record: dict[str, Any], text: str, slug: str, name: str, allow_html: bool) -> Page:
+def page_from_record(record: dict[str, Any], text: str, slug: str, name: str, allow_html: bool, kind: type[Page] = Page) -> Page:
     citations = tuple(CitationUse(CitationRef(source_id, quote, Location(name, line), n, prefix, suffix, cred), claim)
                       for source_id, quote, line, n, prefix, suffix, claim, cred in record["citations"])
     updated = dt.date.fromisoformat(record["updated"]) if record["updated"] else None
-    return Page(slug=slug, path=name, title=record["title"], summary=record["summary"], order=record["order"],
+    return kind(slug=slug, path=name, title=record["title"], summary=record["summary"], order=record["order"],
                 menu_title=record["menu_title"], updated=updated,
                 citations=citations, links=tuple((href, Location(name, line)) for href, line in record["links"]),
                 body=text[len(text) - record["body_length"]:], allow_html=allow_html,
@@ -390,9 +387,7 @@ def parse_page(text: str, slug: str, name: str, md: MarkdownIt, problems: Proble
 
 def split_front_matter(text: str, name: str, problems: Problems) -> tuple[str, str, int] | None:
     """(front matter text, body, line number of the body's first line minus one)."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    lines = text.splitlines(keepends=True)
+    lines = text.removeprefix("\ufeff").splitlines(keepends=True)
     if not lines or lines[0].rstrip() != "---":
         problems.error(Location(name, 1), "no front matter; start the page with a `---` line, `title: ...`, and another `---` line")
         return None
@@ -434,7 +429,7 @@ def _collect(tokens: list[Token], name: str, body_line: int, problems: Problems,
     """Give every citation its file:line and its claim; gather links to other pages."""
     citations: list[CitationUse] = []
     links: list[tuple[str, Location]] = []
-    row_text: dict[int, str] | None = None  # made when a table holds a citation
+    rows = functools.cache(lambda: _table_rows(tokens))  # made when a citation may need its table row as its claim
     blocks = [(index, block) for index, block in enumerate(tokens)
               if block.type == "inline" and block.children and any(child.type in _COLLECTED for child in block.children)]
     claims = _claims([block.children for _, block in blocks if any(c.type == "citation" for c in block.children)], language)
@@ -444,10 +439,8 @@ def _collect(tokens: list[Token], name: str, body_line: int, problems: Problems,
         for child, claim in claims.get(id(block.children)) or ((child, "") for child in block.children):
             if child.type not in _COLLECTED:
                 continue
-            if not claim and row_text is None:
-                row_text = _table_rows(tokens)
-            if not claim and index in row_text:  # a table cell holding only citations: the claim is its row
-                claim = row_text[index]
+            if not claim:  # a table cell holding only citations: the claim is its row
+                claim = rows().get(index, "")
             offset_line = lambda offset: first_line + bisect.bisect_left(breaks, offset)  # noqa: E731
             if child.type == "citation_error":
                 problems.error(Location(name, offset_line(child.meta["offset"])), child.meta["message"])
@@ -477,7 +470,7 @@ def _table_rows(tokens: list[Token]) -> dict[int, str]:
         elif token.type == "inline" and token.children is not None:
             members.append(index)
         elif token.type == "tr_close":
-            text = _tidy(" | ".join(t for t in ("".join(c.content for c in tokens[i].children or () if c.type in ("text", "code_inline")).strip() for i in members) if t))
+            text = _tidy(" | ".join(t for t in ("".join(c.content for c in tokens[i].children if c.type in ("text", "code_inline")).strip() for i in members) if t))
             rows.update({i: text for i in members})
     return rows
 
@@ -509,18 +502,9 @@ def _claims(blocks: list[list[Token]], language: str) -> dict[int, list[tuple[To
 
 def _plain_text(children: list[Token]) -> tuple[str, list[int]]:
     """The plain text of an inline block, and where each child starts in it."""
-    parts: list[str] = []
-    positions: list[int] = []
-    length = 0
-    for child in children:
-        positions.append(length)
-        if child.type in ("text", "code_inline"):
-            parts.append(child.content)
-            length += len(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-            length += 1
-    return "".join(parts), positions
+    parts = [child.content if child.type in ("text", "code_inline") else " " if child.type in ("softbreak", "hardbreak") else ""
+             for child in children]
+    return "".join(parts), list(itertools.accumulate(map(len, parts), initial=0))[:-1]
 
 
 def _claim(text: str, bounds: list[int], position: int) -> str:
