@@ -49,7 +49,6 @@ class Citation:
     number: int
     excerpt: Excerpt
     claim: str
-    location: Location
 
     @property
     def anchor(self) -> str:
@@ -166,7 +165,7 @@ class Site:
             cited = tuple(self._by_id[c[0]] for c in cites)
             key = (id(page), tuple(cites), tuple(map(id, cited)))  # the value keeps page and sources alive: ids are not reused
             linked = self._memo.get("linked", key, lambda: (page, cited, PageCitations(page, tuple(
-                Citation(page, number, self._excerpt(sid, start, end, anchor), page.citations[use].claim, page.citations[use].ref.location)
+                Citation(page, number, self._excerpt(sid, start, end, anchor), page.citations[use].claim)
                 for number, (sid, start, end, anchor, use) in enumerate(cites, 1)))))[2]
             for citation in linked.citations:  # one Excerpt object for each excerpt
                 self._excerpts.setdefault((citation.excerpt.source.id, citation.excerpt.start, citation.excerpt.end), citation.excerpt)
@@ -321,8 +320,7 @@ def _locate(source: Source, ref: CitationRef, quotes: Table | dict[str, list]) -
     key = quote_key(source, ref)
     found = quotes.get(key)
     if found is not None:
-        start, end, base = found
-        return start, end, base
+        return tuple(found)
     wrong = (ref.quote, ref.occurrence, ref.prefix, ref.suffix)
     if wrong in source.misses:  # the same wrong quote, already looked for (in the pages' parsing)
         return source.misses[wrong]
@@ -337,15 +335,13 @@ def _locate(source: Source, ref: CitationRef, quotes: Table | dict[str, list]) -
 
 def _ordered(config: Config, records: dict[str, dict[str, Any]]) -> list[str]:
     """Page names in reading order: home, topics in site.yaml's order, then the others by `order` and title."""
-    topic_rank = {slug: rank for rank, slug in enumerate(config.topics)}
+    first = {slug: rank for rank, slug in enumerate(config.topics)} | {"index": -1}
 
     def rank(name: str) -> tuple[int, int, int, str]:
         slug = page_slug(name)
-        if slug == "index":
-            return (0, 0, 0, "")
-        if slug in topic_rank:
-            return (1, topic_rank[slug], 0, "")
-        return (2, 0, records[name]["order"], records[name]["title"].lower())
+        if slug in first:
+            return (0, first[slug], 0, "")
+        return (1, 0, records[name]["order"], records[name]["title"].lower())
 
     return sorted(records, key=rank)
 
