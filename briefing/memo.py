@@ -108,9 +108,8 @@ class Table:
     @property
     def changed(self) -> bool:
         """Whether the table the next build gets differs from the one this build got."""
-        if not self.loaded:  # kept: only what was added; else every stored entry is dropped
-            return bool(self.written) or not self.kept
-        return bool(self.written) or len(self.new) != len(self._old)
+        # (a table not read: if kept, only what was added differs; else every stored entry is dropped)
+        return bool(self.written) or (len(self.new) != len(self._old) if self.loaded else not self.kept)
 
 
 class Memo:
