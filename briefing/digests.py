@@ -35,18 +35,18 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
     linked = set(order)
     for unit in site.groups:  # a unit per group of pages, by its pages' bytes and the link stage's key
         names = [name for name, _ in unit[1] if name in linked]
-        found = memo.get("page digests", (unit, skeleton.key), lambda names=names: _page_digests(site, names, by_id, urls, memo.table("quoted")),
+        found = memo.get("page digests", (unit, skeleton.key), lambda names=names: _page_digests(site, names, by_id, urls, memo),
                          keeps=("quoted",))
         for name, (digests, shown) in found.items():
             pages[name], records[name] = digests, shown
-    stats, raw = memo.table("source stats"), skeleton.data["by_source"]
+    raw = skeleton.data["by_source"]
     shown = {name: (name, site.positions[name], pages[name]["cited"]) for name in order}  # what a source's page shows of a page citing it
     sources = {}
     for source in site.sources:  # a unit per source, by its bytes, its excerpts and what it shows of the pages citing it
         text = raw.get(source.id, "")
         citing = tuple(map(shown.__getitem__, skeleton.citing_pages(source.id)))
         sources[source.id] = memo.get("source digests", (settings, source.id, source.sha256, text, citing),
-                                      lambda source=source: _source_unit(source, settings, skeleton.excerpts_of(source.id), stats, records,
+                                      lambda source=source: _source_unit(source, settings, skeleton.excerpts_of(source.id), memo, records,
                                                                          site.positions, urls), keeps=("source stats",))
     slugs = {name: page_slug(name) for name in order}
     by_slug = {slug: name for name, slug in slugs.items()}
@@ -84,15 +84,15 @@ def model_digests(site: Site, settings: str, memo: Memo) -> dict[str, Any]:
     }
 
 
-def _page_digests(site: Site, names: list[str], by_id: dict[str, Source], urls: dict[str, str], quoted: Any) -> dict[str, list]:
+def _page_digests(site: Site, names: list[str], by_id: dict[str, Source], urls: dict[str, str], memo: Memo) -> dict[str, list]:
     """{page name: [{"citations", "sourcing", "parts", "cited", "judged"}, what the other digests read of its record]} for some pages."""
     found = {}
     for name in names:
         record, cites = site.records[name], site.skeleton.cites(name)
         unit = tuple((sid, by_id[sid].sha256, start, end, anchor) for sid, start, end, anchor, _ in cites)
-        citations = quoted.get(unit)
-        if citations is None:  # the quotes' words themselves (a seed edit that moves no quote changes none)
-            citations = quoted[unit] = fingerprint([(sid, start, end, anchor, by_id[sid].text[start:end]) for sid, _, start, end, anchor in unit])
+        # the quotes' words themselves (a seed edit that moves no quote changes none)
+        citations = memo.get("quoted", unit, lambda: fingerprint([(sid, start, end, anchor, by_id[sid].text[start:end])
+                                                                  for sid, _, start, end, anchor in unit]))
         claims = [record["citations"][use][6] for *_, use in cites]
         tradecraft = [[citation[7] for citation in record["citations"]], [judgment[:-1] for judgment in record["judgments"]]]
         sourcing = fingerprint(citations, claims, tradecraft)
@@ -106,16 +106,13 @@ def _page_digests(site: Site, names: list[str], by_id: dict[str, Source], urls: 
     return found
 
 
-def _source_unit(source: Source, settings: str, excerpts: list, stats: Any, records: dict[str, dict[str, Any]], position: dict[str, int],
+def _source_unit(source: Source, settings: str, excerpts: list, memo: Memo, records: dict[str, dict[str, Any]], position: dict[str, int],
                  urls: dict[str, str]) -> dict[str, Any]:
     """A source's digests ("source digests"): its figures (those its paragraphs give are a unit of
     their own, "source stats", so that no seed is read again) and the digests of what its page shows: its
     citations in page order, then in each page's order (the claims, their pages, the excerpts)."""
     unit = (settings, source.id, source.sha256, tuple(start for start, *_ in excerpts))
-    figures = stats.get(unit)
-    if figures is None:
-        figures = stats[unit] = _paragraph_stats(source, excerpts)
-    figures = {"claims": sum(len(entry[3]) for entry in excerpts), **figures}
+    figures = {"claims": sum(len(entry[3]) for entry in excerpts), **memo.get("source stats", unit, lambda: _paragraph_stats(source, excerpts))}
     shown = []
     for start, end, anchor, citing in excerpts:
         for name, number in citing:
@@ -133,7 +130,7 @@ def _paragraph_stats(source: Source, excerpts: list) -> dict[str, Any]:
     article = [p for p in source.paragraphs if not p.furniture]
     starts = [paragraph.start for paragraph in source.paragraphs]
     cited = {source.paragraphs[bisect.bisect_right(starts, start) - 1].index for start, *_ in excerpts}
-    share = len([p for p in article if p.index in cited]) / len(article) if article else 0.0
-    return {"paragraphs": len(article), "cited_paragraphs": len([p for p in article if p.index in cited]), "share": share,
-            "percent": round(share * 100)}
+    count = sum(p.index in cited for p in article)
+    share = count / len(article) if article else 0.0
+    return {"paragraphs": len(article), "cited_paragraphs": count, "share": share, "percent": round(share * 100)}
 

@@ -66,7 +66,7 @@ class Table:
         if self._load is not None:
             load, self._load = self._load, None
             self._old = load()
-            if self.kept and (self.written or len(self.new) != len(self._old)):  # kept before it was read
+            if self.kept:  # kept before it was read (`new` holds only what was stored since)
                 self.new = {**self._old, **self.new}
         return self._old
 
@@ -108,9 +108,8 @@ class Table:
     @property
     def changed(self) -> bool:
         """Whether the table the next build gets differs from the one this build got."""
-        if not self.loaded:  # kept: only what was added; else every stored entry is dropped
-            return bool(self.written) or not self.kept
-        return bool(self.written) or len(self.new) != len(self._old)
+        # (a table not read: if kept, only what was added differs; else every stored entry is dropped)
+        return bool(self.written) or (len(self.new) != len(self._old) if self.loaded else not self.kept)
 
 
 class Memo:
@@ -230,18 +229,14 @@ class DiskMemo(Memo):
         self.marks: dict[str, list[int]] = {}  # file name in `folder` -> [inode, change time in ns] when this machine wrote it
         tables: dict[str, dict] = {}
         state = None
-        try:
+        with contextlib.suppress(OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):  # missing, damaged, or another Python's
             data = marshal.loads(path.read_bytes())
-            if isinstance(data, dict) and data.get("generator") == generator_digest():
+            if isinstance(data, dict) and data.get("generator") == generator_digest() and data["files"].keys() == data["shards"].keys():
                 # Only the outputs' keys: this file's own inode is not vouched for, and the outputs'
                 # keys count only while the output folder is as `state` lists it. Every other table
-                # comes from the files `marks` vouches for.
-                tables, state, self.files, self.shards = {"output": dict(data["tables"]["output"])}, data["state"], data["files"], data["shards"]
-                self.marks = data["marks"]
-                if self.files.keys() != self.shards.keys():
-                    raise ValueError("not a memo a build wrote")
-        except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):  # missing, damaged, or not a memo this Python wrote
-            tables, state, self.files, self.shards, self.marks = {}, None, {}, {}, {}
+                # comes from the files `marks` vouches for. One assignment: a damaged file gives nothing.
+                tables, state, self.files, self.shards, self.marks = ({"output": dict(data["tables"]["output"])}, data["state"], data["files"],
+                                                                      data["shards"], data["marks"])
         super().__init__(tables, state)
 
     def table(self, name: str) -> Table:
@@ -280,7 +275,7 @@ class DiskMemo(Memo):
             self.files = {}
             self._tidy()
             return
-        if memo.changed is not None and not memo.changed & {"state", *PERSISTED} and self.path.exists():
+        if not memo.changed & {"state", *PERSISTED} and self.path.exists():
             return  # nothing to write: the files hold this memo already
         self.folder.mkdir(parents=True, exist_ok=True)
         files = {name: found for name, found in self.files.items() if name not in self.tables}  # tables no build asked for: as they were
@@ -288,8 +283,8 @@ class DiskMemo(Memo):
         for name, table in memo.tables.items():
             if name not in PERSISTED or name == "output":
                 continue
-            entries, built, before, loaded = table.old, self.tables.get(name), self.files.get(name, {}), self.parts.get(name)
-            if built is not None and not built.loaded and built.kept:  # only kept and added to: read just the shards the additions fall in
+            entries, built, before, loaded = table.old, self.tables[name], self.files.get(name, {}), self.parts.get(name)
+            if not built.loaded and built.kept:  # only kept and added to: read just the shards the additions fall in
                 shards = self.shards[name]
                 grown = {_shard(key, shards) for key in built.written}
                 loaded = {index: self._shard_entries(name, index) or {} for index in grown if index in before}
@@ -297,7 +292,7 @@ class DiskMemo(Memo):
             else:
                 shards = SHARDS if len(entries) >= SHARD_MINIMUM else 1
             counts[name] = shards
-            if self.shards.get(name) != shards or built is None or loaded is None:  # every entry, into new files
+            if self.shards.get(name) != shards or loaded is None:  # every entry, into new files
                 before, loaded, changed = {}, {}, entries.keys()
             else:  # the keys whose entries differ from the files': stored, or dropped
                 changed = built.written if built.kept else built.written | (built.old.keys() - built.new.keys())
@@ -305,19 +300,16 @@ class DiskMemo(Memo):
             redo: dict[int, list] = {index: [] for index, file in before.items() if not (self.folder / file).exists()}
             for key in changed:
                 redo.setdefault(_shard(key, shards), []).append(key)
-            for index, keys in redo.items():
-                keys.extend(loaded.get(index, ()))
             files[name] = {index: file for index, file in before.items() if index not in redo}
             for index, keys in redo.items():
-                part = {key: entries[key] for key in keys if key in entries}
+                part = {key: entries[key] for key in (*keys, *loaded.get(index, ())) if key in entries}
                 if part:
                     files[name][index] = self._write(f"{name.replace(' ', '_')}-{index}-{os.urandom(6).hex()}.marshal", part)
         output = memo.tables["output"].old if "output" in memo.tables else {}
         marks = {file: self.marks[file] for found in files.values() for file in found.values() if file in self.marks}
         self._write(self.path.name, {"generator": generator_digest(), "state": memo.state, "tables": {"output": output}, "files": files,
                                      "shards": counts, "marks": marks}, self.path.parent)
-        self.marks = marks
-        self.files, self.shards = files, counts
+        self.files, self.shards, self.marks = files, counts, marks
         self._tidy()
 
     def _write(self, name: str, data: Any, folder: Path | None = None) -> str:
@@ -343,8 +335,6 @@ class DiskMemo(Memo):
 
 def _shard(key: Any, shards: int) -> int:
     """Which of `shards` files an entry lies in, by a hash of its key that every process computes alike."""
-    if shards == 1:
-        return 0
     text = key if isinstance(key, str) else repr(key[:2]) if isinstance(key, tuple) else repr(key)
     return zlib.crc32(text.encode("utf-8", "surrogatepass")) % shards
 
