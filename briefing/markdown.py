@@ -55,11 +55,9 @@ def _render_heading_close(self: Any, tokens: list[Token], idx: int, options: Any
 
 def _render_citation(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:
     state = env["briefing"]
-    marks = []
-    for _ in tokens[idx].meta["refs"]:
-        marks.append(f"\x00{state['count']}\x00")  # NUL never survives Markdown parsing, so it marks only these
-        state["count"] += 1
-    return "".join(marks)
+    first = state["count"]
+    state["count"] += len(tokens[idx].meta["refs"])
+    return "".join(f"\x00{n}\x00" for n in range(first, state["count"]))  # NUL never survives Markdown parsing, so it marks only these
 
 
 def _render_link_open(self: Any, tokens: list[Token], idx: int, options: Any, env: dict[str, Any]) -> str:

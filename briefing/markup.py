@@ -40,8 +40,7 @@ CITATION_RUN = re.compile("\x00[0-9]+\x00(?: ?\x00[0-9]+\x00)*")  # placeholders
 def body_html(page_citations: PageCitations, url: str) -> Markup:
     """A page's body seen from `url`: its HTML (made once per page text, content.Page.html) with
     each run of citation placeholders made into markers (`_citations_html`)."""
-    citations = page_citations.citations
-    return Markup(CITATION_RUN.sub(lambda m: _citations_html(m[0], citations, url), page_citations.page.html))
+    return Markup(CITATION_RUN.sub(lambda m: _citations_html(m[0], page_citations.citations, url), page_citations.page.html))
 
 
 def _citations_html(run: str, citations: tuple[Citation, ...], url: str) -> str:
@@ -115,8 +114,6 @@ def note(citation: Citation, url: str) -> dict[str, Any]:
             "lang": language_attributes(excerpt.source)}
 
 
-
-
 def shorten(text: str, limit: int = 90) -> str:
     """`text` with its runs of white space made single spaces, cut to `limit` code points with an ellipsis."""
     text = " ".join(text.split())
@@ -151,7 +148,7 @@ def highlight(text: str, paragraph: Paragraph, excerpts: list[Excerpt]) -> tuple
     ordered = sorted(excerpts, key=lambda e: (e.start, -e.end))
     stack: list[Excerpt] = []
     opened: set[str] = set()
-    split: list[str] = []
+    split: set[str] = set()
 
     def text_to(position: int) -> None:
         nonlocal cursor
@@ -162,8 +159,7 @@ def highlight(text: str, paragraph: Paragraph, excerpts: list[Excerpt]) -> tuple
     def open_mark(excerpt: Excerpt) -> None:
         if excerpt.anchor in opened:
             out.append(f'<mark class="excerpt excerpt-cont" data-of="{excerpt.anchor}">')
-            if not split or split[-1] != excerpt.anchor:
-                split.append(excerpt.anchor)
+            split.add(excerpt.anchor)
         else:
             opened.add(excerpt.anchor)
             out.append(f'<mark class="excerpt" id="{excerpt.anchor}">')
@@ -187,4 +183,4 @@ def highlight(text: str, paragraph: Paragraph, excerpts: list[Excerpt]) -> tuple
         open_mark(ordered[index])
         index += 1
     text_to(paragraph.end)
-    return Markup("".join(out)), sorted(set(split))
+    return Markup("".join(out)), sorted(split)

@@ -24,17 +24,15 @@ class _CompiledTemplates(jinja2.BytecodeCache):
     text). The memo's files are trusted only where this machine's builds wrote them (memo.DiskMemo),
     and are dropped whole when the interpreter or Jinja changes (memo.generator_digest)."""
 
-    def __init__(self) -> None:
-        self.memo: Memo | None = None
+    memo: Memo  # the build's (Templates.use), set before a template is loaded
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = self.memo.find("template code", (bucket.key, bucket.checksum)) if self.memo is not None else None
+        data = self.memo.find("template code", (bucket.key, bucket.checksum))
         if data is not None:
             bucket.code = marshal.loads(data)
 
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if self.memo is not None and bucket.code is not None:
-            self.memo.store("template code", (bucket.key, bucket.checksum), marshal.dumps(bucket.code))
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:  # only called with the code just compiled
+        self.memo.store("template code", (bucket.key, bucket.checksum), marshal.dumps(bucket.code))
 
 
 class Templates:
@@ -59,7 +57,7 @@ class Templates:
         self.env.filters["matrix_row"] = matrix_row_html
         self.env.bytecode_cache = self.code = _CompiledTemplates()
         self.digests: dict[str, str] | None = None  # of the template files the compiled templates were made from
-        self._parsed: dict[tuple[str, str], tuple[frozenset[str], tuple[str | None, ...]] | None] = {}
+        self._parse_source = functools.lru_cache(maxsize=256)(self._parse_source)  # type: ignore[method-assign]  (per instance)
 
     def use(self, digests: dict[str, str], memo: Memo) -> None:
         """Start a build whose templates/ files have these digests: compiled templates are kept
@@ -85,14 +83,12 @@ class Templates:
             if parsed is None:  # missing or broken: rendering will report it; until then assume the worst
                 any_variable = True
                 continue
-            found, referenced = parsed
+            _, found, referenced = parsed
             variables |= found
-            for other in referenced:
-                if other is None:  # a computed template name: it could be any template
-                    any_variable = True
-                    names |= set(self.env.list_templates())
-                else:
-                    pending.append(other)
+            pending.extend(other for other in referenced if other is not None)
+            if None in referenced:  # a computed template name: it could be any template
+                any_variable = True
+                names |= set(self.env.list_templates())
         return (None if any_variable else frozenset(variables)), frozenset(names)
 
     def attributes(self, name: str, variable: str) -> frozenset[str] | None:
@@ -101,12 +97,11 @@ class Templates:
         variable otherwise (hands it on, loops over it, names a key computed) or cannot be read."""
         found: set[str] = set()
         for current in sorted(self.reads(name)[1]):
-            try:
-                tree = self.env.parse(self.env.loader.get_source(self.env, current)[0])  # type: ignore[union-attr]
-            except (jinja2.TemplateError, OSError, UnicodeDecodeError):
+            parsed = self._parse(current)
+            if parsed is None:
                 return None
-            uses = [node for node in tree.find_all(jinja2.nodes.Name) if node.name == variable]
-            reads = [node for node in tree.find_all((jinja2.nodes.Getattr, jinja2.nodes.Getitem))
+            uses = [node for node in parsed[0].find_all(jinja2.nodes.Name) if node.name == variable]
+            reads = [node for node in parsed[0].find_all((jinja2.nodes.Getattr, jinja2.nodes.Getitem))
                      if isinstance(node.node, jinja2.nodes.Name) and node.node.name == variable]
             if len(reads) != len(uses):
                 return None
@@ -119,28 +114,25 @@ class Templates:
                     return None
         return frozenset(found)
 
-    def _parse(self, name: str) -> tuple[frozenset[str], tuple[str | None, ...]] | None:
+    def _parse(self, name: str) -> tuple[jinja2.nodes.Template, frozenset[str], tuple[str | None, ...]] | None:
         try:
             source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
         except (jinja2.TemplateNotFound, OSError, UnicodeDecodeError):
             return None
-        if (name, source) not in self._parsed:
-            if len(self._parsed) > 256:
-                self._parsed.clear()
-            try:
-                tree = self.env.parse(source)
-                self._parsed[(name, source)] = (frozenset(jinja2.meta.find_undeclared_variables(tree)),
-                                                tuple(jinja2.meta.find_referenced_templates(tree)))
-            except jinja2.TemplateSyntaxError:
-                self._parsed[(name, source)] = None
-        return self._parsed[(name, source)]
+        return self._parse_source(source)
+
+    def _parse_source(self, source: str) -> tuple[jinja2.nodes.Template, frozenset[str], tuple[str | None, ...]] | None:
+        try:
+            tree = self.env.parse(source)
+            return tree, frozenset(jinja2.meta.find_undeclared_variables(tree)), tuple(jinja2.meta.find_referenced_templates(tree))
+        except jinja2.TemplateSyntaxError:
+            return None
 
 
 @functools.lru_cache(maxsize=4)
 def templates_for(directory: Path) -> Templates:
     """The Templates of a templates/ folder, kept from build to build (the preview's, or a process's few)."""
     return Templates(directory)
-
 
 
 def template_problem(exc: Exception, templates_dir: Path) -> Problem:
