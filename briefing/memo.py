@@ -231,7 +231,7 @@ class DiskMemo(Memo):
         state = None
         with contextlib.suppress(OSError, ValueError, EOFError, TypeError, KeyError, AttributeError):  # missing, damaged, or another Python's
             data = marshal.loads(path.read_bytes())
-            if isinstance(data, dict) and data.get("generator") == generator_digest() and data["files"].keys() == data["shards"].keys():
+            if isinstance(data, dict) and data.get("generator") == generator_digest() and _well_formed(data):
                 # Only the outputs' keys: this file's own inode is not vouched for, and the outputs'
                 # keys count only while the output folder is as `state` lists it. Every other table
                 # comes from the files `marks` vouches for. One assignment: a damaged file gives nothing.
@@ -331,6 +331,21 @@ class DiskMemo(Memo):
                 if entry.name not in named:
                     with contextlib.suppress(OSError):
                         os.unlink(entry.path)
+
+
+def _well_formed(data: dict) -> bool:
+    """Whether a first file has the shape DiskMemo.remember writes: its tables' files ({shard: name}),
+    their shard counts (positive, for the same tables), `marks` ({name: [inode, change time]}) and
+    the outputs' keys ({path: [key, size]}). A forged one with the right generator digest may have
+    any other; it is then ignored whole, as a damaged one is, rather than failing every build."""
+    files, shards, marks, outputs = data["files"], data["shards"], data["marks"], data["tables"]["output"]
+    return (isinstance(files, dict) and isinstance(shards, dict) and isinstance(marks, dict) and isinstance(outputs, dict)
+            and files.keys() == shards.keys() and all(type(count) is int and count > 0 for count in shards.values())
+            and all(isinstance(found, dict) and all(type(index) is int and type(name) is str for index, name in found.items())
+                    for found in files.values())
+            and all(isinstance(mark, list) and len(mark) == 2 for mark in marks.values())
+            and all(isinstance(entry, list) and len(entry) == 2 and type(entry[0]) is str and type(entry[1]) is int
+                    for entry in outputs.values()))
 
 
 def _shard(key: Any, shards: int) -> int:

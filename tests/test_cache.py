@@ -364,3 +364,27 @@ def test_a_first_file_whose_tables_and_shard_counts_disagree_is_not_trusted(tmp_
     memo.table("record")["added"] = -1
     memo.remember(memo.after("folder"))
     assert DiskMemo(path).table("record").old == {"added": -1}
+
+
+@pytest.mark.parametrize("forge", ["files not a mapping", "marks a list", "outputs junk", "no shards"])
+def test_a_first_file_of_another_shape_is_ignored_not_a_traceback(site, tmp_path, forge):
+    """A first file with the right generator digest (anyone can compute it) but another shape, as
+    one that came with someone else's repository may have, is ignored whole: the build is cold,
+    exits 0 and equals a cold build, and so does the next one."""
+    first = next((site / ".cache").glob("build-*.marshal"))
+    data = marshal.loads(first.read_bytes())
+    if forge == "files not a mapping":
+        data["files"] = {name: 7 for name in data["files"]}
+    elif forge == "marks a list":
+        data["marks"] = list(data["marks"])
+    elif forge == "outputs junk":
+        data["tables"]["output"] = {path: "junk" for path in data["tables"]["output"]}
+    else:
+        data["shards"] = {name: 0 for name in data["shards"]}
+    first.write_bytes(marshal.dumps(data))
+    append(site / "content" / "page-0004.md", "\nChanged.\n")
+    assert run(site).startswith("built (")
+    assert tree(site / "output") == cold(site, tmp_path)
+    append(site / "content" / "page-0004.md", "\nChanged again.\n")
+    run(site)
+    assert tree(site / "output") == cold(site, tmp_path / "again")
