@@ -312,9 +312,9 @@ def test_a_seeds_folder_changed_since_site_yaml_was_cached_is_reported_as_a_cold
 
 
 def test_a_table_only_added_to_and_kept_is_not_read_and_rewrites_one_shard(tmp_path):
-    """A table a build keeps without reading it (as a claim edit keeps the records of 10,000
-    pages and adds one) is not loaded: the additions go into the shards they fall in, the other
-    shard files stay as they were, and the next build finds every entry."""
+    """A table a build keeps without reading it, and adds to, is not loaded: the additions go into
+    the shards they fall in, the other shard files stay as they were, and the next build finds
+    every entry."""
     from briefing.memo import SHARDS, DiskMemo
 
     path = tmp_path / ".cache" / "build-x.marshal"
