@@ -85,8 +85,8 @@ def read_inputs(config: Config, memo: Memo, unlisted: tuple[str, ...] = ()) -> I
     content_dir, seeds_dir = str(content), str(config.seeds_dir)
     pages = {f"content/{name}": digest(f"{content_dir}/{name}") for name in page_files(content)} if content.is_dir() else {}
     seeds = {f"seeds/{file}": digest(f"{seeds_dir}/{file}") for file in (*(s.file for s in config.sources), *original_files(config))}
-    templates = {path.relative_to(config.templates_dir).as_posix(): digest(str(path))  # (none, without the folder)
-                 for path in sorted(config.templates_dir.rglob("*")) if path.is_file()}
+    templates = {path.relative_to(config.templates_dir).as_posix(): digest(str(path))
+                 for path in (sorted(config.templates_dir.rglob("*")) if config.templates_dir.is_dir() else ()) if path.is_file()}
     settings = settings_digest(config) if not unlisted else fingerprint(settings_digest(config), unlisted)
     return Inputs(settings, pages, seeds, templates)
 

@@ -529,9 +529,9 @@ class Renderer:
             raise BuildError([template_problem(exc, self.config.templates_dir)]) from None
 
     def assets(self) -> list[Output]:
-        assets_dir = self.config.templates_dir / "assets"  # (none, when it is missing or not a folder)
+        assets_dir = self.config.templates_dir / "assets"
         return [Output(f"assets/{path.relative_to(assets_dir).as_posix()}", {"file": hashlib.sha256(data).hexdigest()}, lambda d=data: d)
-                for path in sorted(assets_dir.rglob("*")) if path.is_file() for data in [path.read_bytes()]]
+                for path in (sorted(assets_dir.rglob("*")) if assets_dir.is_dir() else ()) if path.is_file() for data in [path.read_bytes()]]
 
     def source_summary(self, source: Source, url: str) -> dict[str, Any]:
         return {
@@ -583,13 +583,13 @@ class Renderer:
         return Markup(",\n".join(rules) + " { background: var(--target); color: var(--mark-fg); }" if rules else "")
 
     def sitemap(self) -> bytes:
-        updated = {p.page.url: p.page.updated for p in self.site.pages}
+        updated = {page_url(name): self.site.records[name]["updated"] for name in self.site.skeleton.order}  # (no page made for it)
         urls = [*updated] + ([] if self.site.has_home else ["index.html"])
         urls += ["sources/index.html"] + [s.url for s in self.site.sources] + list(map(corroboration_url, range(1, len(self._chunks) + 1)))
         lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
         for url in urls:
             loc = self.config.base_url + ("" if url == "index.html" else url)  # (listed only when there is a base_url)
-            lastmod = f"<lastmod>{updated[url].isoformat()}</lastmod>" if updated.get(url) else ""
+            lastmod = f"<lastmod>{updated[url]}</lastmod>" if updated.get(url) else ""  # (the record's ISO 8601 date)
             lines.append(f"  <url><loc>{html.escape(loc, quote=False)}</loc>{lastmod}</url>")  # &, <, > as XML text needs
         lines.append("</urlset>")
         return ("\n".join(lines) + "\n").encode("utf-8")
